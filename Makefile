@@ -1,0 +1,46 @@
+# Two commands for a fresh machine:
+#   make run    set up, seed a demo business, print a dev token, serve under gunicorn (gevent)
+#   make test   set up and run the whole test suite, lint and format checks included
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app canvalo_app
+
+.PHONY: run test lint install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) seed-demo
+	@echo
+	@echo "Dev token (24 h) for the demo user:"
+	@TOKEN=$$($(FLASK) dev-token) && echo "$$TOKEN" && echo && \
+	  echo "Try:" && \
+	  echo "  curl -N -H \"Authorization: Bearer $$TOKEN\" -H 'Content-Type: application/json' \\" && \
+	  echo "       -d '{\"message\": \"Which invoices are overdue?\"}' http://127.0.0.1:$${API_PORT:-5000}/api/chat/stream"
+	@echo
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .cache instance

@@ -1,0 +1,33 @@
+"""Canvalo chat backend: the Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → errors → CLI → logging."""
+    from config import check_production, load_config
+
+    from . import auth, cli, engine, extensions, llm
+    from .api import register_blueprints
+    from .errors import register_error_handlers
+    from .logs import configure_logging
+
+    overrides = config or {}
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(overrides.get("ENV_NAME")))
+    app.config.update(overrides)
+    check_production(app.config)
+
+    configure_logging(app)
+    auth.init_app(app)
+    extensions.init_app(app)
+    llm.init_app(app)
+    engine.init_app(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    cli.init_app(app)
+    return app

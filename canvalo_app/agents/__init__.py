@@ -1,0 +1,1 @@
+"""The assistant: a supervisor that routes to nine domain agents and their tools."""

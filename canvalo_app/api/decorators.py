@@ -1,0 +1,82 @@
+"""View decorators: load and validate input with a schema, shape output with another.
+
+Each decorator also records what it did on the view (`view.openapi`), which is all the
+OpenAPI document needs to describe the route.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import request
+from marshmallow import Schema
+
+from ..errors import AppError
+
+
+def _doc(view, **info):
+    # functools.wraps has already copied the inner view's `openapi` onto this wrapper.
+    view.openapi = {**getattr(view, "openapi", {}), **info}
+    return view
+
+
+def json_body() -> dict:
+    """The request's JSON object; 400 when it is not JSON, 422 when it is not an object."""
+    if not request.get_data(cache=True):
+        return {}
+    payload = request.get_json(force=True, silent=True)
+    if payload is None:
+        raise AppError("BAD_REQUEST")
+    if not isinstance(payload, dict):
+        raise AppError(
+            "VALIDATION_ERROR", details={"fields": {"_schema": ["Expected a JSON object."]}}
+        )
+    return payload
+
+
+def body(schema: Schema):
+    """Validate the JSON body with `schema` and pass the result as `body=`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, body=schema.load(json_body()), **kwargs)
+
+        return _doc(wrapper, body=schema)
+
+    return decorator
+
+
+def query(schema: Schema):
+    """Validate the query string with `schema` and pass the result as `query=`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, query=schema.load(request.args), **kwargs)
+
+        return _doc(wrapper, query=schema)
+
+    return decorator
+
+
+def response(schema: Schema, status: int = 200, description: str = "OK"):
+    """Serialise the view's return value with `schema`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return schema.dump(view(*args, **kwargs)), status
+
+        return _doc(wrapper, response=schema, status=status, description=description)
+
+    return decorator
+
+
+def streams(description: str):
+    """Mark a view as answering with an SSE stream (for the OpenAPI document)."""
+
+    def decorator(view):
+        return _doc(view, stream=description)
+
+    return decorator

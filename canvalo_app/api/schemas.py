@@ -1,0 +1,115 @@
+"""marshmallow schemas for every request body, query string and response of the HTTP API."""
+
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+
+class StrictSchema(Schema):
+    """Request bodies: unknown fields are an error, not silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class QuerySchema(Schema):
+    """Query strings: unknown parameters (cache busters and the like) are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+class Title(fields.String):
+    def __init__(self, **kwargs):
+        super().__init__(validate=[validate.Length(max=200), _not_blank], **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class ConversationCreateSchema(StrictSchema):
+    title = Title(load_default="New conversation")
+    metadata = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class ConversationRenameSchema(StrictSchema):
+    title = Title(required=True)
+
+
+class ConversationListQuery(QuerySchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class ConversationGetQuery(QuerySchema):
+    message_limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
+    message_offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ConversationSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    created_at = fields.String()
+    updated_at = fields.String()
+    last_message_at = fields.String(allow_none=True)
+    message_count = fields.Integer()
+    metadata = fields.Dict()
+
+
+class MessageSchema(Schema):
+    id = fields.String()
+    conversation_id = fields.String()
+    role = fields.String()
+    content = fields.String()
+    agent_type = fields.String(allow_none=True)
+    status = fields.String()
+    metadata = fields.Dict()
+    created_at = fields.String()
+
+
+class ConversationPageSchema(Schema):
+    conversations = fields.List(fields.Nested(ConversationSchema))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+    has_more = fields.Boolean()
+
+
+class ConversationDetailSchema(ConversationSchema):
+    messages = fields.List(fields.Nested(MessageSchema))
+    message_total = fields.Integer()
+    message_limit = fields.Integer()
+    message_offset = fields.Integer()
+    has_more_messages = fields.Boolean()
+
+
+class DeletedSchema(Schema):
+    status = fields.String()
+    conversation_id = fields.String()
+
+
+def _message_length(value: str) -> None:
+    limit = current_app.config["MAX_MESSAGE_CHARS"]
+    if len(value) > limit:
+        raise ValidationError(f"Must be at most {limit} characters.")
+    _not_blank(value)
+
+
+class ChatStreamSchema(StrictSchema):
+    message = fields.String(required=True, validate=_message_length)
+    conversation_id = fields.UUID(load_default=None, allow_none=True)
+    client_message_id = fields.UUID(load_default=None, allow_none=True)
+    # Sent by older front ends: user_id must match the token; history is ignored.
+    user_id = fields.String(load_default=None, allow_none=True)
+    history = fields.Raw(load_default=None, allow_none=True)
+
+
+class EventsQuery(QuerySchema):
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0))

@@ -1,0 +1,37 @@
+"""A generation: the greenlet that runs one assistant turn, its event log, and the sweep."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from ..errors import AppError
+from .log import GenerationRegistry
+from .sweep import sweep_abandoned
+
+log = logging.getLogger(__name__)
+
+
+def _sweep_periodically(app: Flask, interval: float) -> None:
+    while True:
+        time.sleep(interval)
+        try:
+            sweep_abandoned(app)
+        except AppError as error:
+            log.warning("periodic sweep failed: %s", error.code)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["generations"] = GenerationRegistry(app.config["GENERATION_RETENTION_SECONDS"])
+    try:
+        sweep_abandoned(app)
+    except AppError as error:  # a store that is down must not keep the service from starting
+        log.warning("start-up sweep failed: %s", error.code)
+    interval = app.config["SWEEP_INTERVAL_SECONDS"]
+    if interval > 0 and not app.config["TESTING"]:
+        threading.Thread(
+            target=_sweep_periodically, args=(app, interval), daemon=True, name="sweeper"
+        ).start()

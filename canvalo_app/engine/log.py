@@ -1,0 +1,128 @@
+"""Generation logs: every event a generation emitted, readable by any number of clients.
+
+A log lives in the worker's memory (one gevent worker serves all streams, see
+gunicorn.conf.py). The registry holds the running and recently finished logs, enforces one
+running generation per conversation and finds a generation by its `client_message_id`.
+Under the gevent worker, `threading` is patched: the locks and conditions here are greenlet
+primitives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..errors import AppError
+from ..sse import ServerSentEvent
+
+
+@dataclass(eq=False)
+class GenerationLog:
+    id: str
+    user_id: str
+    conversation_id: str
+    user_message_id: str
+    message_id: str
+    client_message_id: str | None = None
+    events: list[ServerSentEvent] = field(default_factory=list)
+    finished_at: float | None = None
+    stop_requested: threading.Event = field(default_factory=threading.Event)
+    stop_reason: str | None = None  # "user" (the stop endpoint) or "shutdown"
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def last_id(self) -> int:
+        return len(self.events)
+
+    def append(self, type_: str, data: dict) -> ServerSentEvent:
+        """Add an event; a terminal event finishes the log and nothing may follow it."""
+        with self._changed:
+            if self.finished:
+                raise RuntimeError(f"generation {self.id} already ended")
+            event = ServerSentEvent(len(self.events) + 1, type_, data)
+            self.events.append(event)
+            if event.terminal:
+                self.finished_at = time.monotonic()
+            self._changed.notify_all()
+            return event
+
+    def wait(self, after: int, timeout: float) -> tuple[list[ServerSentEvent], bool]:
+        """Events after id `after`, waiting up to `timeout` seconds for one to arrive."""
+        with self._changed:
+            if len(self.events) <= after and not self.finished:
+                self._changed.wait(timeout)
+            return self.events[after:], self.finished
+
+    def request_stop(self, reason: str = "user") -> None:
+        self.stop_reason = self.stop_reason or reason
+        self.stop_requested.set()
+
+    def wait_finished(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not self.finished and (remaining := deadline - time.monotonic()) > 0:
+                self._changed.wait(remaining)
+            return self.finished
+
+
+class GenerationRegistry:
+    """The worker's generation logs, by id, by running conversation and by client message."""
+
+    def __init__(self, retention_seconds: float):
+        self.retention_seconds = retention_seconds
+        self._lock = threading.Lock()
+        self._logs: dict[str, GenerationLog] = {}
+        self._running: dict[str, str] = {}  # conversation id -> generation id
+        self._reserved: set[str] = set()  # conversations whose send is being prepared
+        self._by_client_id: dict[tuple[str, str], str] = {}
+
+    def reserve(self, conversation_id: str) -> None:
+        """Claim the conversation for a new generation, or 409 if one is running."""
+        with self._lock:
+            self._prune()
+            if conversation_id in self._running or conversation_id in self._reserved:
+                raise AppError("CONVERSATION_BUSY")
+            self._reserved.add(conversation_id)
+
+    def release(self, conversation_id: str) -> None:
+        with self._lock:
+            self._reserved.discard(conversation_id)
+
+    def add(self, log: GenerationLog) -> None:
+        with self._lock:
+            self._reserved.discard(log.conversation_id)
+            self._logs[log.id] = log
+            self._running[log.conversation_id] = log.id
+            if log.client_message_id:
+                self._by_client_id[(log.user_id, log.client_message_id)] = log.id
+
+    def finished(self, log: GenerationLog) -> None:
+        with self._lock:
+            if self._running.get(log.conversation_id) == log.id:
+                del self._running[log.conversation_id]
+
+    def get(self, generation_id: str, user_id: str) -> GenerationLog | None:
+        """The user's generation; another user's is as unknown as a missing one."""
+        log = self._logs.get(generation_id)
+        return log if log is not None and log.user_id == user_id else None
+
+    def by_client_message(self, user_id: str, client_message_id: str) -> GenerationLog | None:
+        generation_id = self._by_client_id.get((user_id, client_message_id))
+        return self._logs.get(generation_id) if generation_id else None
+
+    def running(self) -> list[GenerationLog]:
+        with self._lock:
+            return [self._logs[g] for g in self._running.values()]
+
+    def _prune(self) -> None:
+        cutoff = time.monotonic() - self.retention_seconds
+        for generation_id, log in list(self._logs.items()):
+            if log.finished_at is not None and log.finished_at < cutoff:
+                del self._logs[generation_id]
+                if log.client_message_id:
+                    self._by_client_id.pop((log.user_id, log.client_message_id), None)

@@ -1,0 +1,140 @@
+"""Run one generation in its own greenlet: stream the turn into the log and the store.
+
+The HTTP response only reads the log, so the generation finishes and is saved even if every
+client has gone. The assistant row is flushed about once a second and always ends
+`complete`, `interrupted` or `error` with the text produced so far.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from ..agents.runtime import TurnState, run_turn
+from ..errors import AppError
+from ..logs import current_request_id, set_request_id
+from ..store.base import Identity, UserStore
+from .log import GenerationLog
+
+log = logging.getLogger(__name__)
+
+
+class Stopped(Exception):
+    """The generation was asked to stop (by its user, or because the worker is exiting)."""
+
+
+@dataclass
+class MessageWriter:
+    """The assistant row: content buffered in memory, flushed at most every `interval` s."""
+
+    store: UserStore
+    message_id: str
+    interval: float
+    content: str = ""
+    _flushed_at: float = field(default_factory=time.monotonic)
+    _dirty: bool = False
+
+    def add(self, text: str) -> None:
+        self.content += text
+        self._dirty = True
+        if time.monotonic() - self._flushed_at >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._dirty:
+            self.store.update_message(self.message_id, content=self.content)
+            self._dirty = False
+        self._flushed_at = time.monotonic()
+
+    def finish(self, status: str, state: TurnState, error_code: str | None = None) -> None:
+        metadata = state.metadata()
+        if error_code:
+            metadata["error_code"] = error_code
+        self.store.update_message(
+            self.message_id,
+            content=self.content,
+            status=status,
+            agent_type=state.agent_type,
+            metadata=metadata,
+        )
+
+
+def start_generation(
+    app: Flask, generation: GenerationLog, identity: Identity, user_text: str
+) -> None:
+    """Run the generation in its own greenlet (a thread outside gevent)."""
+    request_id = current_request_id()
+    worker = threading.Thread(
+        target=run_generation,
+        name=f"generation-{generation.id}",
+        args=(app, generation, identity, user_text, request_id),
+        daemon=True,
+    )
+    worker.start()
+
+
+def run_generation(
+    app: Flask, generation: GenerationLog, identity: Identity, user_text: str, request_id: str = "-"
+) -> None:
+    set_request_id(request_id)
+    with app.app_context():
+        config = app.config
+        store = app.extensions["store"].for_user(identity)
+        writer = MessageWriter(store, generation.message_id, config["CONTENT_FLUSH_SECONDS"])
+        state = TurnState()
+        deadline = time.monotonic() + config["TURN_DEADLINE_SECONDS"]
+        try:
+            for type_, data in run_turn(app, store, generation, user_text, state):
+                if generation.stop_requested.is_set():
+                    raise Stopped
+                if time.monotonic() > deadline:
+                    raise AppError("DEADLINE_EXCEEDED")
+                if type_ == "token":
+                    writer.add(data["content"])
+                generation.append(type_, data)
+            if generation.stop_requested.is_set():
+                raise Stopped
+            _end(generation, writer, state, "complete", state.finish_reason)
+        except Stopped:
+            if generation.stop_reason == "shutdown":
+                _fail(generation, writer, state, AppError("SHUTTING_DOWN"), "interrupted")
+            else:
+                _end(generation, writer, state, "interrupted", "stopped")
+        except AppError as error:
+            log.warning("generation %s failed: %s", generation.id, error.code)
+            _fail(generation, writer, state, error, "error")
+        except Exception:
+            log.exception("generation %s crashed", generation.id)
+            _fail(generation, writer, state, AppError("INTERNAL_ERROR"), "error")
+        finally:
+            app.extensions["generations"].finished(generation)
+
+
+def _end(generation, writer, state, status: str, finish_reason: str) -> None:
+    _save(writer, status, state)
+    generation.append(
+        "complete",
+        {
+            "message_id": generation.message_id,
+            "agent_type": state.agent_type,
+            "finish_reason": finish_reason,
+            "usage": state.usage,
+        },
+    )
+
+
+def _fail(generation, writer, state, error: AppError, status: str) -> None:
+    _save(writer, status, state, error.code)
+    generation.append("error", error.event_data())
+
+
+def _save(writer: MessageWriter, status: str, state: TurnState, error_code=None) -> None:
+    """Save the final row; if even that fails, the terminal event still goes out."""
+    try:
+        writer.finish(status, state, error_code)
+    except Exception:
+        log.exception("could not save the final state of message %s", writer.message_id)

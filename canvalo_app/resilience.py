@@ -1,0 +1,94 @@
+"""The retry policy: one decorator, built on `retrying`, for model and store calls.
+
+`@retry_transient(classify)` turns any exception into an `AppError` through `classify` and
+retries it with exponential backoff when that error is retryable. For a generator (a model
+stream) it retries only until the first item has been yielded: once any text of that call may
+have reached the client, a failure is reported, never replayed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import NamedTuple
+
+from retrying import Retrying
+
+from .errors import AppError
+
+log = logging.getLogger(__name__)
+#: Maps a failure to the AppError it means, or returns it unchanged when it is a defect.
+Classifier = Callable[[Exception], Exception]
+_EMPTY = object()
+
+
+class RetryPolicy(NamedTuple):
+    attempts: int = 3  # retries after the first try
+    base_delay: float = 1.0  # seconds before the first retry; doubles each time
+    max_delay: float = 8.0
+
+    @classmethod
+    def from_config(cls, config: dict) -> RetryPolicy:
+        return cls(config["RETRY_ATTEMPTS"], config["RETRY_BASE_DELAY"], config["RETRY_MAX_DELAY"])
+
+    def delay(self, retry_number: int) -> float:
+        """Seconds to wait before retry `retry_number` (1-based): base × 2^(n-1), capped."""
+        return min(self.base_delay * 2 ** (retry_number - 1), self.max_delay)
+
+    def retrying(self) -> Retrying:
+        return Retrying(
+            stop_max_attempt_number=self.attempts + 1,
+            wait_func=lambda attempt, _elapsed_ms: self.delay(attempt) * 1000,
+            retry_on_exception=lambda exc: isinstance(exc, AppError) and exc.retryable,
+            logger=log,
+        )
+
+
+def _translated(classify: Classifier, call: Callable):
+    try:
+        return call()
+    except (AppError, StopIteration):
+        raise
+    except Exception as exc:
+        raise classify(exc) from exc
+
+
+def retry_transient(classify: Classifier):
+    """Method decorator: translate failures with `classify`, retry per `self.retry_policy`."""
+
+    def decorator(method):
+        if inspect.isgeneratorfunction(method):
+
+            @wraps(method)
+            def generator_wrapper(self, *args, **kwargs):
+                def first_item():
+                    stream = method(self, *args, **kwargs)
+                    try:
+                        return stream, _translated(classify, lambda: next(stream))
+                    except StopIteration:
+                        return stream, _EMPTY
+
+                stream, item = self.retry_policy.retrying().call(first_item)
+                if item is _EMPTY:
+                    return
+                yield item
+                while True:
+                    try:
+                        item = _translated(classify, lambda: next(stream))
+                    except StopIteration:
+                        return
+                    yield item
+
+            return generator_wrapper
+
+        @wraps(method)
+        def wrapper(self, *args, **kwargs):
+            return self.retry_policy.retrying().call(
+                _translated, classify, lambda: method(self, *args, **kwargs)
+            )
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,328 @@
+"""The store interface: every read and write the service makes, scoped to one user.
+
+`Store` is the process-wide object kept in ``app.extensions``; ``store.for_user(identity)``
+returns a `UserStore` whose every query is limited to that user's rows. Two implementations
+exist: SQLite (embedded default) and Supabase (PostgREST with the user's JWT, so row-level
+security applies as well as our own filter).
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+#: Business tables the agents' tools may touch, with the columns a caller may filter,
+#: sort or write. Anything not listed here never reaches SQL.
+BUSINESS_TABLES: dict[str, tuple[str, ...]] = {
+    "contacts": (
+        "first_name",
+        "last_name",
+        "company",
+        "email",
+        "phone",
+        "contact_type",
+        "address",
+        "notes",
+    ),
+    "projects": (
+        "name",
+        "client_name",
+        "contact_id",
+        "address",
+        "status",
+        "start_date",
+        "end_date",
+        "budget",
+        "actual_cost",
+        "progress",
+        "description",
+    ),
+    "invoices": (
+        "invoice_number",
+        "client_name",
+        "client_email",
+        "contact_id",
+        "project_id",
+        "issue_date",
+        "due_date",
+        "line_items",
+        "subtotal",
+        "tax_rate",
+        "tax_amount",
+        "discount_amount",
+        "total_amount",
+        "amount_paid",
+        "status",
+        "notes",
+        "terms",
+    ),
+    "appointments": (
+        "title",
+        "client_name",
+        "contact_id",
+        "project_id",
+        "appointment_type",
+        "start_time",
+        "end_time",
+        "location",
+        "status",
+        "notes",
+    ),
+    "proposals": (
+        "proposal_number",
+        "title",
+        "client_name",
+        "client_email",
+        "contact_id",
+        "project_id",
+        "line_items",
+        "subtotal",
+        "tax_rate",
+        "tax_amount",
+        "discount_amount",
+        "total_amount",
+        "status",
+        "valid_until",
+        "notes",
+    ),
+    "reviews": (
+        "reviewer_name",
+        "rating",
+        "comment",
+        "platform",
+        "review_date",
+        "response",
+        "responded_at",
+        "project_id",
+    ),
+    "campaigns": (
+        "name",
+        "channel",
+        "status",
+        "audience",
+        "subject",
+        "content",
+        "scheduled_at",
+        "sent_at",
+        "recipients_count",
+        "opens_count",
+        "clicks_count",
+        "conversions_count",
+        "budget",
+        "spent",
+    ),
+    "tasks": (
+        "title",
+        "description",
+        "status",
+        "priority",
+        "due_date",
+        "completed_at",
+        "project_id",
+    ),
+    "goals": (
+        "title",
+        "metric",
+        "target_value",
+        "current_value",
+        "unit",
+        "period_start",
+        "period_end",
+        "status",
+        "notes",
+    ),
+    "business_settings": (
+        "business_name",
+        "owner_name",
+        "email",
+        "phone",
+        "address",
+        "service_area",
+        "services",
+        "hourly_rate",
+        "default_tax_rate",
+        "payment_terms_days",
+        "working_hours_start",
+        "working_hours_end",
+        "timezone",
+    ),
+}
+#: Columns holding JSON documents (stored as TEXT in SQLite, jsonb in PostgreSQL).
+JSON_COLUMNS = frozenset({"line_items", "metadata", "input", "result"})
+#: Columns every table has and that only the store writes.
+SYSTEM_COLUMNS = ("id", "created_at", "updated_at")
+
+FILTER_OPS = frozenset({"eq", "neq", "lt", "lte", "gt", "gte", "in", "not_in"})
+
+
+class Filter(NamedTuple):
+    """One condition on a column: ``Filter("status", "in", ["sent", "overdue"])``."""
+
+    column: str
+    op: str
+    value: Any
+
+
+class Search(NamedTuple):
+    """Case-insensitive substring match of `text` in any of `columns`."""
+
+    columns: tuple[str, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The verified caller: the token's `sub` and the raw token (for row-level security)."""
+
+    user_id: str
+    token: str
+
+
+def now_iso() -> str:
+    """The current time as ISO 8601 with a UTC offset, the form every row stores."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def check_columns(table: str, columns) -> None:
+    """Refuse any table or column not in `BUSINESS_TABLES` before it can reach a query."""
+    allowed = BUSINESS_TABLES.get(table)
+    if allowed is None:
+        raise ValueError(f"unknown table {table!r}")
+    for column in columns:
+        if column not in allowed and column not in SYSTEM_COLUMNS:
+            raise ValueError(f"unknown column {table}.{column}")
+
+
+class UserStore(ABC):
+    """Every operation of one user. Rows of other users are invisible: get returns None."""
+
+    user_id: str
+
+    # Conversations -------------------------------------------------------------------
+    @abstractmethod
+    def list_conversations(
+        self, limit: int, offset: int, q: str | None = None
+    ) -> tuple[list[dict], int]:
+        """The user's conversations, newest activity first, and the total that match."""
+
+    @abstractmethod
+    def create_conversation(self, title: str, metadata: dict | None = None) -> dict: ...
+
+    @abstractmethod
+    def get_conversation(self, conversation_id: str) -> dict | None: ...
+
+    @abstractmethod
+    def rename_conversation(self, conversation_id: str, title: str) -> dict | None: ...
+
+    @abstractmethod
+    def delete_conversation(self, conversation_id: str) -> bool: ...
+
+    # Messages -------------------------------------------------------------------------
+    @abstractmethod
+    def list_messages(
+        self, conversation_id: str, limit: int, offset: int
+    ) -> tuple[list[dict], int]:
+        """A page of the conversation's messages, oldest first, and their total."""
+
+    @abstractmethod
+    def recent_messages(self, conversation_id: str, limit: int) -> list[dict]:
+        """The newest `limit` messages, returned oldest first."""
+
+    @abstractmethod
+    def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        content: str,
+        *,
+        status: str = "complete",
+        agent_type: str | None = None,
+        metadata: dict | None = None,
+        client_message_id: str | None = None,
+        message_id: str | None = None,
+    ) -> dict: ...
+
+    @abstractmethod
+    def get_message(self, message_id: str) -> dict | None: ...
+
+    @abstractmethod
+    def update_message(self, message_id: str, **fields: Any) -> dict | None:
+        """Change content, status, agent_type or metadata of one of the user's messages."""
+
+    @abstractmethod
+    def find_message_by_client_id(self, client_message_id: str) -> dict | None: ...
+
+    # Business records -------------------------------------------------------------------
+    @abstractmethod
+    def list_records(
+        self,
+        table: str,
+        *,
+        filters: list[Filter] = (),
+        search: Search | None = None,
+        order_by: str = "created_at",
+        descending: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[dict]: ...
+
+    @abstractmethod
+    def count_records(
+        self, table: str, *, filters: list[Filter] = (), search: Search | None = None
+    ) -> int: ...
+
+    @abstractmethod
+    def get_record(self, table: str, record_id: str) -> dict | None: ...
+
+    @abstractmethod
+    def create_record(self, table: str, values: dict) -> dict: ...
+
+    @abstractmethod
+    def update_record(self, table: str, record_id: str, values: dict) -> dict | None: ...
+
+    @abstractmethod
+    def delete_record(self, table: str, record_id: str) -> bool: ...
+
+    # Pending actions (destructive tool calls awaiting confirmation) ---------------------
+    @abstractmethod
+    def create_action(self, values: dict) -> dict: ...
+
+    @abstractmethod
+    def get_action(self, action_id: str) -> dict | None: ...
+
+    @abstractmethod
+    def resolve_action(self, action_id: str, status: str, now: str) -> dict | None:
+        """Atomically move a pending, unexpired action to `status`; None if it was not."""
+
+    @abstractmethod
+    def finish_action(self, action_id: str, status: str, result: dict) -> dict | None: ...
+
+
+class Store(ABC):
+    """The process-wide store: hands out per-user stores and runs maintenance."""
+
+    name: str
+
+    @abstractmethod
+    def for_user(self, identity: Identity) -> UserStore: ...
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise `StoreUnavailable` if the store cannot be reached."""
+
+    @abstractmethod
+    def sweep_streaming(self, older_than: str) -> int:
+        """Mark messages left `streaming` since before `older_than` as `interrupted`."""
+
+    def init_schema(self) -> None:
+        """Create tables if the store manages its own schema (SQLite); else nothing."""
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,379 @@
+"""The embedded store: one SQLite file, every query filtered by the caller's user id."""
+
+from __future__ import annotations
+
+import json
+import queue
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..errors import StoreUnavailable
+from ..resilience import RetryPolicy, retry_transient
+from .base import (
+    JSON_COLUMNS,
+    Filter,
+    Identity,
+    Search,
+    Store,
+    UserStore,
+    check_columns,
+    new_id,
+    now_iso,
+)
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+_SQL_OPS = {"eq": "=", "neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+_MESSAGE_FIELDS = {"content", "status", "agent_type", "metadata"}
+
+
+def classify(exc: Exception) -> Exception:
+    """Locked, missing or unreadable database files are outages; anything else is a defect."""
+    if isinstance(exc, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
+        exc, sqlite3.IntegrityError | sqlite3.ProgrammingError
+    ):
+        return StoreUnavailable()
+    return exc
+
+
+def _row(row: sqlite3.Row | None) -> dict | None:
+    if row is None:
+        return None
+    return {
+        key: json.loads(row[key]) if key in JSON_COLUMNS and row[key] is not None else row[key]
+        for key in row.keys()  # noqa: SIM118 (iterating a Row yields values)
+    }
+
+
+def _encode(values: dict) -> dict:
+    return {
+        k: json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in values.items()
+    }
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(filters: list[Filter], search: Search | None) -> tuple[str, list]:
+    clauses, params = [], []
+    for column, op, value in filters:
+        if op in ("in", "not_in"):
+            values = list(value) or [None]
+            negate = "NOT " if op == "not_in" else ""
+            clauses.append(f"{column} {negate}IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+        else:
+            clauses.append(f"{column} {_SQL_OPS[op]} ?")
+            params.append(value)
+    if search and search.text:
+        clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in search.columns) + ")")
+        params.extend([_like(search.text)] * len(search.columns))
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+class SQLiteStore(Store):
+    name = "sqlite"
+
+    def __init__(self, path: str, retry_policy: RetryPolicy):
+        self.path = path
+        self.retry_policy = retry_policy
+        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return conn
+
+    @contextmanager
+    def connection(self):
+        """A pooled connection; the block is one transaction, committed when it succeeds."""
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+        try:
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            conn.close()
+            raise
+        self._pool.put(conn)
+
+    def run(self, sql: str, params=()) -> tuple[list[sqlite3.Row], int]:
+        """Execute one statement; return its rows (read before the connection is released)
+        and the number of rows it changed."""
+        with self.connection() as conn:
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall(), cursor.rowcount
+
+    def init_schema(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with self.connection() as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA.read_text())
+
+    def for_user(self, identity: Identity) -> SQLiteUserStore:
+        return SQLiteUserStore(self, identity.user_id)
+
+    @retry_transient(classify)
+    def ping(self) -> None:
+        self.run("SELECT 1 FROM agent_conversations LIMIT 1")
+
+    @retry_transient(classify)
+    def sweep_streaming(self, older_than: str) -> int:
+        return self.run(
+            "UPDATE agent_messages SET status = 'interrupted', updated_at = ? "
+            "WHERE status = 'streaming' AND updated_at < ?",
+            (now_iso(), older_than),
+        )[1]
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+class SQLiteUserStore(UserStore):
+    def __init__(self, store: SQLiteStore, user_id: str):
+        self.store = store
+        self.retry_policy = store.retry_policy
+        self.user_id = user_id
+
+    def _one(self, sql: str, params=()) -> dict | None:
+        rows = self._all(sql, params)
+        return rows[0] if rows else None
+
+    def _all(self, sql: str, params=()) -> list[dict]:
+        return [_row(r) for r in self.store.run(sql, params)[0]]
+
+    def _count(self, sql: str, params=()) -> int:
+        return self.store.run(sql, params)[0][0][0]
+
+    def _change(self, sql: str, params=()) -> int:
+        return self.store.run(sql, params)[1]
+
+    def _insert(self, table: str, values: dict) -> dict:
+        now = now_iso()
+        row = {
+            "id": new_id(),
+            "created_at": now,
+            "updated_at": now,
+            **_encode(values),
+            "user_id": self.user_id,
+        }
+        columns = ", ".join(row)
+        self._change(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
+        return self._one(f"SELECT * FROM {table} WHERE id = ?", (row["id"],))
+
+    def _update(self, table: str, row_id: str, values: dict) -> dict | None:
+        values = {**_encode(values), "updated_at": now_iso()}
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        changed = self._change(
+            f"UPDATE {table} SET {assignments} WHERE id = ? AND user_id = ?",
+            [*values.values(), row_id, self.user_id],
+        )
+        if not changed:
+            return None
+        return self._one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
+
+    def _get(self, table: str, row_id: str) -> dict | None:
+        return self._one(
+            f"SELECT * FROM {table} WHERE id = ? AND user_id = ?", (row_id, self.user_id)
+        )
+
+    def _delete(self, table: str, row_id: str) -> bool:
+        return (
+            self._change(
+                f"DELETE FROM {table} WHERE id = ? AND user_id = ?", (row_id, self.user_id)
+            )
+            > 0
+        )
+
+    # Conversations --------------------------------------------------------------------
+    @retry_transient(classify)
+    def list_conversations(self, limit, offset, q=None):
+        where, params = _where([], Search(("title",), q) if q else None)
+        base = f"FROM agent_conversations WHERE user_id = ?{where}"
+        total = self._count(f"SELECT COUNT(*) {base}", [self.user_id, *params])
+        rows = self._all(
+            f"SELECT * {base} ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+            [self.user_id, *params, limit, offset],
+        )
+        return rows, total
+
+    @retry_transient(classify)
+    def create_conversation(self, title, metadata=None):
+        return self._insert("agent_conversations", {"title": title, "metadata": metadata or {}})
+
+    @retry_transient(classify)
+    def get_conversation(self, conversation_id):
+        return self._get("agent_conversations", conversation_id)
+
+    @retry_transient(classify)
+    def rename_conversation(self, conversation_id, title):
+        return self._update("agent_conversations", conversation_id, {"title": title})
+
+    @retry_transient(classify)
+    def delete_conversation(self, conversation_id):
+        return self._delete("agent_conversations", conversation_id)
+
+    # Messages -------------------------------------------------------------------------
+    @retry_transient(classify)
+    def list_messages(self, conversation_id, limit, offset):
+        base = "FROM agent_messages WHERE conversation_id = ? AND user_id = ?"
+        params = [conversation_id, self.user_id]
+        total = self._count(f"SELECT COUNT(*) {base}", params)
+        rows = self._all(
+            f"SELECT * {base} ORDER BY created_at, rowid LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+        return rows, total
+
+    @retry_transient(classify)
+    def recent_messages(self, conversation_id, limit):
+        rows = self._all(
+            "SELECT * FROM agent_messages WHERE conversation_id = ? AND user_id = ? "
+            "ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (conversation_id, self.user_id, limit),
+        )
+        return rows[::-1]
+
+    @retry_transient(classify)
+    def add_message(
+        self,
+        conversation_id,
+        role,
+        content,
+        *,
+        status="complete",
+        agent_type=None,
+        metadata=None,
+        client_message_id=None,
+        message_id=None,
+    ):
+        now = now_iso()
+        message_id = message_id or new_id()
+        changed = self._change(
+            "INSERT INTO agent_messages (id, conversation_id, user_id, role, content, agent_type, "
+            "status, metadata, client_message_id, created_at, updated_at) "
+            "SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ? FROM agent_conversations "
+            "WHERE id = ? AND user_id = ?",
+            (
+                message_id,
+                role,
+                content,
+                agent_type,
+                status,
+                json.dumps(metadata or {}),
+                client_message_id,
+                now,
+                now,
+                conversation_id,
+                self.user_id,
+            ),
+        )
+        if not changed:
+            return None
+        return self._get("agent_messages", message_id)
+
+    @retry_transient(classify)
+    def get_message(self, message_id):
+        return self._get("agent_messages", message_id)
+
+    @retry_transient(classify)
+    def update_message(self, message_id, **fields):
+        unknown = set(fields) - _MESSAGE_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update message fields {sorted(unknown)}")
+        return self._update("agent_messages", message_id, fields)
+
+    @retry_transient(classify)
+    def find_message_by_client_id(self, client_message_id):
+        return self._one(
+            "SELECT * FROM agent_messages WHERE user_id = ? AND client_message_id = ?",
+            (self.user_id, client_message_id),
+        )
+
+    # Business records -------------------------------------------------------------------
+    @retry_transient(classify)
+    def list_records(
+        self,
+        table,
+        *,
+        filters=(),
+        search=None,
+        order_by="created_at",
+        descending=False,
+        limit=50,
+        offset=0,
+    ):
+        check_columns(
+            table, [f.column for f in filters] + [order_by] + list(search.columns if search else ())
+        )
+        where, params = _where(list(filters), search)
+        direction = "DESC" if descending else "ASC"
+        return self._all(
+            f"SELECT * FROM {table} WHERE user_id = ?{where} "
+            f"ORDER BY {order_by} {direction}, id LIMIT ? OFFSET ?",
+            [self.user_id, *params, limit, offset],
+        )
+
+    @retry_transient(classify)
+    def count_records(self, table, *, filters=(), search=None):
+        check_columns(table, [f.column for f in filters] + list(search.columns if search else ()))
+        where, params = _where(list(filters), search)
+        return self._count(
+            f"SELECT COUNT(*) FROM {table} WHERE user_id = ?{where}", [self.user_id, *params]
+        )
+
+    @retry_transient(classify)
+    def get_record(self, table, record_id):
+        check_columns(table, ())
+        return self._get(table, record_id)
+
+    @retry_transient(classify)
+    def create_record(self, table, values):
+        check_columns(table, values)
+        return self._insert(table, values)
+
+    @retry_transient(classify)
+    def update_record(self, table, record_id, values):
+        check_columns(table, values)
+        return self._update(table, record_id, values)
+
+    @retry_transient(classify)
+    def delete_record(self, table, record_id):
+        check_columns(table, ())
+        return self._delete(table, record_id)
+
+    # Pending actions ----------------------------------------------------------------------
+    @retry_transient(classify)
+    def create_action(self, values: dict[str, Any]) -> dict:
+        return self._insert("agent_actions", values)
+
+    @retry_transient(classify)
+    def get_action(self, action_id):
+        return self._get("agent_actions", action_id)
+
+    @retry_transient(classify)
+    def resolve_action(self, action_id, status, now):
+        changed = self._change(
+            "UPDATE agent_actions SET status = ?, resolved_at = ?, updated_at = ? "
+            "WHERE id = ? AND user_id = ? AND status = 'pending' AND expires_at > ?",
+            (status, now, now, action_id, self.user_id, now),
+        )
+        return self._get("agent_actions", action_id) if changed else None
+
+    @retry_transient(classify)
+    def finish_action(self, action_id, status, result):
+        return self._update("agent_actions", action_id, {"status": status, "result": result})

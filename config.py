@@ -1,0 +1,134 @@
+"""Configuration: the only module that reads the environment.
+
+`load_config()` reads the environment (and `.env` in development) once and returns a plain
+dict that `create_app` puts into `app.config`. Production settings are checked before the app
+starts, and a wrong one is named in the error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEV_SECRET_DEFAULT = "canvalo-dev-secret-change-me-0123456789"
+
+
+class ConfigError(RuntimeError):
+    """A setting that makes the service unsafe or unable to start."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    try:
+        return default if value is None else int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    value = _env(name)
+    try:
+        return default if value is None else float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in (_env(name, default) or "").split(",") if item.strip()]
+
+
+def load_config(env: str | None = None) -> dict:
+    """Read every setting from the environment; see `.env.example` for each one's meaning.
+
+    `env` overrides CANVALO_ENV (the app factory passes the one it was given, so tests never
+    pick up a developer's `.env`).
+    """
+    env = env or _env("CANVALO_ENV", "development")
+    if env == "development":
+        from dotenv import load_dotenv
+
+        load_dotenv(ROOT / ".env")
+        env = _env("CANVALO_ENV", "development")
+    if env not in {"development", "testing", "production"}:
+        raise ConfigError(f"CANVALO_ENV must be development, testing or production, got {env!r}")
+    production = env == "production"
+    return {
+        "ENV_NAME": env,
+        "TESTING": env == "testing",
+        "API_HOST": _env("API_HOST", "127.0.0.1"),
+        "API_PORT": _int("API_PORT", 5000),
+        "CORS_ORIGINS": _list("CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
+        "STORE": _env("STORE", "supabase" if production else "sqlite"),
+        "SQLITE_PATH": _env("SQLITE_PATH", str(ROOT / "instance" / "canvalo.sqlite3")),
+        "SUPABASE_URL": _env("SUPABASE_URL"),
+        "SUPABASE_PUBLISHABLE_KEY": _env("SUPABASE_PUBLISHABLE_KEY"),
+        "SUPABASE_SECRET_KEY": _env("SUPABASE_SECRET_KEY"),
+        "SUPABASE_SCHEMA": _env("SUPABASE_SCHEMA", "api"),
+        "SUPABASE_JWT_SECRET": _env("SUPABASE_JWT_SECRET"),
+        "JWT_AUDIENCE": _env("JWT_AUDIENCE", "authenticated"),
+        "JWT_LEEWAY_SECONDS": min(_int("JWT_LEEWAY_SECONDS", 10), 30),
+        "DEV_JWT_SECRET": _env("DEV_JWT_SECRET", None if production else DEV_SECRET_DEFAULT),
+        "MODEL_PROVIDER": _env("MODEL_PROVIDER", "bedrock" if production else "offline"),
+        "ALLOW_OFFLINE_MODEL_IN_PRODUCTION": _bool("ALLOW_OFFLINE_MODEL_IN_PRODUCTION", False),
+        "OFFLINE_TOKEN_DELAY": _float("OFFLINE_TOKEN_DELAY", 0.03),
+        "AWS_REGION": _env("AWS_REGION", "us-east-1"),
+        "AWS_PROFILE": _env("AWS_PROFILE"),
+        "BEDROCK_MODEL_ID": _env("BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0"),
+        "BEDROCK_ENDPOINT_URL": _env("BEDROCK_ENDPOINT_URL"),
+        "BEDROCK_READ_TIMEOUT": _float("BEDROCK_READ_TIMEOUT", 60.0),
+        "RETRY_ATTEMPTS": _int("RETRY_ATTEMPTS", 3),
+        "RETRY_BASE_DELAY": _float("RETRY_BASE_DELAY", 1.0),
+        "RETRY_MAX_DELAY": _float("RETRY_MAX_DELAY", 8.0),
+        "REDIS_URL": _env("REDIS_URL"),
+        "RATE_LIMIT_CHAT": _env("RATE_LIMIT_CHAT", "10 per minute"),
+        "RATE_LIMIT_DEFAULT": _env("RATE_LIMIT_DEFAULT", "300 per minute"),
+        "HEARTBEAT_SECONDS": _float("HEARTBEAT_SECONDS", 15.0),
+        "TURN_DEADLINE_SECONDS": _float("TURN_DEADLINE_SECONDS", 120.0),
+        "GENERATION_RETENTION_SECONDS": _float("GENERATION_RETENTION_SECONDS", 600.0),
+        "CONTENT_FLUSH_SECONDS": _float("CONTENT_FLUSH_SECONDS", 1.0),
+        "SWEEP_INTERVAL_SECONDS": _float("SWEEP_INTERVAL_SECONDS", 300.0),
+        "MAX_MESSAGE_CHARS": _int("MAX_MESSAGE_CHARS", 10000),
+        "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
+        "MAX_TOOL_CALLS": _int("MAX_TOOL_CALLS", 8),
+        "MAX_MODEL_CALLS": _int("MAX_MODEL_CALLS", 12),
+        "MAX_OUTPUT_TOKENS": _int("MAX_OUTPUT_TOKENS", 2048),
+        "HISTORY_TOKEN_BUDGET": _int("HISTORY_TOKEN_BUDGET", 6000),
+        "ACTION_TTL_SECONDS": _int("ACTION_TTL_SECONDS", 600),
+        "LOG_LEVEL": (_env("LOG_LEVEL", "INFO") or "INFO").upper(),
+        "LOG_FORMAT": _env("LOG_FORMAT", "json" if production else "text"),
+    }
+
+
+def check_production(config: dict) -> None:
+    """Refuse settings that are unsafe in production, naming the one that is wrong."""
+    if config["ENV_NAME"] != "production":
+        return
+    problems = []
+    if config.get("DEV_JWT_SECRET"):
+        problems.append(
+            "DEV_JWT_SECRET must not be set in production (dev tokens would be accepted)"
+        )
+    if "*" in config["CORS_ORIGINS"]:
+        problems.append("CORS_ORIGINS must list exact origins in production, not '*'")
+    if config["MODEL_PROVIDER"] == "offline" and not config["ALLOW_OFFLINE_MODEL_IN_PRODUCTION"]:
+        problems.append(
+            "MODEL_PROVIDER=offline is a development model; set MODEL_PROVIDER=bedrock "
+            "(or ALLOW_OFFLINE_MODEL_IN_PRODUCTION=true to run it on purpose)"
+        )
+    if config["STORE"] == "supabase":
+        for name in ("SUPABASE_URL", "SUPABASE_PUBLISHABLE_KEY"):
+            if not config.get(name):
+                problems.append(f"{name} is required when STORE=supabase")
+    if problems:
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,113 @@
+"""Fixtures: the real app on a real SQLite file, tokens for two users, an SSE reader."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from canvalo_app import create_app
+from canvalo_app.auth import mint_dev_token
+
+USER_A = "aaaaaaaa-0000-4000-8000-000000000001"
+USER_B = "bbbbbbbb-0000-4000-8000-000000000002"
+DEV_SECRET = "test-dev-secret-0123456789abcdef0123"
+ORIGIN = "https://app.canvalo.example"
+
+
+def app_config(tmp_path, **overrides) -> dict:
+    return {
+        "ENV_NAME": "testing",
+        "TESTING": True,
+        "SQLITE_PATH": str(tmp_path / "canvalo.sqlite3"),
+        "DEV_JWT_SECRET": DEV_SECRET,
+        "SUPABASE_URL": None,
+        "SUPABASE_JWT_SECRET": None,
+        "CORS_ORIGINS": [ORIGIN],
+        "MODEL_PROVIDER": "offline",
+        "OFFLINE_TOKEN_DELAY": 0.0,
+        "RETRY_BASE_DELAY": 0.01,
+        "RETRY_MAX_DELAY": 0.04,
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build an app with overrides; every app built is closed at the end of the test."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app(app_config(tmp_path, **overrides))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["store"].close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass
+class Users:
+    """Tokens and headers for two users, A and B."""
+
+    secret: str = DEV_SECRET
+
+    def token(self, user_id: str = USER_A, **kwargs) -> str:
+        return mint_dev_token(self.secret, user_id, **kwargs)
+
+    def headers(self, user_id: str = USER_A) -> dict:
+        return {"Authorization": f"Bearer {self.token(user_id)}"}
+
+    @property
+    def a(self) -> dict:
+        return self.headers(USER_A)
+
+    @property
+    def b(self) -> dict:
+        return self.headers(USER_B)
+
+
+@pytest.fixture
+def users() -> Users:
+    return Users()
+
+
+def parse_sse(text: str) -> list[dict]:
+    """Parse an SSE body into frames: {"id", "event", "data"} or {"comment"}."""
+    frames = []
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        if not block.strip():
+            continue
+        frame: dict = {}
+        for line in block.split("\n"):
+            if line.startswith(":"):
+                frame.setdefault("comment", line[1:].strip())
+                continue
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            frame[field] = json.loads(value) if field == "data" else value
+        frames.append(frame)
+    return frames
+
+
+def events(frames: list[dict]) -> list[dict]:
+    """Only the events (not comments), as their data dicts with the SSE id added."""
+    return [{**f["data"], "_id": int(f["id"])} for f in frames if "data" in f]

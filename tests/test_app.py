@@ -1,0 +1,185 @@
+"""App-wide behaviour: error envelope, request ids, CORS, health, OpenAPI, production refusal."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from canvalo_app import create_app
+from config import ConfigError
+from tests.conftest import ORIGIN, USER_A, app_config
+from tests.test_conversations import assert_error
+
+
+def test_unknown_route_gets_envelope(client):
+    assert_error(client.get("/nowhere"), 404, "NOT_FOUND")
+    assert_error(client.get("/api/nowhere"), 404, "NOT_FOUND")
+
+
+def test_wrong_method_gets_envelope(client):
+    response = client.post("/health")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_body_too_large_is_413(make_app, users):
+    client = make_app(MAX_CONTENT_LENGTH=1024).test_client()
+    response = client.post(
+        "/api/conversations",
+        data="{" + " " * 4096 + "}",
+        content_type="application/json",
+        headers=users.a,
+    )
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+def test_uncaught_error_is_500_without_internals(make_app):
+    app = make_app()
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals: SELECT * FROM users; token=abc")
+
+    response = app.test_client().get("/boom")
+    error = assert_error(response, 500, "INTERNAL_ERROR")
+    assert "secret" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert error["retryable"] is True
+
+
+def test_request_id_is_echoed_or_made(client):
+    echoed = client.get("/health", headers={"X-Request-ID": "req-123.abc"})
+    assert echoed.headers["X-Request-ID"] == "req-123.abc"
+    made = client.get("/health", headers={"X-Request-ID": "bad id <script>"})
+    assert len(made.headers["X-Request-ID"]) == 32
+    assert client.get("/health").headers["X-Request-ID"] != made.headers["X-Request-ID"]
+
+
+def test_request_id_in_log_lines(make_app, capsys):
+    app = make_app(LOG_LEVEL="INFO", LOG_FORMAT="json")
+
+    @app.get("/logs")
+    def logs():
+        import logging
+
+        logging.getLogger("canvalo_app.test").info("hello from a request")
+        return {}
+
+    app.test_client().get("/logs", headers={"X-Request-ID": "trace-42"})
+    line = [ln for ln in capsys.readouterr().out.splitlines() if "hello from a request" in ln]
+    assert line and '"request_id": "trace-42"' in line[0]
+
+
+def test_cors_allows_listed_origin_only(client, users):
+    allowed = client.get("/api/conversations", headers={**users.a, "Origin": ORIGIN})
+    assert allowed.headers["Access-Control-Allow-Origin"] == ORIGIN
+    denied = client.get("/api/conversations", headers={**users.a, "Origin": "https://evil.test"})
+    assert "Access-Control-Allow-Origin" not in denied.headers
+    preflight = client.options(
+        "/api/chat/stream",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, last-event-id",
+        },
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_index_and_liveness(client):
+    assert client.get("/").json == {
+        "service": "canvalo-chat",
+        "version": "0.1.0",
+        "environment": "testing",
+    }
+    assert client.get("/health").json == {"status": "ok"}
+
+
+def test_readiness_reports_store_and_model(client):
+    body = client.get("/health/ready").json
+    assert body["status"] == "ready"
+    assert body["checks"]["store"] == {"ok": True, "backend": "sqlite"}
+    assert body["checks"]["model"]["ok"] is True
+
+
+def test_readiness_503_names_the_store(app, client):
+    path = app.config["SQLITE_PATH"]
+    app.extensions["store"].close()
+    os.remove(path)
+    os.mkdir(path)  # the database file is now a directory: unreadable
+    try:
+        error = assert_error(client.get("/health/ready"), 503, "SERVICE_NOT_READY")
+        assert error["details"]["checks"]["store"] == {
+            "ok": False,
+            "backend": "sqlite",
+            "error": "STORE_UNAVAILABLE",
+        }
+    finally:
+        shutil.rmtree(path)
+
+
+def test_openapi_describes_every_route(app, client):
+    document = client.get("/openapi.json").json
+    assert document["openapi"].startswith("3.")
+    documented = {(path, method) for path, ops in document["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule.replace("<uuid:", "{").replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method.lower()) in documented
+    create = document["paths"]["/api/conversations"]["post"]
+    assert create["security"] == [{"bearerAuth": []}]
+    assert "201" in create["responses"]
+
+
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        ({"DEV_JWT_SECRET": "dev"}, "DEV_JWT_SECRET"),
+        ({"CORS_ORIGINS": ["*"]}, "CORS_ORIGINS"),
+        ({"MODEL_PROVIDER": "offline"}, "MODEL_PROVIDER"),
+        ({"SUPABASE_URL": None}, "SUPABASE_URL"),
+        ({"SUPABASE_PUBLISHABLE_KEY": None}, "SUPABASE_PUBLISHABLE_KEY"),
+    ],
+)
+def test_production_refuses_unsafe_settings(tmp_path, overrides, named):
+    safe = {
+        "ENV_NAME": "production",
+        "DEV_JWT_SECRET": None,
+        "MODEL_PROVIDER": "bedrock",
+        "STORE": "supabase",
+        "SUPABASE_URL": "https://project.supabase.example",
+        "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_x",
+    }
+    config = app_config(tmp_path, **{**safe, **overrides})
+    with pytest.raises(ConfigError, match=named):
+        create_app(config)
+
+
+def test_cli_init_seed_and_idempotence(runner, app):
+    from canvalo_app.store.base import Identity
+
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    first = runner.invoke(args=["seed-demo", "--user", USER_A])
+    assert first.exit_code == 0 and "Seeded" in first.output
+    second = runner.invoke(args=["seed-demo", "--user", USER_A])
+    assert "nothing seeded" in second.output
+    store = app.extensions["store"].for_user(Identity(USER_A, "t"))
+    statuses = {row["status"] for row in store.list_records("invoices", limit=100)}
+    assert {"draft", "sent", "viewed", "partial", "paid", "overdue", "cancelled"} <= statuses
+    types = {row["contact_type"] for row in store.list_records("contacts", limit=100)}
+    assert {"lead", "client", "past_client", "vendor", "subcontractor", "partner"} <= types
+    for table in (
+        "appointments",
+        "projects",
+        "proposals",
+        "reviews",
+        "campaigns",
+        "tasks",
+        "goals",
+    ):
+        assert store.count_records(table) > 0
