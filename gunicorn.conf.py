@@ -28,3 +28,19 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 forwarded_allow_ips = "*"
+
+
+def post_worker_init(worker):
+    """On SIGTERM, end running generations at once instead of waiting out graceful_timeout:
+    each saves its partial answer (`interrupted`) and sends its stream a terminal event."""
+    import signal
+
+    import gevent
+
+    from canvalo_app.engine import stop_all
+
+    def handle_term(sig, frame):
+        gevent.spawn(stop_all, worker.wsgi)
+        worker.handle_exit(sig, frame)
+
+    signal.signal(signal.SIGTERM, handle_term)

@@ -19,6 +19,8 @@ from retrying import Retrying
 from .errors import AppError
 
 log = logging.getLogger(__name__)
+_quiet = logging.getLogger(f"{__name__}.attempts")
+_quiet.disabled = True
 #: Maps a failure to the AppError it means, or returns it unchanged when it is a defect.
 Classifier = Callable[[Exception], Exception]
 _EMPTY = object()
@@ -42,7 +44,9 @@ class RetryPolicy(NamedTuple):
             stop_max_attempt_number=self.attempts + 1,
             wait_func=lambda attempt, _elapsed_ms: self.delay(attempt) * 1000,
             retry_on_exception=lambda exc: isinstance(exc, AppError) and exc.retryable,
-            logger=log,
+            after_attempts=lambda attempt: log.info("transient failure; retry %d", attempt),
+            # `retrying` would log each attempt with its traceback (provider text included).
+            logger=_quiet,
         )
 
 
@@ -52,7 +56,10 @@ def _translated(classify: Classifier, call: Callable):
     except (AppError, StopIteration):
         raise
     except Exception as exc:
-        raise classify(exc) from exc
+        translated = classify(exc)
+        if translated is exc:
+            raise
+        raise translated from exc
 
 
 def retry_transient(classify: Classifier):
@@ -71,15 +78,15 @@ def retry_transient(classify: Classifier):
                         return stream, _EMPTY
 
                 stream, item = self.retry_policy.retrying().call(first_item)
-                if item is _EMPTY:
-                    return
-                yield item
-                while True:
-                    try:
-                        item = _translated(classify, lambda: next(stream))
-                    except StopIteration:
-                        return
-                    yield item
+                try:
+                    while item is not _EMPTY:
+                        yield item
+                        try:
+                            item = _translated(classify, lambda: next(stream))
+                        except StopIteration:
+                            item = _EMPTY
+                finally:
+                    stream.close()  # a consumer that stops early releases the stream at once
 
             return generator_wrapper
 

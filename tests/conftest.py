@@ -9,6 +9,8 @@ import pytest
 
 from canvalo_app import create_app
 from canvalo_app.auth import mint_dev_token
+from canvalo_app.store.base import BUSINESS_TABLES
+from tests.pgstack_fixture import RestV1Transport, pgstack  # noqa: F401  (the session fixture)
 
 USER_A = "aaaaaaaa-0000-4000-8000-000000000001"
 USER_B = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -34,13 +36,45 @@ def app_config(tmp_path, **overrides) -> dict:
     }
 
 
+#: Every table of the Supabase schema, emptied before each test that uses the stack's app.
+SUPABASE_TABLES = ("agent_conversations", "agent_messages", "agent_actions", *BUSINESS_TABLES)
+#: Put on a test module (``pytestmark = BOTH_STORES``) to run its tests on SQLite and on
+#: Supabase (the pgstack PostgreSQL + PostgREST), through `make_app`, `app`, `client`, `users`.
+BOTH_STORES = pytest.mark.parametrize("store_backend", ["sqlite", "supabase"], indirect=True)
+
+
 @pytest.fixture
-def make_app(tmp_path):
+def store_backend(request) -> str:
+    """The store `make_app` builds: "sqlite" unless the test is parametrised (BOTH_STORES)."""
+    return getattr(request, "param", "sqlite")
+
+
+def supabase_overrides(stack) -> dict:
+    """App settings for the pgstack: PostgREST behind a /rest/v1 prefix, and one JWT secret
+    for the stack, the app and the `users` tokens (as a Supabase project's legacy secret)."""
+    return {
+        "STORE": "supabase",
+        "SUPABASE_URL": stack.rest_url,
+        "SUPABASE_PUBLISHABLE_KEY": stack.anon_key,
+        "SUPABASE_SECRET_KEY": stack.service_key,
+        "SUPABASE_SCHEMA": "api",
+        "SUPABASE_JWT_SECRET": stack.jwt_secret,
+        "DEV_JWT_SECRET": stack.jwt_secret,
+        "SUPABASE_HTTP_TRANSPORT": RestV1Transport(),
+    }
+
+
+@pytest.fixture
+def make_app(tmp_path, store_backend, request):
     """Build an app with overrides; every app built is closed at the end of the test."""
     apps = []
+    stack = request.getfixturevalue("pgstack") if store_backend == "supabase" else None
+    if stack:  # USER_A and USER_B start every test with nothing, as on a fresh SQLite file
+        stack.psql(f"truncate {', '.join('api.' + t for t in SUPABASE_TABLES)} cascade")
 
     def build(**overrides):
-        app = create_app(app_config(tmp_path, **overrides))
+        backend = supabase_overrides(stack) if stack else {}
+        app = create_app(app_config(tmp_path, **{**backend, **overrides}))
         apps.append(app)
         return app
 
@@ -86,7 +120,9 @@ class Users:
 
 
 @pytest.fixture
-def users() -> Users:
+def users(store_backend, request) -> Users:
+    if store_backend == "supabase":  # tokens PostgREST accepts too
+        return Users(request.getfixturevalue("pgstack").jwt_secret)
     return Users()
 
 

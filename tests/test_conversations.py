@@ -1,4 +1,7 @@
-"""Conversations API on the real app and a real SQLite file: two users, paging, bad input."""
+"""Conversations API on the real app and a real store: two users, paging, bad input.
+
+Every test runs twice: on a SQLite file and on Supabase (PostgreSQL + PostgREST, pgstack).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ import uuid
 
 import pytest
 
-from tests.conftest import USER_A, USER_B
+from tests.conftest import BOTH_STORES, USER_A, USER_B
+
+pytestmark = BOTH_STORES
 
 ENVELOPE_KEYS = {
     "code",
@@ -83,7 +88,7 @@ def test_get_includes_messages_page(app, client, users):
     from canvalo_app.store.base import Identity
 
     conversation = create(client, users.a)
-    store = app.extensions["store"].for_user(Identity(USER_A, "t"))
+    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
     for n in range(3):
         store.add_message(conversation["id"], "user" if n % 2 == 0 else "assistant", f"m{n}")
     body = client.get(
@@ -128,7 +133,7 @@ def test_delete_cascades_messages(app, client, users):
     from canvalo_app.store.base import Identity
 
     conversation = create(client, users.a)
-    store = app.extensions["store"].for_user(Identity(USER_A, "t"))
+    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
     store.add_message(conversation["id"], "user", "hello")
     assert store.list_messages(conversation["id"], 10, 0)[1] == 1
     client.delete(f"/api/conversations/{conversation['id']}", headers=users.a)

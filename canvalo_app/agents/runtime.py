@@ -1,4 +1,9 @@
-"""One assistant turn: build the context, call the model, yield the stream's events."""
+"""One assistant turn: the supervisor routes, each chosen domain agent answers in turn.
+
+The supervisor is a model call whose only tool is `route_to_agents`; text instead of a route
+is a clarifying question. Each domain agent then runs the model with its own tools until it
+answers in text, and that text streams straight to the client under its `agent_type`.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,46 @@ from dataclasses import dataclass, field
 
 from flask import Flask
 
-from ..llm.base import ModelRequest, Stop, TextDelta, Usage
+from ..errors import AppError
+from ..llm.base import ModelRequest, Stop, TextDelta, ToolSpec, ToolUse, Usage
 from ..store.base import UserStore
+from .context import history, system_preamble
+from .domains import agents
+from .tools import Agent, ToolContext, execute
 
-SYSTEM_PROMPT = (
-    "You are Canvalo's assistant for a painting contractor. Answer briefly and "
-    "only from the user's own records."
+ROUTE_TOOL = "route_to_agents"
+SUPERVISOR = "supervisor"
+SUPERVISOR_PROMPT = (
+    "You are the supervisor of Canvalo's assistant for a painting contractor. Decide which "
+    "domain agents own the user's latest request and call route_to_agents with them, in the "
+    "order they should act. Do not answer the request yourself. If you cannot tell what the "
+    "user wants, ask one short clarifying question instead of routing.\nAgents:\n"
 )
+AGENT_PROMPT = (
+    "You are Canvalo's {name} agent, working for a painting contractor on their own records. "
+    "{instructions}\nUse only your tools; never invent records, amounts or dates. Deletes, "
+    "cancellations and sends wait for the user's confirmation in the app: say so plainly."
+)
+
+
+def route_spec() -> ToolSpec:
+    return ToolSpec(
+        ROUTE_TOOL,
+        "Send the request to the domain agents that own it, in order.",
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["agents"],
+            "properties": {
+                "agents": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "string", "enum": sorted(agents())},
+                },
+                "reason": {"type": "string", "description": "One short sentence: why."},
+            },
+        },
+    )
 
 
 @dataclass
@@ -37,27 +75,185 @@ class TurnState:
         return metadata
 
 
-def history(store: UserStore, conversation_id: str, skip_id: str, limit: int = 40) -> list[dict]:
-    """The stored conversation in Converse shape, without the row being generated."""
-    rows = [r for r in store.recent_messages(conversation_id, limit) if r["id"] != skip_id]
-    return [{"role": r["role"], "content": [{"text": r["content"]}]} for r in rows if r["content"]]
+@dataclass
+class Turn:
+    app: Flask
+    store: UserStore
+    generation: object
+    state: TurnState
+
+    def __post_init__(self):
+        self.config = self.app.config
+        self.model = self.app.extensions["model"]
+
+    def call_model(
+        self, request: ModelRequest, agent_type: str, text: list[str]
+    ) -> Iterator[tuple[str, dict] | ToolUse]:
+        """One model call: tokens go out as events, tool uses are yielded for the caller."""
+        self.state.model_calls += 1
+        if self.state.model_calls > self.config["MAX_MODEL_CALLS"]:
+            raise AppError("TURN_LIMIT_REACHED", "The turn reached its model call limit.")
+        for event in self.model.stream(request):
+            if isinstance(event, TextDelta):
+                text.append(event.text)
+                yield "token", {"content": event.text, "agent_type": agent_type}
+            elif isinstance(event, ToolUse):
+                yield event
+            elif isinstance(event, Stop):
+                self.state.finish_reason = (
+                    "max_tokens" if event.reason == "max_tokens" else ("end_turn")
+                )
+            elif isinstance(event, Usage):
+                self.state.add_usage(event)
+
+    def supervise(self, messages: list[dict], preamble: str) -> Iterator[tuple[str, dict]]:
+        """Yield `agent` routing decisions, or stream a clarifying question."""
+        catalogue = "\n".join(f"- {name}: {a.description}" for name, a in agents().items())
+        request = ModelRequest(
+            f"{SUPERVISOR_PROMPT}{catalogue}\n\n{preamble}",
+            messages,
+            [route_spec()],
+            self.config["MAX_OUTPUT_TOKENS"],
+            SUPERVISOR,
+        )
+        self.state.agent_type = SUPERVISOR
+        routed: list[str] = []
+        reason = None
+        said: list[tuple[str, dict]] = []
+        for item in self.call_model(request, SUPERVISOR, []):
+            if isinstance(item, ToolUse):
+                if item.name == ROUTE_TOOL:
+                    wanted = item.input.get("agents") or []
+                    routed += [a for a in wanted if a in agents() and a not in routed]
+                    reason = item.input.get("reason")
+            else:
+                said.append(item)
+        if not routed:  # text is a clarifying question only when nothing was routed
+            yield from said
+        for name in routed:
+            yield "agent", {"agent_type": name, **({"reason": reason} if reason else {})}
+
+    def run_agent(
+        self, agent: Agent, messages: list[dict], preamble: str, ctx: ToolContext
+    ) -> Iterator[tuple[str, dict]]:
+        """The agent's tool loop: call the model, run its tools, until it answers in text."""
+        system = AGENT_PROMPT.format(name=agent.name, instructions=agent.instructions)
+        messages = list(messages)
+        while True:
+            request = ModelRequest(
+                f"{system}\n\n{preamble}",
+                messages,
+                agent.specs(),
+                self.config["MAX_OUTPUT_TOKENS"],
+                agent.name,
+            )
+            text: list[str] = []
+            uses: list[ToolUse] = []
+            for item in self.call_model(request, agent.name, text):
+                if isinstance(item, ToolUse):
+                    uses.append(item)
+                else:
+                    yield item
+            if not uses:
+                return
+            results = []
+            for use in uses:
+                results.append((yield from self.run_tool(agent, use, ctx)))
+            said = [{"text": "".join(text)}] if "".join(text).strip() else []
+            messages += [
+                {
+                    "role": "assistant",
+                    "content": said
+                    + [
+                        {"toolUse": {"toolUseId": u.id, "name": u.name, "input": u.input}}
+                        for u in uses
+                    ],
+                },
+                {"role": "user", "content": results},
+            ]
+
+    def run_tool(self, agent: Agent, use: ToolUse, ctx: ToolContext):
+        if len(self.state.tool_calls) >= self.config["MAX_TOOL_CALLS"]:
+            raise AppError("TURN_LIMIT_REACHED", "The turn reached its tool call limit.")
+        yield (
+            "tool_call",
+            {
+                "tool_call_id": use.id,
+                "tool_name": use.name,
+                "agent_type": agent.name,
+                "input": use.input,
+            },
+        )
+        outcome = execute(agent, use.name, use.input, ctx)
+        status = "error" if outcome.status == "error" else "ok"
+        self.state.tool_calls.append(
+            {
+                "id": use.id,
+                "name": use.name,
+                "agent_type": agent.name,
+                "input": use.input,
+                "status": outcome.status,
+                "summary": outcome.summary,
+                "duration_ms": outcome.duration_ms,
+            }
+        )
+        yield (
+            "tool_result",
+            {
+                "tool_call_id": use.id,
+                "tool_name": use.name,
+                "status": status,
+                "summary": outcome.summary,
+                "duration_ms": outcome.duration_ms,
+            },
+        )
+        if outcome.action:
+            yield (
+                "confirmation_required",
+                {
+                    "action_id": outcome.action["id"],
+                    "tool_name": use.name,
+                    "summary": outcome.action["summary"],
+                    "expires_at": outcome.action["expires_at"],
+                },
+            )
+        return {
+            "toolResult": {
+                "toolUseId": use.id,
+                "status": "error" if status == "error" else "success",
+                "content": [{"json": {"outcome": outcome.status, "result": outcome.result}}],
+            }
+        }
 
 
 def run_turn(
     app: Flask, store: UserStore, generation, user_text: str, state: TurnState
 ) -> Iterator[tuple[str, dict]]:
-    model = app.extensions["model"]
-    state.agent_type = "assistant"
-    request = ModelRequest(
-        system=SYSTEM_PROMPT,
-        messages=history(store, generation.conversation_id, generation.message_id),
-        max_tokens=app.config["MAX_OUTPUT_TOKENS"],
+    """All the events of one turn, for the runner to log, save and stream."""
+    messages, summary = history(
+        store, generation.conversation_id, generation.message_id, app.config["HISTORY_TOKEN_BUDGET"]
     )
-    state.model_calls += 1
-    for event in model.stream(request):
-        if isinstance(event, TextDelta):
-            yield "token", {"content": event.text, "agent_type": state.agent_type}
-        elif isinstance(event, Stop):
-            state.finish_reason = "max_tokens" if event.reason == "max_tokens" else "end_turn"
-        elif isinstance(event, Usage):
-            state.add_usage(event)
+    preamble, today = system_preamble(store)
+    if summary:
+        preamble += "\n" + summary
+    turn = Turn(app, store, generation, state)
+    ctx = ToolContext(
+        store,
+        today,
+        generation.conversation_id,
+        generation.message_id,
+        app.config["ACTION_TTL_SECONDS"],
+    )
+    routed = []
+    for event in turn.supervise(messages, preamble):
+        if event[0] == "agent":
+            routed.append(event)
+        else:
+            yield event
+    for index, (kind, data) in enumerate(routed):
+        agent = agents()[data["agent_type"]]
+        state.agent_type = agent.name
+        yield kind, data
+        if index:
+            yield "token", {"content": "\n\n", "agent_type": agent.name}
+        yield from turn.run_agent(agent, messages, preamble, ctx)

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import chat, conversations, health
+    from . import actions, chat, conversations, health
 
-    for module in (health, conversations, chat):
+    for module in (health, conversations, chat, actions):
         app.register_blueprint(module.bp)

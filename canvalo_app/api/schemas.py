@@ -113,3 +113,18 @@ class ChatStreamSchema(StrictSchema):
 
 class EventsQuery(QuerySchema):
     after = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+class ActionSchema(Schema):
+    id = fields.String()
+    conversation_id = fields.String(allow_none=True)
+    message_id = fields.String(allow_none=True)
+    agent_type = fields.String()
+    tool_name = fields.String()
+    input = fields.Dict()
+    summary = fields.String()
+    status = fields.String()
+    result = fields.Dict(allow_none=True)
+    expires_at = fields.String()
+    resolved_at = fields.String(allow_none=True)
+    created_at = fields.String()

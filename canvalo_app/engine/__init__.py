@@ -24,6 +24,16 @@ def _sweep_periodically(app: Flask, interval: float) -> None:
             log.warning("periodic sweep failed: %s", error.code)
 
 
+def stop_all(app: Flask, reason: str = "shutdown") -> int:
+    """Ask every running generation to end now; each saves its row and ends its stream."""
+    running = app.extensions["generations"].running()
+    for generation in running:
+        generation.request_stop(reason)
+    if running:
+        log.info("asked %d running generation(s) to stop: %s", len(running), reason)
+    return len(running)
+
+
 def init_app(app: Flask) -> None:
     app.extensions["generations"] = GenerationRegistry(app.config["GENERATION_RETENTION_SECONDS"])
     try:

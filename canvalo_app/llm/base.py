@@ -25,6 +25,8 @@ class ModelRequest:
     messages: list[dict]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 2048
+    #: Which agent is asking (the offline model picks its rules by it; Bedrock ignores it).
+    agent_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def _where(filters: list[Filter], search: Search | None) -> tuple[str, list]:
     clauses, params = [], []
     for column, op, value in filters:
         if op in ("in", "not_in"):
-            values = list(value) or [None]
+            values = list(value)  # SQLite accepts IN (): nothing is in it, everything not
             negate = "NOT " if op == "not_in" else ""
             clauses.append(f"{column} {negate}IN ({', '.join('?' * len(values))})")
             params.extend(values)
@@ -87,6 +87,8 @@ class SQLiteStore(Store):
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
+        # With WAL, NORMAL syncs at checkpoints: a crashed process loses nothing committed.
+        conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
     @contextmanager

@@ -1,18 +1,27 @@
 """The offline model: deterministic and rule-based, for development and tests. Not an AI.
 
-It lets the whole product run with no credentials and no network. Its answers are templates,
-streamed word by word with `token_delay` seconds between words so streaming is visible.
+It lets the whole product run with no credentials and no network, and it drives the same
+agent loop a real model does: as supervisor it routes by keywords (or asks a clarifying
+question); as a domain agent it turns the user's words into real tool calls with simple
+intent and argument extraction, then writes a templated answer from the tools' results.
+Answers stream word by word with `token_delay` seconds between words.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import date
 
-from .base import ModelEvent, ModelProvider, ModelRequest, Stop, TextDelta, Usage, text_of
+from ..base import ModelEvent, ModelProvider, ModelRequest, Stop, TextDelta, ToolUse, Usage, text_of
+from .routing import CLARIFYING_QUESTION, route
+from .rules import Step, rules_for
 
 _WORD = re.compile(r"\S+\s*|\s+")
+_TODAY = re.compile(r"Today is (\d{4}-\d{2}-\d{2})")
+ROUTE_TOOL = "route_to_agents"
 
 
 def words(text: str) -> list[str]:
@@ -24,11 +33,46 @@ def estimate_tokens(text: str) -> int:
     return max(1, len(text) // 4) if text else 0
 
 
+def latest_user_text(messages: list[dict]) -> str:
+    for message in reversed(messages):
+        if message["role"] == "user" and any("text" in b for b in message["content"]):
+            return text_of(message).strip()
+    return ""
+
+
+def steps_this_turn(messages: list[dict]) -> list[Step]:
+    """Tool calls made since the user's last words, paired with their results."""
+    start = max(
+        (
+            i
+            for i, m in enumerate(messages)
+            if m["role"] == "user" and any("text" in b for b in m["content"])
+        ),
+        default=-1,
+    )
+    calls, results = {}, {}
+    for message in messages[start + 1 :]:
+        for block in message["content"]:
+            if "toolUse" in block:
+                calls[block["toolUse"]["toolUseId"]] = block["toolUse"]
+            elif "toolResult" in block:
+                results[block["toolResult"]["toolUseId"]] = block["toolResult"]
+    steps = []
+    for use_id, use in calls.items():
+        result = results.get(use_id, {})
+        body = next((c["json"] for c in result.get("content", []) if "json" in c), {})
+        steps.append(
+            Step(use["name"], use["input"], body.get("outcome", "error"), body.get("result", {}))
+        )
+    return steps
+
+
 class OfflineProvider(ModelProvider):
     name = "offline"
 
     def __init__(self, token_delay: float = 0.0):
         self.token_delay = token_delay
+        self._calls = 0
 
     def describe(self) -> dict:
         return {
@@ -38,15 +82,44 @@ class OfflineProvider(ModelProvider):
         }
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
-        answer = self.answer(request)
-        yield from self.stream_text(answer)
-        yield Stop("end_turn")
-        prompt = request.system + "".join(text_of(m) for m in request.messages)
-        yield Usage(estimate_tokens(prompt), estimate_tokens(answer))
+        text = latest_user_text(request.messages)
+        match = _TODAY.search(request.system)
+        today = date.fromisoformat(match.group(1)) if match else date.today()
+        tool_names = {tool.name for tool in request.tools}
+        output = ""
+        if ROUTE_TOOL in tool_names:
+            agents, reason = route(text)
+            if agents:
+                yield from self._tool_uses([(ROUTE_TOOL, {"agents": agents, "reason": reason})])
+                output = json.dumps(agents)
+            else:
+                output = CLARIFYING_QUESTION
+                yield from self.stream_text(output)
+                yield Stop("end_turn")
+        else:
+            rules = rules_for(request.agent_type or "")
+            steps = steps_this_turn(request.messages)
+            calls = rules.next_calls(text, steps, today) if rules else []
+            calls = [(name, args) for name, args in calls if name in tool_names]
+            if calls:
+                yield from self._tool_uses(calls)
+                output = json.dumps(calls)
+            else:
+                output = rules.answer(text, steps, today) if rules else self.echo(text)
+                yield from self.stream_text(output)
+                yield Stop("end_turn")
+        prompt = request.system + "".join(json.dumps(m) for m in request.messages)
+        yield Usage(estimate_tokens(prompt), estimate_tokens(output))
 
-    def answer(self, request: ModelRequest) -> str:
-        said = text_of(request.messages[-1]).strip() if request.messages else ""
-        preview = said if len(said) <= 80 else said[:77] + "..."
+    def _tool_uses(self, calls: list[tuple[str, dict]]) -> Iterator[ModelEvent]:
+        for name, args in calls:
+            self._calls += 1
+            yield ToolUse(f"offline-{self._calls}", name, args)
+        yield Stop("tool_use")
+
+    @staticmethod
+    def echo(text: str) -> str:
+        preview = text if len(text) <= 80 else text[:77] + "..."
         return (
             f'You said: "{preview}". I am the offline development model, so I answer '
             "from simple rules rather than AI."

@@ -1,0 +1,104 @@
+"""What the model is told: the stored history within a token budget, older turns folded
+into a summary, and the user's business profile with today's date in their time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..store.base import Filter, UserStore
+
+SUMMARY_CHARS = 1200
+
+
+def estimate_tokens(text: str) -> int:
+    return len(text) // 4 + 1
+
+
+def _converse(rows: list[dict]) -> list[dict]:
+    """Rows as Converse messages: alternating roles, starting and ending with the user."""
+    messages: list[dict] = []
+    for row in rows:
+        if not row["content"].strip():
+            continue
+        if messages and messages[-1]["role"] == row["role"]:
+            messages[-1]["content"][0]["text"] += "\n\n" + row["content"]
+        else:
+            messages.append({"role": row["role"], "content": [{"text": row["content"]}]})
+    while messages and messages[0]["role"] != "user":
+        messages.pop(0)
+    return messages
+
+
+def history(
+    store: UserStore, conversation_id: str, skip_id: str, budget: int
+) -> tuple[list[dict], str]:
+    """The newest messages that fit `budget` tokens, and a summary of the older ones."""
+    rows = [r for r in store.recent_messages(conversation_id, 200) if r["id"] != skip_id]
+    kept, used = [], 0
+    for row in reversed(rows):
+        cost = estimate_tokens(row["content"])
+        if kept and used + cost > budget:
+            break
+        kept.append(row)
+        used += cost
+    older = rows[: len(rows) - len(kept)]
+    summary = ""
+    if older:
+        lines = [
+            f"- {r['role']}: {' '.join(r['content'].split())[:160]}"
+            for r in older
+            if r["content"].strip()
+        ]
+        summary = "Earlier in this conversation (summarised):\n" + "\n".join(lines)
+        summary = summary[:SUMMARY_CHARS]
+    return _converse(kept[::-1]), summary
+
+
+def today_for(profile: dict | None) -> date:
+    try:
+        zone = ZoneInfo((profile or {}).get("timezone") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    return datetime.now(zone).date()
+
+
+def business_profile(store: UserStore) -> dict | None:
+    rows = store.list_records("business_settings", limit=1)
+    return rows[0] if rows else None
+
+
+def describe_business(store: UserStore, profile: dict | None) -> str:
+    """The business profile and active goals, as a few lines for the system prompt."""
+    if profile is None:
+        return "The business has not filled in its profile yet."
+    parts = [
+        f"Business: {profile.get('business_name') or 'unnamed'}"
+        f" (owner {profile.get('owner_name') or 'unknown'})."
+    ]
+    if profile.get("services"):
+        parts.append(f"Services: {profile['services']}.")
+    parts.append(
+        f"Working hours {profile['working_hours_start']}–{profile['working_hours_end']}"
+        f" ({profile['timezone']}); default tax rate {profile['default_tax_rate']}%;"
+        f" payment terms {profile['payment_terms_days']} days."
+    )
+    goals = store.list_records("goals", filters=[Filter("status", "eq", "active")], limit=10)
+    if goals:
+        parts.append(
+            "Active goals: "
+            + "; ".join(
+                f"{g['title']} ({g['current_value']:g} of {g['target_value']:g})" for g in goals
+            )
+            + "."
+        )
+    return " ".join(parts)
+
+
+def system_preamble(store: UserStore) -> tuple[str, date]:
+    profile = business_profile(store)
+    today = today_for(profile)
+    return (
+        f"Today is {today.isoformat()} ({today:%A}).\n{describe_business(store, profile)}",
+        today,
+    )

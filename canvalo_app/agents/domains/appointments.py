@@ -1,0 +1,308 @@
+"""The appointments agent: the contractor's calendar, clashes and free time.
+
+Times are the business's wall-clock times. Like the demo data they are stored as ISO 8601
+strings with a +00:00 offset (so they sort and compare as text); a time given without an
+offset is taken as such a wall-clock time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from marshmallow import fields, validate
+
+from ...llm.offline.parse import day
+from ...store.base import Filter, Search
+from ..tools import Agent, ToolContext, ToolError, ToolInput
+from .crud import Paging, RecordId, add_crud_tools, fetch
+from .settings import business_profile
+
+STATUSES = ("scheduled", "confirmed", "completed", "cancelled", "no_show")
+TYPES = ("estimate", "consultation", "site_visit", "job", "follow_up", "other")
+UPCOMING = ("scheduled", "confirmed")
+DEFAULT_MINUTES = 60
+NOT_BOOKED = "Nothing was booked"
+
+agent = Agent(
+    name="appointments",
+    description="The calendar: booking, listing and cancelling appointments; free time.",
+    instructions=(
+        "You manage the contractor's calendar. Before booking, make sure you have the day and "
+        "time; if either is missing, offer free slots from suggest_free_slots and ask. "
+        "create_appointment refuses a time that overlaps another appointment: tell the user "
+        "and book anyway (allow_overlap) only if they say so. Find an appointment with "
+        "list_appointments before changing or cancelling it; if several match, ask which. "
+        "Never invent appointments, people or times."
+    ),
+)
+
+
+def duration_field() -> fields.Integer:
+    return fields.Integer(
+        validate=validate.Range(5, 24 * 60),
+        metadata={"description": f"Length in minutes (default {DEFAULT_MINUTES})."},
+    )
+
+
+class Span(ToolInput):
+    start_time = fields.DateTime(
+        required=True, metadata={"description": "ISO date and time, e.g. 2026-12-01T10:00."}
+    )
+    end_time = fields.DateTime(metadata={"description": "ISO date and time it ends."})
+    duration_minutes = duration_field()
+
+
+class AppointmentFields(Span):
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    client_name = fields.String(validate=validate.Length(1, 200))
+    contact_id = fields.UUID(metadata={"description": "The client's contact record."})
+    project_id = fields.UUID(metadata={"description": "The project it is about."})
+    appointment_type = fields.String(validate=validate.OneOf(TYPES))
+    location = fields.String(validate=validate.Length(max=500))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    notes = fields.String(validate=validate.Length(max=2000))
+    allow_overlap = fields.Boolean(
+        metadata={"description": "Book even though it overlaps; only after the user agreed."}
+    )
+
+
+class AppointmentUpdate(RecordId, AppointmentFields):
+    pass
+
+
+class AppointmentList(Paging):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    search = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Text in the title, client or location."},
+    )
+    from_date = fields.Date(metadata={"description": "Starting on or after this day."})
+    to_date = fields.Date(metadata={"description": "Starting on or before this day."})
+    upcoming_only = fields.Boolean(
+        metadata={"description": "Only scheduled or confirmed, from today."}
+    )
+    include_cancelled = fields.Boolean(metadata={"description": "Also cancelled ones."})
+
+
+class ConflictCheck(Span):
+    exclude_id = fields.UUID(
+        metadata={"description": "An appointment to leave out (when moving it)."}
+    )
+
+
+class SlotRequest(ToolInput):
+    date = fields.Date(metadata={"description": "One day to look at; default the next work days."})
+    days = fields.Integer(
+        load_default=3, validate=validate.Range(1, 14), metadata={"description": "Work days."}
+    )
+    duration_minutes = duration_field()
+
+
+def moment(value: datetime | str) -> datetime:
+    """A stored or given time as an aware UTC datetime (naive times are wall-clock times)."""
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def stamp(value: datetime) -> str:
+    return moment(value).isoformat(timespec="seconds")
+
+
+def label(appointment: dict) -> str:
+    start = moment(appointment["start_time"])
+    return f"“{appointment['title']}” on {day(start.date())} at {start:%H:%M}"
+
+
+def brief(appointment: dict) -> dict:
+    keys = ("id", "title", "client_name", "start_time", "end_time", "status", "location")
+    return {key: appointment[key] for key in keys}
+
+
+def day_start(value: date) -> str:
+    return stamp(datetime.combine(value, time()))
+
+
+def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | None]:
+    if "status" in args:
+        filters = [Filter("status", "eq", args["status"])]
+    else:
+        filters = [] if args.get("include_cancelled") else [Filter("status", "neq", "cancelled")]
+    if args.get("upcoming_only"):
+        filters += [
+            Filter("status", "in", list(UPCOMING)),
+            Filter("start_time", "gte", day_start(ctx.today)),
+        ]
+    if "from_date" in args:
+        filters.append(Filter("start_time", "gte", day_start(args["from_date"])))
+    if "to_date" in args:
+        filters.append(Filter("start_time", "lt", day_start(args["to_date"] + timedelta(days=1))))
+    columns = ("title", "client_name", "location")
+    return filters, Search(columns, args["search"]) if "search" in args else None
+
+
+def span(values: dict, existing: dict | None = None) -> tuple[datetime, datetime]:
+    """Start and end from the given start, end or duration (an old booking fills the gaps)."""
+    if values.get("end_time") and values.get("duration_minutes"):
+        raise ToolError("Give an end time or a duration, not both.")
+    start = moment(values.get("start_time") or existing["start_time"])
+    if values.get("duration_minutes"):
+        end = start + timedelta(minutes=values["duration_minutes"])
+    elif values.get("end_time"):
+        end = moment(values["end_time"])
+    elif existing:  # moved: keep its length
+        end = start + (moment(existing["end_time"]) - moment(existing["start_time"]))
+    else:
+        end = start + timedelta(minutes=DEFAULT_MINUTES)
+    if end <= start:
+        raise ToolError("The appointment must end after it starts.")
+    return start, end
+
+
+def conflicts(ctx: ToolContext, start: datetime, end: datetime, skip=None) -> list[dict]:
+    """The caller's appointments (not cancelled) overlapping start-end, except `skip`."""
+    rows = ctx.store.list_records(
+        "appointments",
+        filters=[
+            Filter("status", "neq", "cancelled"),
+            Filter("start_time", "lt", stamp(end)),
+            Filter("end_time", "gt", stamp(start)),
+        ],
+        order_by="start_time",
+        limit=100,
+    )
+    return [brief(row) for row in rows if row["id"] != (str(skip) if skip else None)]
+
+
+def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
+    """Work out the end time, refuse end-before-start, and refuse overlaps unless allowed."""
+    values = dict(values)
+    allow_overlap = values.pop("allow_overlap", False)
+    if existing and not {"start_time", "end_time", "duration_minutes"} & set(values):
+        return values
+    start, end = span(values, existing)
+    values.pop("duration_minutes", None)
+    values.update(start_time=stamp(start), end_time=stamp(end))
+    clashes = [] if allow_overlap else conflicts(ctx, start, end, existing and existing["id"])
+    if clashes:
+        taken = "; ".join(label(row) for row in clashes)
+        raise ToolError(
+            f"That time overlaps {taken}. {NOT_BOOKED}: pick another time or, if the user "
+            "agrees, book it anyway with allow_overlap."
+        )
+    return values
+
+
+add_crud_tools(
+    agent,
+    "appointments",
+    "appointment",
+    "appointments",
+    create=AppointmentFields(),
+    update=AppointmentUpdate(partial=tuple(AppointmentFields().fields)),
+    list_schema=AppointmentList(),
+    list_filters=list_filters,
+    label=lambda appointment: "appointment " + label(appointment),
+    order_by="start_time",
+    descending=False,
+    prepare=prepare,
+)
+
+
+@agent.tool("check_conflicts", ConflictCheck(), "Appointments that overlap a proposed time.")
+def check_conflicts(ctx: ToolContext, args: dict) -> dict:
+    start, end = span(args)
+    clashes = conflicts(ctx, start, end, args.get("exclude_id"))
+    when = f"{day(start.date())} {start:%H:%M}-{end:%H:%M}"
+    summary = f"{len(clashes)} conflict(s) on {when}" if clashes else f"{when} is free"
+    return {
+        "start_time": stamp(start),
+        "end_time": stamp(end),
+        "conflicts": clashes,
+        "has_conflict": bool(clashes),
+        "summary": summary,
+    }
+
+
+def working_hours(ctx: ToolContext) -> tuple[time, time]:
+    """The business's working hours, 08:00-17:00 unless its profile says otherwise."""
+    profile = business_profile(ctx) or {}
+    start, end = (
+        profile.get("working_hours_start") or "08:00",
+        profile.get("working_hours_end") or "17:00",
+    )
+    return time.fromisoformat(start), time.fromisoformat(end)
+
+
+def work_days(after: date, count: int) -> list[date]:
+    """The next `count` weekdays after `after`."""
+    days, current = [], after
+    while len(days) < count:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days.append(current)
+    return days
+
+
+def free_windows(ctx: ToolContext, on: date, hours: tuple[time, time], minutes: int) -> list[dict]:
+    """Gaps of at least `minutes` between the day's appointments, within working hours."""
+    cursor, close = (moment(datetime.combine(on, hour)) for hour in hours)
+    windows = []
+    for busy in conflicts(ctx, cursor, close) + [
+        {"start_time": stamp(close), "end_time": stamp(close)}
+    ]:
+        gap_end = min(moment(busy["start_time"]), close)
+        if gap_end - cursor >= timedelta(minutes=minutes):
+            windows.append(
+                {
+                    "date": on.isoformat(),
+                    "start": f"{cursor:%H:%M}",
+                    "end": f"{gap_end:%H:%M}",
+                    "minutes": int((gap_end - cursor).total_seconds() // 60),
+                }
+            )
+        cursor = max(cursor, moment(busy["end_time"]))
+    return windows
+
+
+@agent.tool(
+    "suggest_free_slots",
+    SlotRequest(),
+    "Free windows long enough for an appointment, within working hours, on one day or the next "
+    "work days (from tomorrow).",
+)
+def suggest_free_slots(ctx: ToolContext, args: dict) -> dict:
+    days = [args["date"]] if "date" in args else work_days(ctx.today, args["days"])
+    minutes = args.get("duration_minutes") or DEFAULT_MINUTES
+    hours = working_hours(ctx)
+    windows = [window for on in days for window in free_windows(ctx, on, hours, minutes)]
+    return {
+        "windows": windows,
+        "days_checked": [on.isoformat() for on in days],
+        "duration_minutes": minutes,
+        "working_hours": {"start": f"{hours[0]:%H:%M}", "end": f"{hours[1]:%H:%M}"},
+        "summary": f"{len(windows)} free window(s) of at least {minutes} minutes",
+    }
+
+
+def cancellable(ctx: ToolContext, args: dict) -> dict:
+    appointment = fetch(ctx, "appointments", args["id"], "appointment")
+    if appointment["status"] in ("cancelled", "completed"):
+        raise ToolError(f"{label(appointment)} is already {appointment['status']}.")
+    return appointment
+
+
+@agent.tool(
+    "cancel_appointment",
+    RecordId(),
+    "Cancel an appointment (asks the user to confirm first).",
+    describe=lambda ctx, args: "Cancel the appointment " + label(cancellable(ctx, args)),
+)
+def cancel_appointment(ctx: ToolContext, args: dict) -> dict:
+    appointment = cancellable(ctx, args)
+    appointment = ctx.store.update_record(
+        "appointments", appointment["id"], {"status": "cancelled"}
+    )
+    return {
+        "appointment": appointment,
+        "summary": "Cancelled the appointment " + label(appointment),
+    }

@@ -1,0 +1,206 @@
+"""The campaigns agent: marketing campaigns, their results, scheduling and sending."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from marshmallow import fields, validate
+
+from ...store.base import Filter, Search, now_iso
+from ..tools import Agent, ToolContext, ToolError, ToolInput
+from .crud import Paging, RecordId, add_crud_tools, fetch
+
+CHANNELS = ("email", "sms", "social", "direct_mail")
+STATUSES = ("draft", "scheduled", "active", "sent", "paused", "completed", "cancelled")
+#: A campaign is sent only through send_campaign, which the user must confirm.
+EDITABLE_STATUSES = tuple(status for status in STATUSES if status != "sent")
+FINISHED = ("sent", "completed", "cancelled")
+COUNTS = ("recipients_count", "opens_count", "clicks_count", "conversions_count")
+#: More campaigns than any one business has; totals read them all.
+ALL_ROWS = 10_000
+
+agent = Agent(
+    name="campaigns",
+    description="Marketing campaigns: listing, results and rates, scheduling and sending.",
+    instructions=(
+        "You manage the contractor's marketing campaigns. Find a campaign with list_campaigns "
+        "before acting on it. Use campaign_metrics for open, click and conversion rates and "
+        "cost per conversion. Sending needs the user's confirmation in the app; say so. Ask "
+        "for missing details such as when to schedule; never invent campaigns or results."
+    ),
+)
+
+
+def tally(what: str) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=0), metadata={"description": what})
+
+
+def dollars(what: str) -> fields.Float:
+    return fields.Float(validate=validate.Range(0, 10_000_000), metadata={"description": what})
+
+
+class CampaignFields(ToolInput):
+    name = fields.String(
+        required=True, validate=validate.Length(1, 200), metadata={"description": "Its name."}
+    )
+    channel = fields.String(
+        validate=validate.OneOf(CHANNELS), metadata={"description": "How it reaches people."}
+    )
+    status = fields.String(
+        validate=validate.OneOf(EDITABLE_STATUSES),
+        metadata={"description": "State; to send a campaign use send_campaign."},
+    )
+    audience = fields.String(validate=validate.Length(max=200), metadata={"description": "Who."})
+    subject = fields.String(validate=validate.Length(max=200), metadata={"description": "Subject."})
+    content = fields.String(validate=validate.Length(max=5000), metadata={"description": "Body."})
+    scheduled_at = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "When to send (ISO 8601)."}
+    )
+    recipients_count = tally("How many people it went to.")
+    opens_count = tally("How many opened it.")
+    clicks_count = tally("How many clicked.")
+    conversions_count = tally("How many became jobs or leads.")
+    budget = dollars("Budget in dollars.")
+    spent = dollars("Spent so far in dollars.")
+
+
+class CampaignUpdate(RecordId, CampaignFields):
+    pass
+
+
+class CampaignList(Paging):
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "State."})
+    channel = fields.String(validate=validate.OneOf(CHANNELS), metadata={"description": "Channel."})
+    search = fields.String(
+        validate=validate.Length(1, 200), metadata={"description": "Text in the name or subject."}
+    )
+
+
+class MetricsInput(ToolInput):
+    id = fields.UUID(metadata={"description": "One campaign; omit for all."})
+    name = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Only campaigns named like this."},
+    )
+
+
+class ScheduleInput(RecordId):
+    scheduled_at = fields.AwareDateTime(
+        required=True, default_timezone=UTC, metadata={"description": "When to send (ISO 8601)."}
+    )
+
+
+def label(campaign: dict) -> str:
+    return f"the {campaign['channel']} campaign “{campaign['name']}”"
+
+
+def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | None]:
+    filters = [Filter(key, "eq", args[key]) for key in ("status", "channel") if key in args]
+    search = Search(("name", "subject"), args["search"]) if "search" in args else None
+    return filters, search
+
+
+add_crud_tools(
+    agent,
+    "campaigns",
+    "campaign",
+    "campaigns",
+    create=CampaignFields(),
+    update=CampaignUpdate(partial=tuple(CampaignFields().fields)),
+    list_schema=CampaignList(),
+    list_filters=list_filters,
+    label=label,
+)
+
+
+def rates(totals: dict) -> dict:
+    """Open, click and conversion rates (percent of recipients) and cost per conversion."""
+    recipients, conversions = totals["recipients_count"], totals["conversions_count"]
+
+    def rate(count: int) -> float | None:
+        return round(100 * count / recipients, 1) if recipients else None
+
+    return {
+        "recipients": recipients,
+        "opens": totals["opens_count"],
+        "clicks": totals["clicks_count"],
+        "conversions": conversions,
+        "spent": round(totals["spent"], 2),
+        "open_rate_pct": rate(totals["opens_count"]),
+        "click_rate_pct": rate(totals["clicks_count"]),
+        "conversion_rate_pct": rate(conversions),
+        "cost_per_conversion": round(totals["spent"] / conversions, 2) if conversions else None,
+    }
+
+
+@agent.tool(
+    "campaign_metrics",
+    MetricsInput(),
+    "Results of one campaign, campaigns matching a name, or all: open, click and conversion "
+    "rates in percent of recipients, cost per conversion, and totals.",
+)
+def campaign_metrics(ctx: ToolContext, args: dict) -> dict:
+    if "id" in args:
+        campaigns = [fetch(ctx, "campaigns", args["id"], "campaign")]
+    else:
+        search = Search(("name",), args["name"]) if "name" in args else None
+        campaigns = ctx.store.list_records("campaigns", search=search, limit=ALL_ROWS)
+    rows = [
+        {
+            "id": c["id"],
+            "name": c["name"],
+            "channel": c["channel"],
+            "status": c["status"],
+            **rates(c),
+        }
+        for c in campaigns
+    ]
+    totals = rates({key: sum(c[key] for c in campaigns) for key in (*COUNTS, "spent")})
+    count = len(rows)
+    summary = (
+        f"Metrics for {count} campaign{'s' * (count != 1)}" if rows else "No matching campaigns"
+    )
+    return {"campaigns": rows, "count": count, "totals": totals, "summary": summary}
+
+
+def sendable(ctx: ToolContext, campaign_id) -> dict:
+    """The campaign, if it can still be sent or scheduled; else a ToolError saying why."""
+    campaign = fetch(ctx, "campaigns", campaign_id, "campaign")
+    if campaign["status"] in FINISHED:
+        raise ToolError(f"“{campaign['name']}” is already {campaign['status']}.")
+    return campaign
+
+
+def describe_send(ctx: ToolContext, args: dict) -> str:
+    campaign = sendable(ctx, args["id"])
+    audience = f" to {campaign['audience']}" if campaign["audience"] else ""
+    return f"Send {label(campaign)}{audience}"
+
+
+@agent.tool(
+    "send_campaign",
+    RecordId(),
+    "Send a campaign now (asks the user to confirm first).",
+    describe=describe_send,
+)
+def send_campaign(ctx: ToolContext, args: dict) -> dict:
+    campaign = sendable(ctx, args["id"])
+    campaign = ctx.store.update_record(
+        "campaigns", campaign["id"], {"status": "sent", "sent_at": now_iso()}
+    )
+    return {"campaign": campaign, "summary": f"Sent {label(campaign)}"}
+
+
+@agent.tool("schedule_campaign", ScheduleInput(), "Schedule a campaign to go out at a set time.")
+def schedule_campaign(ctx: ToolContext, args: dict) -> dict:
+    campaign = sendable(ctx, args["id"])
+    when = args["scheduled_at"]
+    if when.date() < ctx.today:
+        raise ToolError("That time has passed; pick a time from today on.")
+    campaign = ctx.store.update_record(
+        "campaigns", campaign["id"], {"status": "scheduled", "scheduled_at": when.isoformat()}
+    )
+    return {
+        "campaign": campaign,
+        "summary": f"Scheduled {label(campaign)} for {when:%Y-%m-%d %H:%M %Z}",
+    }

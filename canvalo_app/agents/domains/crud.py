@@ -1,0 +1,121 @@
+"""The five record tools every domain has — list, get, create, update, delete — made once.
+
+A domain calls `add_crud_tools` with its table, its input schemas and how to turn list
+arguments into store filters; it then adds the tools only it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from marshmallow import Schema, fields, validate
+
+from ...store.base import Filter, Search
+from ..tools import Agent, ToolContext, ToolError, ToolInput
+
+ListFilters = Callable[[dict, ToolContext], tuple[list[Filter], Search | None]]
+
+
+class RecordId(ToolInput):
+    id = fields.UUID(required=True, metadata={"description": "The record's id."})
+
+
+class Paging(ToolInput):
+    """Mixin for list inputs."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+def dumpable(values: dict) -> dict:
+    """Loaded tool input as store values: dates and UUIDs become ISO strings."""
+    out = {}
+    for key, value in values.items():
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif value.__class__.__name__ == "UUID":
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def fetch(ctx: ToolContext, table: str, record_id, noun: str) -> dict:
+    """The caller's record or a ToolError the model can read; never another user's row."""
+    record = ctx.store.get_record(table, str(record_id))
+    if record is None:
+        raise ToolError(f"No {noun} with id {record_id} was found.")
+    return record
+
+
+def add_crud_tools(
+    agent: Agent,
+    table: str,
+    noun: str,
+    plural: str,
+    *,
+    create: Schema,
+    update: Schema,
+    list_schema: Schema,
+    list_filters: ListFilters,
+    label: Callable[[dict], str],
+    order_by: str = "created_at",
+    descending: bool = True,
+    prepare: Callable[[dict, ToolContext, dict | None], dict] | None = None,
+) -> None:
+    """Register list_<plural>, get_<noun>, create_<noun>, update_<noun>, delete_<noun>.
+
+    `prepare(values, ctx, existing)` may derive columns (totals, defaults) before a write.
+    """
+    prepare = prepare or (lambda values, ctx, existing: values)
+
+    @agent.tool(f"list_{plural}", list_schema, f"List {plural}, newest first, with filters.")
+    def list_records(ctx: ToolContext, args: dict) -> dict:
+        filters, search = list_filters(args, ctx)
+        rows = ctx.store.list_records(
+            table,
+            filters=filters,
+            search=search,
+            order_by=order_by,
+            descending=descending,
+            limit=args.get("limit", 20),
+        )
+        total = ctx.store.count_records(table, filters=filters, search=search)
+        return {
+            plural: rows,
+            "count": len(rows),
+            "total": total,
+            "summary": f"Found {total} {plural if total != 1 else noun}",
+        }
+
+    @agent.tool(f"get_{noun}", RecordId(), f"Get one {noun} by id.")
+    def get_record(ctx: ToolContext, args: dict) -> dict:
+        record = fetch(ctx, table, args["id"], noun)
+        return {noun: record, "summary": f"Found {label(record)}"}
+
+    @agent.tool(f"create_{noun}", create, f"Create a {noun}.")
+    def create_record(ctx: ToolContext, args: dict) -> dict:
+        record = ctx.store.create_record(table, prepare(dumpable(args), ctx, None))
+        return {noun: record, "summary": f"Created {label(record)}"}
+
+    @agent.tool(f"update_{noun}", update, f"Change fields of a {noun}; give its id.")
+    def update_record(ctx: ToolContext, args: dict) -> dict:
+        values = dumpable(args)
+        record_id = values.pop("id")
+        existing = fetch(ctx, table, record_id, noun)
+        if not values:
+            raise ToolError("Nothing to change was given.")
+        record = ctx.store.update_record(table, record_id, prepare(values, ctx, existing))
+        return {noun: record, "summary": f"Updated {label(record)}"}
+
+    def describe_delete(ctx: ToolContext, args: dict) -> str:
+        return f"Delete {label(fetch(ctx, table, args['id'], noun))}"
+
+    @agent.tool(
+        f"delete_{noun}",
+        RecordId(),
+        f"Delete a {noun} (asks the user to confirm first).",
+        describe=describe_delete,
+    )
+    def delete_record(ctx: ToolContext, args: dict) -> dict:
+        record = fetch(ctx, table, args["id"], noun)
+        ctx.store.delete_record(table, str(args["id"]))
+        return {"deleted": True, "id": str(args["id"]), "summary": f"Deleted {label(record)}"}

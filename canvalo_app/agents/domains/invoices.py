@@ -1,0 +1,330 @@
+"""The invoices agent: billing, payments, and what clients still owe."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from marshmallow import fields, validate
+
+from ...llm.offline.parse import money
+from ...store.base import Filter, Search
+from ..tools import Agent, ToolContext, ToolError, ToolInput
+from .crud import Paging, RecordId, add_crud_tools, fetch
+from .money import ALL_ROWS, PricedDocument, next_number, priced
+from .projects import find_project
+from .settings import business_profile
+
+STATUSES = ("draft", "sent", "viewed", "partial", "paid", "overdue", "cancelled")
+#: Billed and not settled: money clients owe.
+OPEN = ("sent", "viewed", "partial", "overdue")
+#: What update_invoice may set; paid, partial and cancelled come from their own tools.
+SETTABLE = ("draft", "sent", "viewed", "overdue")
+
+agent = Agent(
+    name="invoices",
+    description="Invoices: creating and finding them, payments, overdue and outstanding totals.",
+    instructions=(
+        "You manage the contractor's invoices. Look an invoice up with list_invoices (by "
+        "client name or number) before changing it, and if several match, ask which one. "
+        "Record money received with record_payment or mark_invoice_paid, never by editing "
+        "amounts. Use overdue_summary and invoice_totals for what is owed. A new invoice needs "
+        "a client and at least one priced line; ask for what is missing and never invent "
+        "clients, amounts or dates."
+    ),
+)
+
+
+class InvoiceFields(PricedDocument):
+    invoice_number = fields.String(
+        validate=validate.Length(1, 30),
+        metadata={"description": "Leave out to use the next INV- number."},
+    )
+    issue_date = fields.Date(metadata={"description": "YYYY-MM-DD; defaults to today."})
+    due_date = fields.Date(
+        metadata={"description": "YYYY-MM-DD; defaults to the issue date plus payment terms."}
+    )
+    status = fields.String(
+        validate=validate.OneOf(SETTABLE),
+        metadata={"description": "draft (default), sent, viewed or overdue."},
+    )
+    terms = fields.String(validate=validate.Length(max=2000))
+
+
+class InvoiceUpdate(RecordId, InvoiceFields):
+    pass
+
+
+class InvoiceList(Paging):
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "State."})
+    search = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Text in the client's name or e-mail, or the invoice number."},
+    )
+    open_only = fields.Boolean(
+        metadata={"description": "Only invoices money is owed on: sent, viewed, partial, overdue."}
+    )
+    overdue_only = fields.Boolean(
+        metadata={"description": "Only unsettled invoices whose due date has passed."}
+    )
+    due_before = fields.Date(metadata={"description": "Due on or before this date."})
+    due_after = fields.Date(metadata={"description": "Due on or after this date."})
+
+
+class MarkPaid(ToolInput):
+    invoice_id = fields.UUID(required=True, metadata={"description": "The invoice's id."})
+    date = fields.Date(metadata={"description": "When the money came in; defaults to today."})
+
+
+class Payment(MarkPaid):
+    amount = fields.Float(
+        required=True,
+        validate=validate.Range(min=0, max=10_000_000, min_inclusive=False),
+        metadata={"description": "Dollars received; at most the balance."},
+    )
+
+
+class ProjectInvoice(ToolInput):
+    project = fields.String(
+        required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "Words from the project's or its client's name, e.g. Smith."},
+    )
+    amount = fields.Float(
+        validate=validate.Range(min=0, max=10_000_000, min_inclusive=False),
+        metadata={"description": "Dollars before tax; defaults to the budget not yet invoiced."},
+    )
+    description = fields.String(validate=validate.Length(1, 300))
+
+
+def label(invoice: dict) -> str:
+    return f"invoice {invoice['invoice_number']} for {invoice['client_name']}"
+
+
+def balance(invoice: dict) -> float:
+    return round(invoice["total_amount"] - invoice["amount_paid"], 2)
+
+
+def is_overdue(invoice: dict, today: date) -> bool:
+    """Marked overdue, or billed, unsettled and past its due date."""
+    past_due = bool(invoice["due_date"]) and invoice["due_date"] < today.isoformat()
+    return invoice["status"] == "overdue" or (invoice["status"] in OPEN and past_due)
+
+
+def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | None]:
+    filters = [Filter("status", "eq", args["status"])] if "status" in args else []
+    if args.get("open_only") or args.get("overdue_only"):
+        filters.append(Filter("status", "in", list(OPEN)))
+    if args.get("overdue_only"):
+        filters.append(Filter("due_date", "lt", ctx.today.isoformat()))
+    for key, op in (("due_before", "lte"), ("due_after", "gte")):
+        if key in args:
+            filters.append(Filter("due_date", op, args[key].isoformat()))
+    columns = ("client_name", "client_email", "invoice_number")
+    return filters, Search(columns, args["search"]) if "search" in args else None
+
+
+def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
+    """Number, dates and totals: defaults for a new invoice, checks for any write."""
+    if existing and existing["status"] in ("paid", "cancelled") and "status" in values:
+        raise ToolError(f"{existing['invoice_number']} is {existing['status']}; its status stays.")
+    if existing is None:
+        values = {"issue_date": ctx.today.isoformat(), **values}
+        if "invoice_number" not in values:
+            values["invoice_number"] = next_number(ctx, "invoices", "invoice_number", "INV", 1001)
+        if "due_date" not in values:
+            terms = (business_profile(ctx) or {}).get("payment_terms_days") or 30
+            issued = date.fromisoformat(values["issue_date"])
+            values["due_date"] = (issued + timedelta(days=terms)).isoformat()
+    dated = {**(existing or {}), **values}
+    if dated["due_date"] and dated["due_date"] < dated["issue_date"]:
+        raise ToolError("The due date must not be before the issue date.")
+    values = priced(values, ctx, existing)
+    if existing and values.get("total_amount", existing["total_amount"]) < existing["amount_paid"]:
+        raise ToolError("The new total would be less than what has already been paid.")
+    return values
+
+
+add_crud_tools(
+    agent,
+    "invoices",
+    "invoice",
+    "invoices",
+    create=InvoiceFields(),
+    update=InvoiceUpdate(partial=tuple(InvoiceFields().fields)),
+    list_schema=InvoiceList(),
+    list_filters=list_filters,
+    label=label,
+    order_by="issue_date",
+    prepare=prepare,
+)
+
+
+def pay(ctx: ToolContext, args: dict, amount: float | None) -> dict:
+    """Add a payment (the whole balance when `amount` is None) and settle the status."""
+    invoice = fetch(ctx, "invoices", args["invoice_id"], "invoice")
+    number, owed = invoice["invoice_number"], balance(invoice)
+    if invoice["status"] == "cancelled":
+        raise ToolError(f"{number} is cancelled; it takes no payments.")
+    if owed <= 0:
+        raise ToolError(f"{number} is already paid in full.")
+    amount = owed if amount is None else round(amount, 2)
+    if amount > owed:
+        raise ToolError(f"{money(amount)} is more than the {money(owed)} still owed on {number}.")
+    paid_on = args.get("date") or ctx.today
+    note = f"Payment of {money(amount)} received {paid_on.isoformat()}."
+    invoice = ctx.store.update_record(
+        "invoices",
+        invoice["id"],
+        {
+            "amount_paid": round(invoice["amount_paid"] + amount, 2),
+            "status": "paid" if amount == owed else "partial",
+            "notes": "\n".join(filter(None, (invoice["notes"], note))),
+        },
+    )
+    left = balance(invoice)
+    state = "paid in full" if left <= 0 else f"{money(left)} still owed"
+    return {
+        "invoice": invoice,
+        "amount": amount,
+        "balance": left,
+        "paid_on": paid_on.isoformat(),
+        "summary": f"Recorded {money(amount)} on {number}; {state}",
+    }
+
+
+@agent.tool("record_payment", Payment(), "Record money received on an invoice.")
+def record_payment(ctx: ToolContext, args: dict) -> dict:
+    return pay(ctx, args, args["amount"])
+
+
+@agent.tool("mark_invoice_paid", MarkPaid(), "Record payment of an invoice's whole balance.")
+def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
+    return pay(ctx, args, None)
+
+
+def open_invoices(ctx: ToolContext) -> list[dict]:
+    filters = [Filter("status", "in", list(OPEN))]
+    return ctx.store.list_records("invoices", filters=filters, order_by="due_date", limit=ALL_ROWS)
+
+
+@agent.tool(
+    "overdue_summary",
+    ToolInput(),
+    "Invoices past due and unsettled (oldest first) with balances, days overdue and total.",
+)
+def overdue_summary(ctx: ToolContext, args: dict) -> dict:
+    rows = [overdue_row(i, ctx.today) for i in open_invoices(ctx) if is_overdue(i, ctx.today)]
+    rows.sort(key=lambda row: -row["days_overdue"])
+    total = round(sum(row["balance"] for row in rows), 2)
+    summary = (
+        f"{len(rows)} overdue, {money(total)} outstanding; oldest {rows[0]['invoice_number']}"
+        if rows
+        else "No overdue invoices"
+    )
+    return {
+        "invoices": rows,
+        "count": len(rows),
+        "total_overdue": total,
+        "oldest": rows[0] if rows else None,
+        "summary": summary,
+    }
+
+
+def overdue_row(invoice: dict, today: date) -> dict:
+    due = invoice["due_date"]
+    days = max((today - date.fromisoformat(due)).days, 0) if due else 0
+    keys = ("id", "invoice_number", "client_name", "client_email", "due_date", "status")
+    return {key: invoice[key] for key in keys} | {"balance": balance(invoice), "days_overdue": days}
+
+
+@agent.tool(
+    "invoice_totals",
+    ToolInput(),
+    "Count and value of invoices by status, what is outstanding and overdue, and what has "
+    "been collected.",
+)
+def invoice_totals(ctx: ToolContext, args: dict) -> dict:
+    invoices = ctx.store.list_records("invoices", limit=ALL_ROWS)
+    by_status = {status: {"count": 0, "total": 0.0} for status in STATUSES}
+    for invoice in invoices:
+        entry = by_status[invoice["status"]]
+        entry["count"] += 1
+        entry["total"] = round(entry["total"] + invoice["total_amount"], 2)
+    unsettled = [invoice for invoice in invoices if invoice["status"] in OPEN]
+    outstanding = round(sum(balance(invoice) for invoice in unsettled), 2)
+    overdue = round(sum(balance(i) for i in unsettled if is_overdue(i, ctx.today)), 2)
+    collected = round(sum(i["amount_paid"] for i in invoices if i["status"] != "cancelled"), 2)
+    return {
+        "by_status": by_status,
+        "outstanding": outstanding,
+        "open_count": len(unsettled),
+        "overdue": overdue,
+        "collected": collected,
+        "draft_total": by_status["draft"]["total"],
+        "summary": f"{money(outstanding)} outstanding on {len(unsettled)} invoices "
+        f"({money(overdue)} overdue); {money(collected)} collected",
+    }
+
+
+def cancellable(ctx: ToolContext, args: dict) -> dict:
+    invoice = fetch(ctx, "invoices", args["id"], "invoice")
+    if invoice["status"] in ("paid", "cancelled"):
+        raise ToolError(
+            f"{invoice['invoice_number']} is {invoice['status']}; it can't be cancelled."
+        )
+    return invoice
+
+
+def describe_cancel(ctx: ToolContext, args: dict) -> str:
+    invoice = cancellable(ctx, args)
+    return f"Cancel {label(invoice)} ({money(balance(invoice))} owed)"
+
+
+@agent.tool(
+    "cancel_invoice",
+    RecordId(),
+    "Cancel an invoice (asks the user to confirm first).",
+    describe=describe_cancel,
+)
+def cancel_invoice(ctx: ToolContext, args: dict) -> dict:
+    invoice = cancellable(ctx, args)
+    invoice = ctx.store.update_record("invoices", invoice["id"], {"status": "cancelled"})
+    return {"invoice": invoice, "summary": f"Cancelled {label(invoice)}"}
+
+
+@agent.tool(
+    "invoice_project",
+    ProjectInvoice(),
+    "Draft an invoice to a project's client, by default for the project's budget not yet invoiced.",
+)
+def invoice_project(ctx: ToolContext, args: dict) -> dict:
+    project = find_project(ctx, args["project"])
+    billed = ctx.store.list_records(
+        "invoices",
+        limit=ALL_ROWS,
+        filters=[Filter("project_id", "eq", project["id"]), Filter("status", "neq", "cancelled")],
+    )
+    already = round(sum(invoice["subtotal"] for invoice in billed), 2)
+    amount = args.get("amount") or round(project["budget"] - already, 2)
+    if amount <= 0:
+        raise ToolError(f"{project['name']} is already invoiced in full ({money(already)}).")
+    line = {
+        "description": args.get("description") or project["name"],
+        "quantity": 1.0,
+        "unit_price": amount,
+    }
+    values = {
+        "client_name": project["client_name"] or project["name"],
+        "project_id": project["id"],
+        "line_items": [line],
+        "notes": f"Project: {project['name']}",
+    }
+    if project["contact_id"]:
+        values["contact_id"] = project["contact_id"]
+    invoice = ctx.store.create_record("invoices", prepare(values, ctx, None))
+    return {
+        "invoice": invoice,
+        "project": {"id": project["id"], "name": project["name"], "budget": project["budget"]},
+        "already_invoiced": already,
+        "summary": f"Drafted {label(invoice)} for {money(invoice['total_amount'])}",
+    }

@@ -1,0 +1,224 @@
+"""The settings agent: the business profile (one row per user) and goals with their progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import available_timezones
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from ...store.base import Filter, Search
+from .. import context
+from ..tools import Agent, ToolContext, ToolError, ToolInput
+from .crud import Paging, RecordId, add_crud_tools, dumpable, fetch
+
+METRICS = ("revenue", "jobs_completed", "new_clients", "average_rating", "proposals_won", "custom")
+GOAL_STATUSES = ("active", "achieved", "missed", "paused")
+HOUR = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM.")
+#: More goals than any one business has; progress reads them all.
+ALL_ROWS = 10_000
+
+agent = Agent(
+    name="settings",
+    description="The business profile (name, rates, terms, hours) and business goals.",
+    instructions=(
+        "You manage the contractor's business profile and goals. Read the profile or the "
+        "goals before changing them, and change only the fields the user named. Use "
+        "goal_progress for how goals are going. Ask for missing values (a goal needs a title "
+        "and a target); never invent figures."
+    ),
+)
+
+
+def known_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError("Unknown time zone; use an IANA name such as America/Chicago.")
+
+
+class GoalFields(ToolInput):
+    title = fields.String(
+        required=True, validate=validate.Length(1, 200), metadata={"description": "The goal."}
+    )
+    metric = fields.String(
+        validate=validate.OneOf(METRICS), metadata={"description": "What is measured."}
+    )
+    target_value = fields.Float(
+        required=True,
+        validate=validate.Range(min=0, min_inclusive=False),
+        metadata={"description": "The value to reach."},
+    )
+    current_value = fields.Float(
+        validate=validate.Range(min=0), metadata={"description": "Where it stands now."}
+    )
+    unit = fields.String(
+        validate=validate.Length(max=20), metadata={"description": "Unit, e.g. USD or jobs."}
+    )
+    period_start = fields.Date(metadata={"description": "First day of the goal's period."})
+    period_end = fields.Date(metadata={"description": "Last day of the goal's period."})
+    status = fields.String(
+        validate=validate.OneOf(GOAL_STATUSES), metadata={"description": "The goal's state."}
+    )
+    notes = fields.String(validate=validate.Length(max=2000), metadata={"description": "Notes."})
+
+    @validates_schema
+    def period_in_order(self, data: dict, **kwargs) -> None:
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            raise ValidationError("The period must end on or after its start.", "period_end")
+
+
+class GoalUpdate(RecordId, GoalFields):
+    pass
+
+
+class GoalList(Paging):
+    status = fields.String(
+        validate=validate.OneOf(GOAL_STATUSES), metadata={"description": "Only this state."}
+    )
+    metric = fields.String(
+        validate=validate.OneOf(METRICS), metadata={"description": "Only this metric."}
+    )
+
+
+class GoalProgressInput(ToolInput):
+    id = fields.UUID(metadata={"description": "One goal; omit for every active goal."})
+
+
+class ProfileInput(ToolInput):
+    business_name = fields.String(validate=validate.Length(1, 200))
+    owner_name = fields.String(validate=validate.Length(1, 200))
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = fields.String(validate=validate.Length(1, 40))
+    address = fields.String(validate=validate.Length(1, 500))
+    service_area = fields.String(validate=validate.Length(1, 500))
+    services = fields.String(
+        validate=validate.Length(1, 1000), metadata={"description": "Services offered."}
+    )
+    hourly_rate = fields.Float(
+        validate=validate.Range(0, 10_000), metadata={"description": "Labour rate in dollars."}
+    )
+    default_tax_rate = fields.Float(
+        validate=validate.Range(0, 100), metadata={"description": "Sales tax percent."}
+    )
+    payment_terms_days = fields.Integer(
+        validate=validate.Range(0, 365), metadata={"description": "Days until invoices are due."}
+    )
+    working_hours_start = fields.String(validate=HOUR, metadata={"description": "HH:MM."})
+    working_hours_end = fields.String(validate=HOUR, metadata={"description": "HH:MM."})
+    timezone = fields.String(validate=known_timezone, metadata={"description": "IANA time zone."})
+
+    @validates_schema
+    def hours_in_order(self, data: dict, **kwargs) -> None:
+        start, end = data.get("working_hours_start"), data.get("working_hours_end")
+        if start and end and end <= start:
+            raise ValidationError("Working hours must end after they start.", "working_hours_end")
+
+
+def goal_label(goal: dict) -> str:
+    return f"the goal “{goal['title']}”"
+
+
+def goal_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | None]:
+    return [Filter(key, "eq", args[key]) for key in ("status", "metric") if key in args], None
+
+
+add_crud_tools(
+    agent,
+    "goals",
+    "goal",
+    "goals",
+    create=GoalFields(),
+    update=GoalUpdate(partial=tuple(GoalFields().fields)),
+    list_schema=GoalList(),
+    list_filters=goal_filters,
+    label=goal_label,
+)
+
+
+def business_profile(ctx: ToolContext) -> dict | None:
+    """The caller's business profile row, or None before one is set up."""
+    return context.business_profile(ctx.store)
+
+
+@agent.tool("get_business_profile", ToolInput(), "Read the business profile.")
+def get_business_profile(ctx: ToolContext, args: dict) -> dict:
+    profile = business_profile(ctx)
+    if profile is None:
+        return {"profile": None, "summary": "No business profile has been set up yet"}
+    return {
+        "profile": profile,
+        "summary": f"Profile of {profile['business_name'] or 'the business'}",
+    }
+
+
+@agent.tool(
+    "update_business_profile",
+    ProfileInput(),
+    "Change fields of the business profile (creates it if there is none yet).",
+)
+def update_business_profile(ctx: ToolContext, args: dict) -> dict:
+    if not args:
+        raise ToolError("Nothing to change was given.")
+    values = dumpable(args)
+    existing = business_profile(ctx)
+    if existing is None:
+        profile = ctx.store.create_record("business_settings", values)
+    else:
+        profile = ctx.store.update_record("business_settings", existing["id"], values)
+    return {
+        "profile": profile,
+        "changed": sorted(values),
+        "summary": "Updated the business profile: " + ", ".join(sorted(values)),
+    }
+
+
+def elapsed_percent(start: date | None, end: date | None, today: date) -> float | None:
+    """How much of the goal's period has passed, 0-100; None without a full period."""
+    if not (start and end):
+        return None
+    span = max((end - start).days, 1)
+    return round(100 * min(max((today - start).days, 0), span) / span, 1)
+
+
+def progress(goal: dict, today: date) -> dict:
+    """Where one goal stands: done vs target, and whether it keeps pace with its period."""
+    target, current = goal["target_value"], goal["current_value"]
+    start, end = (
+        date.fromisoformat(d) if d else None for d in (goal["period_start"], goal["period_end"])
+    )
+    percent = round(100 * current / target, 1) if target else None
+    elapsed = elapsed_percent(start, end, today)
+    on_track = current >= target or (elapsed is not None and percent >= elapsed)
+    return {
+        "id": goal["id"],
+        "title": goal["title"],
+        "metric": goal["metric"],
+        "unit": goal["unit"],
+        "current_value": current,
+        "target_value": target,
+        "percent": percent,
+        "remaining": round(max(target - current, 0), 2),
+        "period_end": goal["period_end"],
+        "days_left": max((end - today).days, 0) if end else None,
+        "period_elapsed_percent": elapsed,
+        "on_track": on_track,
+    }
+
+
+@agent.tool(
+    "goal_progress",
+    GoalProgressInput(),
+    "Progress of one goal or every active goal: current vs target, percent done, remaining, "
+    "days left, and on_track (percent done at least the percent of the period elapsed).",
+)
+def goal_progress(ctx: ToolContext, args: dict) -> dict:
+    if "id" in args:
+        goals = [fetch(ctx, "goals", args["id"], "goal")]
+    else:
+        goals = ctx.store.list_records(
+            "goals", filters=[Filter("status", "eq", "active")], limit=ALL_ROWS
+        )
+    rows = [progress(goal, ctx.today) for goal in goals]
+    on_track = sum(1 for row in rows if row["on_track"])
+    summary = f"{on_track} of {len(rows)} goals on track" if rows else "No active goals"
+    return {"goals": rows, "count": len(rows), "on_track": on_track, "summary": summary}

@@ -1,0 +1,203 @@
+"""Offline rules for the campaigns agent: results, listings, scheduling and sending.
+
+Understands, for example: "how did my spring campaign do?", "show campaign metrics",
+"what's the open rate of the holiday campaign?", "show my scheduled campaigns",
+"list my sms campaigns", "send the holiday campaign" (waits for confirmation in the app),
+"schedule the cabinet campaign for December 1 at 10am".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from ....agents.domains.campaigns import CHANNELS, STATUSES
+from ..parse import (
+    Call,
+    day,
+    failed,
+    find_date,
+    find_then_act,
+    find_time,
+    money,
+    not_one,
+    quoted,
+    status_in,
+)
+from . import Step
+
+CHANNEL_WORDS = {
+    "text": "sms",
+    "texts": "sms",
+    "social media": "social",
+    "mailer": "direct_mail",
+    "postcard": "direct_mail",
+    "postcards": "direct_mail",
+    "direct mail": "direct_mail",
+}
+STATUS_WORDS = {"drafts": "draft", "upcoming": "scheduled", "running": "active"}
+DEFAULT_SEND_TIME = time(9, 0)
+
+_SEND = re.compile(r"\bsend\b", re.I)
+_SCHEDULE = re.compile(r"\b(?:re)?schedule\b", re.I)
+_METRICS = re.compile(
+    r"\b(?:metrics|how\s+(?:did|is|are|was|were)|how's|perform\w*|results?|open\s+rate|"
+    r"click\s+rate|conversions?|roi|stats|doing)\b",
+    re.I,
+)
+_CALLED = re.compile(r"\bcampaign\s+(?:called|named)\s+(.+?)[.?!]*$", re.I)
+_UP_TO_CAMPAIGN = re.compile(r"^(.*?)\bcampaigns?\b", re.I)
+_LEAD_WORDS = frozenset(("the", "my", "our", "this", "that", "of", "for", "about"))
+
+
+def words_before_campaign(text: str) -> str | None:
+    """The words between "campaign" and the nearest "the/my/our/of..." before it: "how did
+    my spring campaign do" gives "spring"."""
+    match = _UP_TO_CAMPAIGN.search(text)
+    words = match[1].split() if match else []
+    leads = [i for i, word in enumerate(words) if word.lower() in _LEAD_WORDS]
+    if not leads:
+        return None
+    return " ".join(words[leads[-1] + 1 :]) or None
+
+
+def campaign_hint(text: str) -> str | None:
+    """The words naming a campaign: quoted, "campaign called X", or "the X campaign"."""
+    called = _CALLED.search(text)
+    hint = quoted(text) or (called[1].strip() if called else words_before_campaign(text))
+    if hint and status_in(hint, CHANNELS + STATUSES, CHANNEL_WORDS | STATUS_WORDS) is None:
+        return hint
+    return None
+
+
+INTENTS = (("send", _SEND), ("schedule", _SCHEDULE), ("metrics", _METRICS))
+
+
+def intent(text: str) -> str:
+    return next((kind for kind, pattern in INTENTS if pattern.search(text)), "list")
+
+
+def send_at(text: str, today: date) -> str | None:
+    """When to send, in ISO form: the date named, at the time named or else 9:00."""
+    when = find_date(text, today)
+    if when is None:
+        return None
+    return datetime.combine(when, find_time(text) or DEFAULT_SEND_TIME).isoformat()
+
+
+def act(kind: str, text: str, campaign: dict, today: date) -> Call:
+    if kind == "send":
+        return "send_campaign", {"id": campaign["id"]}
+    return "schedule_campaign", {"id": campaign["id"], "scheduled_at": send_at(text, today)}
+
+
+def list_args(text: str) -> dict:
+    found = {
+        "channel": status_in(text, CHANNELS, CHANNEL_WORDS),
+        "status": status_in(text, STATUSES, STATUS_WORDS),
+    }
+    return {"limit": 20, **{key: value for key, value in found.items() if value}}
+
+
+def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
+    kind, hint = intent(text), campaign_hint(text)
+    if kind in ("send", "schedule"):
+        if not hint or (kind == "schedule" and not send_at(text, today)):
+            return []  # the answer asks which campaign, or when
+        find = ("list_campaigns", {"search": hint, "limit": 5})
+        return find_then_act(steps, find, "campaigns", lambda c: act(kind, text, c, today))
+    if steps:
+        return []
+    if kind == "metrics":
+        return [("campaign_metrics", {"name": hint} if hint else {})]
+    return [("list_campaigns", list_args(text))]
+
+
+# Answers ---------------------------------------------------------------------------------
+def describe(campaign: dict) -> str:
+    return f"“{campaign['name']}” ({campaign['channel']}, {campaign['status']})"
+
+
+def results(row: dict) -> str:
+    """One campaign's (or the totals') numbers as a sentence fragment."""
+    if not row["recipients"]:
+        return "no results yet"
+    cost = row["cost_per_conversion"]
+    return (
+        f"{row['recipients']:,} recipients, {row['opens']:,} opens ({row['open_rate_pct']}% "
+        f"open rate), {row['clicks']:,} clicks ({row['click_rate_pct']}%), "
+        f"{row['conversions']:,} conversions ({row['conversion_rate_pct']}%); "
+        f"{money(row['spent'])} spent, "
+        + (f"{money(cost)} per conversion" if cost is not None else "no conversions yet")
+    )
+
+
+def metrics_answer(result: dict, text: str) -> str:
+    rows = result["campaigns"]
+    if not rows:
+        hint = campaign_hint(text)
+        if hint:
+            return f"I couldn't find a campaign matching “{hint}”."
+        return "You don't have any campaigns yet."
+    if len(rows) == 1:
+        return f"Here's how {describe(rows[0])} did: {results(rows[0])}."
+    lines = [f"- {describe(row)}: {results(row)}." for row in rows]
+    return (
+        f"Results for your {len(rows)} campaigns:\n"
+        + "\n".join(lines)
+        + f"\nAll together: {results(result['totals'])}."
+    )
+
+
+def when(campaign: dict) -> str:
+    if campaign["sent_at"]:
+        return f", sent {day(campaign['sent_at'])}"
+    if campaign["scheduled_at"]:
+        return f", scheduled for {day(campaign['scheduled_at'])}"
+    return ""
+
+
+def list_answer(result: dict, text: str) -> str:
+    rows = result["campaigns"]
+    if not rows:
+        return "I found no campaigns matching that."
+    lines = "\n".join(f"- {describe(row)}{when(row)}" for row in rows)
+    total = result["total"]
+    return f"You have {total} matching campaign{'s' * (total != 1)}:\n{lines}"
+
+
+def scheduled_answer(result: dict, text: str) -> str:
+    campaign = result["campaign"]
+    at = datetime.fromisoformat(campaign["scheduled_at"])
+    return f"Scheduled “{campaign['name']}” for {day(at.date())} at {at:%H:%M} ({at:%Z})."
+
+
+ANSWERS = {
+    "campaign_metrics": metrics_answer,
+    "list_campaigns": list_answer,
+    "schedule_campaign": scheduled_answer,
+}
+
+
+def answer(text: str, steps: list[Step], today: date) -> str:
+    kind, hint = intent(text), campaign_hint(text)
+    if kind in ("send", "schedule") and not hint:
+        return f"Which campaign should I {kind}? Tell me its name."
+    if kind == "schedule" and not steps:
+        return f"When should “{hint}” go out? Give me a date (and a time if you like)."
+    if not steps:
+        return "I can show your campaigns and their results, and schedule or send them."
+    last = steps[-1]
+    if last.status == "pending_confirmation":
+        return (
+            f"I've prepared this: {last.result['summary']}. Nothing is sent until you "
+            "confirm it in the app."
+        )
+    if last.status != "ok":
+        return failed(last)
+    acting = kind in ("send", "schedule") and len(steps) == 1
+    if acting and (missing := not_one(last, "campaigns", "campaign", hint, describe)):
+        return missing
+    return ANSWERS.get(last.name, lambda result, _: result.get("summary", "Done."))(
+        last.result, text
+    )

@@ -1,0 +1,284 @@
+"""Offline rules for the invoices agent: what is owed, new invoices, payments, cancelling.
+
+Understands, for example: "which invoices are overdue?", "how much am I owed?", "how much does
+Henderson owe?", "show my unpaid invoices", "show INV-1004", "create an invoice for Nina
+Brooks for $1,250 for trim painting", "record a $500 payment on INV-1003", "mark the
+Henderson invoice paid", "cancel INV-1005", "delete the Henderson invoice", "invoice the Smith
+project" (a draft for the project's unbilled budget).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ....agents.domains.invoices import STATUSES
+from ..parse import (
+    Call,
+    amounts,
+    day,
+    email,
+    failed,
+    find_date,
+    find_then_act,
+    invoice_number,
+    money,
+    names,
+    not_one,
+    percent,
+    plural,
+    status_in,
+    work,
+)
+from . import Step
+
+SYNONYMS = {
+    "late": "overdue",
+    "past due": "overdue",
+    "partially paid": "partial",
+    "void": "cancelled",
+    "voided": "cancelled",
+    "drafts": "draft",
+}
+
+_INTENTS = [
+    ("delete", re.compile(r"\b(?:delete|remove|erase)\b", re.I)),
+    ("cancel", re.compile(r"\b(?:cancel|void)\b", re.I)),
+    ("project", re.compile(r"\b(?:invoice|bill)\b.*\b(?:project|job)\b", re.I)),
+    (
+        "paid",
+        re.compile(r"\bmark(?:ed)?\b.*\bpaid\b|\b(?:paid\s+in|in)\s+full\b|\bfully\s+paid\b", re.I),
+    ),
+    ("payment", re.compile(r"\b(?:payment|paid|received|got|deposit)\b", re.I)),
+    (
+        "create",
+        re.compile(
+            r"\b(?:create|make|draft|write|prepare|raise|issue)\s+(?:an?\s+)?(?:new\s+)?"
+            r"(?:draft\s+)?invoice\b|^\s*(?:please\s+)?(?:invoice|bill)\b",
+            re.I,
+        ),
+    ),
+    ("overdue", re.compile(r"\b(?:overdue|late|past\s+due|behind)\b", re.I)),
+    (
+        "owed",
+        re.compile(
+            r"\b(?:owed?|owes|outstanding|receivables?|collected|totals?|how\s+much)\b", re.I
+        ),
+    ),
+]
+#: Intents that first find one invoice, then act on it.
+ACTIONS = ("delete", "cancel", "paid", "payment")
+_DUE = re.compile(r"\bdue\b(.*)", re.I)
+_OPEN = re.compile(r"\b(?:unpaid|open|unsettled)\b", re.I)
+
+
+def intent(text: str) -> str:
+    kind = next((kind for kind, pattern in _INTENTS if pattern.search(text)), "list")
+    if kind == "payment" and not amounts(text):
+        return "owed" if _INTENTS[-1][1].search(text) else "list"
+    return kind
+
+
+def who(text: str) -> str | None:
+    """The invoice number or client the request is about."""
+    return invoice_number(text) or next(iter(names(text)), None)
+
+
+def find_call(text: str, kind: str) -> Call:
+    """Look the invoice up by number or client; payments only go on invoices still owed."""
+    args: dict = {"limit": 5}
+    if target := who(text):
+        args["search"] = target
+    if kind in ("paid", "payment"):
+        args["open_only"] = True
+    return "list_invoices", args
+
+
+def act(kind: str, text: str, invoice: dict, today: date) -> Call:
+    if kind in ("delete", "cancel"):
+        return f"{kind}_invoice", {"id": invoice["id"]}
+    args = {"invoice_id": invoice["id"]}
+    if (paid_on := find_date(text, today)) and paid_on <= today:
+        args["date"] = paid_on.isoformat()
+    if kind == "payment":
+        args["amount"] = amounts(text)[0]
+    return ("record_payment" if kind == "payment" else "mark_invoice_paid"), args
+
+
+def create_args(text: str, today: date) -> dict | None:
+    found, client = amounts(text), next(iter(names(text)), None)
+    if not (found and client):
+        return None
+    args = {
+        "client_name": client,
+        "line_items": [{"description": work(text, client), "quantity": 1, "unit_price": found[0]}],
+    }
+    if address := email(text):
+        args["client_email"] = address
+    if (due := _DUE.search(text)) and (when := find_date(due[1], today)):
+        args["due_date"] = when.isoformat()
+    if re.search(r"\btax\b", text, re.I) and (rate := percent(text)) is not None:
+        args["tax_rate"] = rate
+    return args
+
+
+def list_args(text: str) -> dict:
+    args: dict = {"limit": 10}
+    if target := who(text):
+        args["search"] = target
+    if intent(text) == "owed" or _OPEN.search(text):
+        args["open_only"] = True
+    elif status := status_in(text, STATUSES, SYNONYMS):
+        args["status"] = status
+    return args
+
+
+def project_args(text: str) -> dict | None:
+    """ "invoice the Smith project" (optionally "for $2,000")."""
+    project = next(iter(names(text)), None)
+    if not project:
+        return None
+    return {"project": project} | ({"amount": amounts(text)[0]} if amounts(text) else {})
+
+
+def plan(kind: str, text: str, today: date) -> Call | None:
+    if kind == "project":
+        args = project_args(text)
+        return ("invoice_project", args) if args else None
+    if kind == "create":
+        args = create_args(text, today)
+        return ("create_invoice", args) if args else None
+    if kind == "overdue":
+        return "overdue_summary", {}
+    if kind == "owed" and not who(text):
+        return "invoice_totals", {}
+    return "list_invoices", list_args(text)
+
+
+def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
+    kind = intent(text)
+    if kind in ACTIONS:
+        act_on = lambda invoice: act(kind, text, invoice, today)  # noqa: E731
+        return find_then_act(steps, find_call(text, kind), "invoices", act_on)
+    if steps:
+        return []
+    call = plan(kind, text, today)
+    return [call] if call else []
+
+
+# Answers ---------------------------------------------------------------------------------
+def owed(invoice: dict) -> float:
+    return invoice.get("balance", invoice["total_amount"] - invoice.get("amount_paid", 0))
+
+
+def describe(invoice: dict) -> str:
+    number, client = invoice["invoice_number"], invoice["client_name"]
+    return f"{number} for {client} ({money(owed(invoice))} owed, {invoice['status']})"
+
+
+def due(invoice: dict) -> str:
+    return f", due {day(invoice['due_date'])}" if invoice["due_date"] else ""
+
+
+def overdue_answer(result: dict, text: str) -> str:
+    if not result["count"]:
+        return "None of your invoices are overdue."
+    lines = [
+        f"- {row['invoice_number']}, {row['client_name']}: {money(row['balance'])} owed, "
+        f"{plural(row['days_overdue'], 'day')} overdue"
+        for row in result["invoices"]
+    ]
+    total = money(result["total_overdue"])
+    header = f"You have {plural(result['count'], 'overdue invoice')} totalling {total}:"
+    return "\n".join([header, *lines])
+
+
+def totals_answer(result: dict, text: str) -> str:
+    collected = money(result["collected"])
+    if not result["open_count"]:
+        return f"Nobody owes you anything right now. You've collected {collected} in total."
+    parts = [
+        f"You're owed {money(result['outstanding'])} across "
+        f"{plural(result['open_count'], 'invoice')}, {money(result['overdue'])} of it overdue.",
+        f"You've collected {collected} so far.",
+    ]
+    if result["draft_total"]:
+        parts.append(f"Drafts not sent yet come to {money(result['draft_total'])}.")
+    return " ".join(parts)
+
+
+def list_answer(result: dict, text: str) -> str:
+    rows = result["invoices"]
+    if not rows:
+        return "I couldn't find any invoices matching that."
+    lines = [f"- {describe(row)}{due(row)}" for row in rows]
+    header = f"I found {plural(result['total'], 'invoice')}"
+    if intent(text) == "owed":
+        total = money(sum(owed(row) for row in rows))
+        header = f"{who(text)} owes you {total} on {plural(len(rows), 'invoice')}"
+    elif result["total"] > len(rows):
+        header += f" (showing {len(rows)})"
+    return "\n".join([header + ":", *lines])
+
+
+def created_answer(result: dict, text: str) -> str:
+    invoice = result["invoice"]
+    lines = "; ".join(f"{i['description']} {money(i['amount'])}" for i in invoice["line_items"])
+    return (
+        f"I created draft invoice {invoice['invoice_number']} for {invoice['client_name']}: "
+        f"{lines}, tax {money(invoice['tax_amount'])} ({invoice['tax_rate']:g}%), total "
+        f"{money(invoice['total_amount'])}, due {day(invoice['due_date'])}. It hasn't been sent."
+    )
+
+
+def project_answer(result: dict, text: str) -> str:
+    invoice, project = result["invoice"], result["project"]
+    return (
+        f"I drafted invoice {invoice['invoice_number']} to {invoice['client_name']} for the "
+        f"project “{project['name']}”: {money(invoice['subtotal'])} plus "
+        f"{money(invoice['tax_amount'])} tax, total {money(invoice['total_amount'])}, due "
+        f"{day(invoice['due_date'])}. It's a draft; nothing has been sent."
+    )
+
+
+def payment_answer(result: dict, text: str) -> str:
+    invoice, left = result["invoice"], result["balance"]
+    rest = "It's now paid in full." if left <= 0 else f"{money(left)} is still owed."
+    return (
+        f"I recorded a {money(result['amount'])} payment on {invoice['invoice_number']} for "
+        f"{invoice['client_name']}. {rest}"
+    )
+
+
+ANSWERS = {
+    "overdue_summary": overdue_answer,
+    "invoice_totals": totals_answer,
+    "list_invoices": list_answer,
+    "create_invoice": created_answer,
+    "invoice_project": project_answer,
+    "record_payment": payment_answer,
+    "mark_invoice_paid": payment_answer,
+}
+ASK = {
+    "project": "Which project should I invoice? Tell me its name or its client's name.",
+    "create": "To create an invoice I need the client's name and the amount, for example "
+    "“create an invoice for Nina Brooks for $1,250 for trim painting”.",
+}
+HELP = "I can list invoices, create them, record payments and tell you what you're owed."
+
+
+def answer(text: str, steps: list[Step], today: date) -> str:
+    kind = intent(text)
+    if not steps:
+        if kind == "create" and (client := next(iter(names(text)), None)):
+            return f"How much should the invoice for {client} be, and for what work?"
+        return ASK.get(kind, HELP)
+    last = steps[-1]
+    if last.status != "ok":
+        return failed(last)
+    if kind in ACTIONS and len(steps) == 1:
+        noun = "open invoice" if kind in ("paid", "payment") else "invoice"
+        return not_one(last, "invoices", noun, who(text) or "", describe) or "Which invoice?"
+    return ANSWERS.get(last.name, lambda result, _: result.get("summary", "Done."))(
+        last.result, text
+    )

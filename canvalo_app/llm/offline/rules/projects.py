@@ -1,0 +1,216 @@
+"""Offline rules for the projects agent: how jobs are going, budgets, progress updates.
+
+Understands, for example: "how is the Henderson project going?", "what's the budget status of
+my projects?", "which projects are at risk?", "show my projects in progress", "set the
+Henderson project to 75%", "create a project “Fence staining” for Grace Kim with a $2,000
+budget", "delete the Kim project".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from ....agents.domains.projects import STATUSES
+from ..parse import (
+    Call,
+    amounts,
+    day,
+    failed,
+    find_date,
+    find_then_act,
+    money,
+    names,
+    not_one,
+    percent,
+    plural,
+    quoted,
+    status_in,
+    unquoted,
+)
+from . import Step
+
+SYNONYMS = {
+    "active": "in_progress",
+    "ongoing": "in_progress",
+    "underway": "in_progress",
+    "paused": "on_hold",
+    "done": "completed",
+    "finished": "completed",
+}
+_INTENTS = [
+    ("delete", re.compile(r"\b(?:delete|remove)\b", re.I)),
+    ("create", re.compile(r"\b(?:create|add|new|start|set\s+up)\b.*\bproject\b", re.I)),
+    ("update", re.compile(r"\b(?:set|update|mark|move|put)\b.*\d+\s*(?:%|percent)", re.I)),
+    ("budget", re.compile(r"\b(?:budgets?|at\s+risk|over\s*budget|costs?|spend|spent)\b", re.I)),
+    ("progress", re.compile(r"\b(?:how|going|(?<!in\s)progress|doing|on\s+track|status)\b", re.I)),
+]
+#: Intents that first find one project, then act on it.
+ACTIONS = ("delete", "update", "progress")
+_CALLED = re.compile(r"\b(?:called|named)\s+(.+?)(?:\s+for\b|\s+with\b|[,.!?]|$)", re.I)
+
+
+def intent(text: str) -> str:
+    kind = next((kind for kind, pattern in _INTENTS if pattern.search(text)), "list")
+    if kind in ("budget", "progress") and who(text):
+        return "progress"
+    if kind == "progress" and not status_in(text, STATUSES, SYNONYMS):
+        return "budget"
+    return "list" if kind == "progress" else kind
+
+
+def who(text: str) -> str | None:
+    """The project's or client's name, outside any quoted project title."""
+    return next(iter(names(unquoted(text))), None)
+
+
+def find_call(text: str) -> Call:
+    args: dict = {"limit": 5}
+    if name := who(text):
+        args["search"] = name
+    return "list_projects", args
+
+
+def act(kind: str, text: str, project: dict) -> Call:
+    if kind == "delete":
+        return "delete_project", {"id": project["id"]}
+    if kind == "update":
+        args = {"id": project["id"], "progress": round(percent(text) or 0)}
+        if found := amounts(text):
+            args["actual_cost"] = found[0]
+        return "update_project_progress", args
+    return "project_progress", {"id": project["id"]}
+
+
+def create_args(text: str, today: date) -> dict | None:
+    client = who(text)
+    name = quoted(text) or (match[1].strip() if (match := _CALLED.search(text)) else None)
+    if not name and not client:
+        return None
+    args: dict = {"name": name or f"{client} project"}
+    if client:
+        args["client_name"] = client
+    if found := amounts(text):
+        args["budget"] = found[0]
+    if start := find_date(text, today):
+        args["start_date"] = start.isoformat()
+    return args
+
+
+def list_args(text: str) -> dict:
+    args: dict = {"limit": 20}
+    if status := status_in(text, STATUSES, SYNONYMS):
+        args["status"] = status
+    return args
+
+
+def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
+    kind = intent(text)
+    if kind in ACTIONS:
+        return find_then_act(steps, find_call(text), "projects", lambda p: act(kind, text, p))
+    if steps:
+        return []
+    if kind == "budget":
+        return [("budget_overview", {})]
+    if kind == "create":
+        args = create_args(text, today)
+        return [("create_project", args)] if args else []
+    return [("list_projects", list_args(text))]
+
+
+# Answers ---------------------------------------------------------------------------------
+def state(project: dict) -> str:
+    return project["status"].replace("_", " ")
+
+
+def describe(project: dict) -> str:
+    client = f" ({project['client_name']})" if project.get("client_name") else ""
+    return f"{project['name']}{client}, {state(project)}, {project['progress']}% done"
+
+
+def used(row: dict) -> str:
+    if row["budget_used_percent"] is None:
+        return "no budget set"
+    return f"{row['budget_used_percent']:g}% of its {money(row['budget'])} budget used"
+
+
+def progress_answer(result: dict, text: str) -> str:
+    row = result["project"]
+    parts = [
+        f"{row['name']} is {row['progress']}% done ({state(row)}) with {used(row)}: "
+        f"{money(row['actual_cost'])} spent, {money(row['remaining_budget'])} left."
+    ]
+    if row["days_left"] is not None:
+        ends = day(row["end_date"])
+        parts.append(
+            f"It's due to finish on {ends}, in {plural(row['days_left'], 'day')}."
+            if row["days_left"] >= 0
+            else f"It was due to finish on {ends}."
+        )
+    parts.append(
+        "It looks at risk: spending is running ahead of progress."
+        if row["at_risk"]
+        else "Spending is in line with progress."
+    )
+    return " ".join(parts)
+
+
+def overview_answer(result: dict, text: str) -> str:
+    if not result["count"]:
+        return "You have no active projects."
+    header = (
+        f"Across {plural(result['count'], 'active project')} you've spent "
+        f"{money(result['total_cost'])} of {money(result['total_budget'])} budgeted "
+        f"({money(result['remaining'])} left):"
+    )
+    lines = [
+        f"- {row['name']}: {row['progress']}% done, {used(row)}"
+        + (" (at risk)" if row["at_risk"] else "")
+        for row in result["projects"]
+    ]
+    risk = ", ".join(result["at_risk"]) or "none"
+    return "\n".join([header, *lines, f"At risk: {risk}."])
+
+
+def list_answer(result: dict, text: str) -> str:
+    rows = result["projects"]
+    if not rows:
+        return "I couldn't find any projects matching that."
+    lines = [f"- {describe(row)}, budget {money(row['budget'])}" for row in rows]
+    status = status_in(text, STATUSES, SYNONYMS)
+    which = f" {status.replace('_', ' ')}" if status else ""
+    return "\n".join([f"You have {plural(result['total'], 'project')}{which}:", *lines])
+
+
+def created_answer(result: dict, text: str) -> str:
+    project = result["project"]
+    budget = f" with a budget of {money(project['budget'])}" if project["budget"] else ""
+    return f"Created the project “{project['name']}”{budget} (status: {state(project)})."
+
+
+def updated_answer(result: dict, text: str) -> str:
+    row = result["project"]
+    return f"{row['name']} is now {row['progress']}% done, with {used(row)}."
+
+
+ANSWERS = {
+    "project_progress": progress_answer,
+    "budget_overview": overview_answer,
+    "list_projects": list_answer,
+    "create_project": created_answer,
+    "update_project_progress": updated_answer,
+}
+HELP = "Which project? Tell me its name or its client's name, e.g. “the Henderson project”."
+
+
+def answer(text: str, steps: list[Step], today: date) -> str:
+    kind = intent(text)
+    if not steps:
+        return HELP
+    last = steps[-1]
+    if last.status != "ok":
+        return failed(last)
+    if kind in ACTIONS and len(steps) == 1:
+        return not_one(last, "projects", "project", who(text) or "", describe) or HELP
+    write = ANSWERS.get(last.name, lambda result, _: result.get("summary", "Done."))
+    return write(last.result, text)

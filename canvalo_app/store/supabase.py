@@ -1,0 +1,299 @@
+"""The production store: Supabase's PostgREST, called with the signed-in user's own JWT.
+
+Row-level security (migrations/0003) limits every request to the token's user, and every
+query here filters on that user as well, so neither alone can leak a row. The store owns one
+httpx pool per worker. Each user store gets a new postgrest-py client on that pool, with that
+user's token in its own headers. (A shared client switched with `.auth()` would let a
+concurrent request go out with someone else's token.) Only the sweep uses the secret key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from postgrest import APIError, CountMethod, ReturnMethod, SyncPostgrestClient
+from postgrest.constants import DEFAULT_POSTGREST_CLIENT_HEADERS
+
+from config import ConfigError
+
+from ..errors import AppError, StoreUnavailable
+from ..resilience import RetryPolicy, retry_transient
+from .base import Filter, Identity, Search, Store, UserStore, check_columns
+from .postgrest_query import UserTables, decode, is_uuid
+
+log = logging.getLogger(__name__)
+
+REST_PATH = "/rest/v1"
+# A gevent worker carries many streams, each saving its answer about once a second: keep
+# enough connections that they rarely queue. Supabase cancels statements after ~8 s.
+TIMEOUT = httpx.Timeout(15.0, connect=5.0, pool=10.0)
+LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=30)
+
+PERMISSION_DENIED = "42501"  # PostgreSQL: no grant, or a row-level security check failed
+FOREIGN_KEY_VIOLATION = "23503"
+JWT_REJECTED = {"PGRST301", "PGRST302", "PGRST303"}
+#: SQLSTATE classes of a database that is down, overloaded, restarting or cancelled a
+#: statement: connection (08), rollback (40), resources (53), operator (57), system (58),
+#: internal (XX). Other 5xx answers (a broken query or policy) fail the same way every time.
+TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58", "XX")
+MESSAGE_FIELDS = {"content", "status", "agent_type", "metadata"}
+
+
+def classify(exc: Exception) -> Exception:
+    """An unreachable or overloaded PostgREST/database is an outage; anything else is a defect."""
+    if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
+        return StoreUnavailable()
+    if not isinstance(exc, APIError):
+        return exc
+    code = exc.code or ""
+    if code in JWT_REJECTED:
+        expired = "expired" in (exc.message or "").lower()
+        return AppError("TOKEN_EXPIRED" if expired else "TOKEN_INVALID")
+    unreachable = code.startswith("PGRST0")  # no database connection or schema cache yet
+    gateway = len(code) == 3 and code.isdigit() and int(code) >= 500  # a non-JSON 5xx body
+    database = len(code) == 5 and code[:2] in TRANSIENT_SQLSTATE_CLASSES
+    return StoreUnavailable() if unreachable or gateway or database else exc
+
+
+class SupabaseStore(Store):
+    name = "supabase"
+
+    def __init__(self, config: dict, retry_policy: RetryPolicy):
+        if not config.get("SUPABASE_URL") or not config.get("SUPABASE_PUBLISHABLE_KEY"):
+            raise ConfigError("STORE=supabase needs SUPABASE_URL and SUPABASE_PUBLISHABLE_KEY")
+        self.retry_policy = retry_policy
+        self.rest_url = config["SUPABASE_URL"].rstrip("/") + REST_PATH
+        self.schema = config.get("SUPABASE_SCHEMA") or "api"
+        self.publishable_key = config["SUPABASE_PUBLISHABLE_KEY"]
+        self.secret_key = config.get("SUPABASE_SECRET_KEY")
+        # SUPABASE_HTTP_TRANSPORT is for tests only (set through the app factory): an httpx
+        # transport that reaches a bare PostgREST, which serves at / instead of /rest/v1.
+        self.http = httpx.Client(
+            transport=config.get("SUPABASE_HTTP_TRANSPORT"), timeout=TIMEOUT, limits=LIMITS
+        )
+
+    def client(self, token: str, api_key: str | None = None) -> SyncPostgrestClient:
+        """A new postgrest-py client on the shared pool; its requests carry `token` only."""
+        headers = {
+            **DEFAULT_POSTGREST_CLIENT_HEADERS,
+            "apikey": api_key or self.publishable_key,
+            "Authorization": f"Bearer {token}",
+        }
+        # retry_enabled=False: failures go to `retry_transient`, the one retry policy.
+        return SyncPostgrestClient(
+            self.rest_url,
+            schema=self.schema,
+            headers=headers,
+            http_client=self.http,
+            retry_enabled=False,
+        )
+
+    def for_user(self, identity: Identity) -> SupabaseUserStore:
+        return SupabaseUserStore(self, identity)
+
+    @retry_transient(classify)
+    def ping(self) -> None:
+        """Read zero rows as anon: "permission denied" comes from PostgreSQL, so both answered."""
+        anon = self.client(self.publishable_key)
+        try:
+            anon.table("agent_conversations").select("id").limit(0).execute()
+        except APIError as exc:
+            if exc.code == PERMISSION_DENIED:
+                return
+            if not isinstance(classify(exc), StoreUnavailable):
+                log.warning("store not ready: PostgREST answered %s", exc.code)
+            raise StoreUnavailable(f"PostgREST answered {exc.code}") from exc
+
+    @retry_transient(classify)
+    def sweep_streaming(self, older_than: str) -> int:
+        if not self.secret_key:
+            log.warning("SUPABASE_SECRET_KEY is not set: abandoned streaming rows are not swept")
+            return 0
+        service = self.client(self.secret_key, api_key=self.secret_key)
+        response = (
+            service.table("agent_messages")
+            .update(
+                {"status": "interrupted"}, count=CountMethod.exact, returning=ReturnMethod.minimal
+            )
+            .eq("status", "streaming")
+            .lt("updated_at", older_than)
+            .execute()
+        )
+        return response.count or 0
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class SupabaseUserStore(UserStore):
+    def __init__(self, store: SupabaseStore, identity: Identity):
+        self.retry_policy = store.retry_policy
+        self.user_id = identity.user_id
+        self.tables = UserTables(store.client(identity.token), identity.user_id)
+
+    # Conversations --------------------------------------------------------------------
+    @retry_transient(classify)
+    def list_conversations(self, limit, offset, q=None):
+        search = Search(("title",), q) if q else None
+        order = [("updated_at", True), ("id", True)]
+        return self.tables.page("agent_conversations", (), search, order, limit, offset)
+
+    @retry_transient(classify)
+    def create_conversation(self, title, metadata=None):
+        return self.tables.insert(
+            "agent_conversations", {"title": title, "metadata": metadata or {}}
+        )
+
+    @retry_transient(classify)
+    def get_conversation(self, conversation_id):
+        return self.tables.get("agent_conversations", conversation_id)
+
+    @retry_transient(classify)
+    def rename_conversation(self, conversation_id, title):
+        return self.tables.update("agent_conversations", conversation_id, {"title": title})
+
+    @retry_transient(classify)
+    def delete_conversation(self, conversation_id):
+        return self.tables.delete("agent_conversations", conversation_id)
+
+    # Messages -------------------------------------------------------------------------
+    @retry_transient(classify)
+    def list_messages(self, conversation_id, limit, offset):
+        if not is_uuid(conversation_id):
+            return [], 0
+        in_conversation = [Filter("conversation_id", "eq", conversation_id)]
+        order = [("created_at", False), ("id", False)]
+        return self.tables.page("agent_messages", in_conversation, None, order, limit, offset)
+
+    @retry_transient(classify)
+    def recent_messages(self, conversation_id, limit):
+        if not is_uuid(conversation_id):
+            return []
+        query = self.tables.select(
+            "agent_messages", [Filter("conversation_id", "eq", conversation_id)]
+        )
+        newest = query.order("created_at", desc=True).order("id", desc=True).limit(limit)
+        return [decode(row) for row in reversed(newest.execute().data)]
+
+    @retry_transient(classify)
+    def add_message(
+        self,
+        conversation_id,
+        role,
+        content,
+        *,
+        status="complete",
+        agent_type=None,
+        metadata=None,
+        client_message_id=None,
+        message_id=None,
+    ):
+        if not is_uuid(conversation_id):
+            return None
+        row = {
+            "conversation_id": conversation_id,
+            "role": role,
+            "content": content,
+            "agent_type": agent_type,
+            "status": status,
+            "metadata": metadata or {},
+            "client_message_id": client_message_id,
+        }
+        if message_id:
+            row["id"] = message_id
+        try:
+            return self.tables.insert("agent_messages", row)
+        except APIError as exc:
+            # Row-level security refuses a message in someone else's conversation; a
+            # conversation deleted meanwhile fails its foreign key. Either way: not the user's.
+            if exc.code in (PERMISSION_DENIED, FOREIGN_KEY_VIOLATION):
+                return None
+            raise
+
+    @retry_transient(classify)
+    def get_message(self, message_id):
+        return self.tables.get("agent_messages", message_id)
+
+    @retry_transient(classify)
+    def update_message(self, message_id, **fields):
+        unknown = set(fields) - MESSAGE_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update message fields {sorted(unknown)}")
+        return self.tables.update("agent_messages", message_id, fields)
+
+    @retry_transient(classify)
+    def find_message_by_client_id(self, client_message_id):
+        if not is_uuid(client_message_id):
+            return None
+        return self.tables.one(
+            "agent_messages", [Filter("client_message_id", "eq", client_message_id)]
+        )
+
+    # Business records -------------------------------------------------------------------
+    @retry_transient(classify)
+    def list_records(
+        self,
+        table,
+        *,
+        filters=(),
+        search=None,
+        order_by="created_at",
+        descending=False,
+        limit=50,
+        offset=0,
+    ):
+        check_columns(
+            table, [f.column for f in filters] + [order_by] + list(search.columns if search else ())
+        )
+        query = self.tables.select(table, filters, search)
+        if query is None:
+            return []
+        # SQLite sorts NULL as the smallest value; PostgreSQL as the largest.
+        query = query.order(order_by, desc=descending, nullsfirst=not descending).order("id")
+        return [decode(row) for row in query.limit(limit).offset(offset).execute().data]
+
+    @retry_transient(classify)
+    def count_records(self, table, *, filters=(), search=None):
+        check_columns(table, [f.column for f in filters] + list(search.columns if search else ()))
+        return self.tables.count(table, filters, search)
+
+    @retry_transient(classify)
+    def get_record(self, table, record_id):
+        check_columns(table, ())
+        return self.tables.get(table, record_id)
+
+    @retry_transient(classify)
+    def create_record(self, table, values):
+        check_columns(table, values)
+        return self.tables.insert(table, values)
+
+    @retry_transient(classify)
+    def update_record(self, table, record_id, values):
+        check_columns(table, values)
+        return self.tables.update(table, record_id, values)
+
+    @retry_transient(classify)
+    def delete_record(self, table, record_id):
+        check_columns(table, ())
+        return self.tables.delete(table, record_id)
+
+    # Pending actions ----------------------------------------------------------------------
+    @retry_transient(classify)
+    def create_action(self, values):
+        return self.tables.insert("agent_actions", values)
+
+    @retry_transient(classify)
+    def get_action(self, action_id):
+        return self.tables.get("agent_actions", action_id)
+
+    @retry_transient(classify)
+    def resolve_action(self, action_id, status, now):
+        # One UPDATE … WHERE status = 'pending': of two concurrent calls, only one matches.
+        pending = [Filter("status", "eq", "pending"), Filter("expires_at", "gt", now)]
+        changes = {"status": status, "resolved_at": now}
+        return self.tables.update("agent_actions", action_id, changes, pending)
+
+    @retry_transient(classify)
+    def finish_action(self, action_id, status, result):
+        return self.tables.update("agent_actions", action_id, {"status": status, "result": result})

@@ -1,0 +1,371 @@
+"""The chat stream: SSE framing, durability, resume, stop, idempotency, limits — through the
+real app and store, with a scripted model at the provider edge."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+
+from canvalo_app.errors import AppError
+from canvalo_app.llm.base import TextDelta
+from tests.conftest import USER_A, events, parse_sse
+from tests.scripted_model import Pause, Wait, install, route, say
+from tests.test_conversations import assert_error
+
+
+def routed(*answers: list) -> list[list]:
+    """Scripts for turns the supervisor routes to the tasks agent, which then answers."""
+    return [script for answer in answers for script in (route("tasks"), answer)]
+
+
+def send(client, headers, message="How is business?", **body):
+    return client.post("/api/chat/stream", json={"message": message, **body}, headers=headers)
+
+
+def stream_events(response) -> list[dict]:
+    return events(parse_sse(response.get_data(as_text=True)))
+
+
+def answer_of(evts: list[dict]) -> str:
+    return "".join(e["content"] for e in evts if e["type"] == "token")
+
+
+def conversation(client, headers, conversation_id) -> dict:
+    return client.get(f"/api/conversations/{conversation_id}", headers=headers).json
+
+
+def assistant_row(client, headers, conversation_id) -> dict:
+    return conversation(client, headers, conversation_id)["messages"][-1]
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_frames_headers_and_order(app, client, users):
+    install(app, *routed(say("Two invoices are overdue.")))
+    response = send(client, users.a)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-cache, no-transform"
+    assert response.headers["X-Accel-Buffering"] == "no"
+    assert "Content-Encoding" not in response.headers
+    body = response.get_data(as_text=True)
+    assert body.startswith(": ping\n\n")
+    frames = parse_sse(body)
+    evts = events(frames)
+    assert [e["_id"] for e in evts] == list(range(1, len(evts) + 1))
+    for frame in (f for f in frames if "data" in f):
+        assert frame["event"] == frame["data"]["type"]
+    assert evts[0]["type"] == "start"
+    assert set(evts[0]) >= {"conversation_id", "generation_id", "user_message_id", "message_id"}
+    assert [e["type"] for e in evts].count("complete") == 1 and evts[-1]["type"] == "complete"
+    assert evts[-1]["finish_reason"] == "end_turn"
+    assert evts[-1]["usage"]["output_tokens"] > 0
+    assert answer_of(evts) == "Two invoices are overdue."
+
+
+def test_stored_conversation_matches_the_stream(app, client, users):
+    install(app, *routed(say("Your average rating is 4.25.")))
+    evts = stream_events(send(client, users.a, "What's my rating?"))
+    start, done = evts[0], evts[-1]
+    body = conversation(client, users.a, start["conversation_id"])
+    user_msg, assistant = body["messages"]
+    assert (user_msg["id"], user_msg["role"], user_msg["content"]) == (
+        start["user_message_id"],
+        "user",
+        "What's my rating?",
+    )
+    assert assistant["id"] == start["message_id"] == done["message_id"]
+    assert assistant["status"] == "complete"
+    assert assistant["content"] == answer_of(evts)
+    assert assistant["metadata"]["usage"] == done["usage"]
+    assert body["title"] == "What's my rating?"
+
+
+def test_continues_an_existing_conversation(app, client, users):
+    model = install(app, *routed(say("First."), say("Second.")))
+    first = stream_events(send(client, users.a, "one"))
+    conversation_id = first[0]["conversation_id"]
+    second = stream_events(send(client, users.a, "two", conversation_id=conversation_id))
+    assert second[0]["conversation_id"] == conversation_id
+    texts = [m["content"] for m in conversation(client, users.a, conversation_id)["messages"]]
+    assert texts == ["one", "First.", "two", "Second."]
+    history = model.requests[-1].messages
+    assert [m["role"] for m in history] == ["user", "assistant", "user"]
+
+
+def test_disconnect_does_not_stop_the_generation(app, client, users):
+    install(app, *routed(say("one two three four five six seven eight", delay=0.05)))
+    response = client.post(
+        "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
+    )
+    chunks = iter(response.response)
+    seen = ""
+    while seen.count("event: token") < 2:
+        seen += next(chunks).decode()
+    start = events(parse_sse(seen))[0]
+    response.close()  # the client goes away mid-answer
+    assert wait_for(
+        lambda: assistant_row(client, users.a, start["conversation_id"])["status"] == "complete"
+    )
+    row = assistant_row(client, users.a, start["conversation_id"])
+    assert row["content"] == "one two three four five six seven eight"
+
+
+def test_resume_replays_exactly_the_missing_events(app, client, users):
+    install(app, *routed(say("alpha beta gamma delta")))
+    evts = stream_events(send(client, users.a))
+    generation = evts[0]["generation_id"]
+    url = f"/api/chat/generations/{generation}/events"
+    by_header = stream_events(client.get(url, headers={**users.a, "Last-Event-ID": "3"}))
+    assert by_header == evts[3:]
+    by_query = stream_events(client.get(f"{url}?after=1", headers=users.a))
+    assert by_query == evts[1:]
+    assert stream_events(client.get(url, headers=users.a)) == evts
+
+
+def test_resume_follows_a_live_generation(app, client, users):
+    release = threading.Event()
+    install(app, *routed([*say("before")[:1], Wait(release), *say(" after")]))
+    response = client.post(
+        "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
+    )
+    reader = iter(response.response)
+    first = next(reader).decode() + next(reader).decode()
+    generation = events(parse_sse(first))[0]["generation_id"]
+    response.close()
+    threading.Timer(0.2, release.set).start()
+    resumed = stream_events(
+        client.get(f"/api/chat/generations/{generation}/events?after=1", headers=users.a)
+    )
+    assert resumed[-1]["type"] == "complete"
+    assert answer_of(resumed) == "before after"
+
+
+def test_stop_keeps_the_partial_answer(app, client, users):
+    release = threading.Event()
+    install(app, *routed([*say("partial answer")[:2], Wait(release, 5), *say(" never sent")]))
+    response = client.post(
+        "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
+    )
+    reader = iter(response.response)
+    text = ""
+    while "answer" not in text:
+        text += next(reader).decode()
+    generation = events(parse_sse(text))[0]["generation_id"]
+    threading.Timer(0.1, release.set).start()
+    stopped = client.post(f"/api/chat/generations/{generation}/stop", headers=users.a)
+    assert stopped.status_code == 200
+    assert stopped.json["status"] == "interrupted"
+    assert stopped.json["content"] == "partial answer"
+    rest = text + "".join(chunk.decode() for chunk in reader)
+    evts = events(parse_sse(rest))
+    assert evts[-1]["type"] == "complete" and evts[-1]["finish_reason"] == "stopped"
+    assert [e["type"] for e in evts].count("complete") == 1
+
+
+def test_provider_failure_mid_stream(app, client, users):
+    install(app, *routed([*say("Half an")[:-2], AppError("MODEL_THROTTLED")]))
+    evts = stream_events(send(client, users.a))
+    assert [e["type"] for e in evts][-1] == "error"
+    error = evts[-1]
+    assert error["code"] == "MODEL_THROTTLED" and error["retryable"] is True
+    assert error["error"] and error["suggested_actions"]
+    row = assistant_row(client, users.a, evts[0]["conversation_id"])
+    assert row["status"] == "error" and row["content"] == "Half an"
+    assert row["metadata"]["error_code"] == "MODEL_THROTTLED"
+
+
+def test_unexpected_crash_is_a_clean_error_event(app, client, users):
+    install(app, *routed([*say("So")[:-2], RuntimeError("internal detail SELECT secret")]))
+    response = send(client, users.a)
+    evts = stream_events(response)
+    assert evts[-1]["type"] == "error" and evts[-1]["code"] == "INTERNAL_ERROR"
+    assert "secret" not in response.get_data(as_text=True)
+
+
+def test_store_down_is_503_and_no_model_call(app, client, users):
+    import os
+    import shutil
+
+    model = install(app, *routed(say("never")))
+    path = app.config["SQLITE_PATH"]
+    app.extensions["store"].close()
+    os.remove(path)
+    os.mkdir(path)
+    try:
+        assert_error(send(client, users.a), 503, "STORE_UNAVAILABLE")
+    finally:
+        shutil.rmtree(path)
+    assert model.requests == []
+
+
+def test_second_send_while_running_is_409(app, client, users):
+    release = threading.Event()
+    install(app, *routed([Wait(release), *say("first")], say("second")))
+    first = client.post(
+        "/api/chat/stream", json={"message": "one"}, headers=users.a, buffered=False
+    )
+    reader = iter(first.response)
+    start = events(parse_sse(next(reader).decode() + next(reader).decode()))[0]
+    busy = send(client, users.a, "two", conversation_id=start["conversation_id"])
+    assert_error(busy, 409, "CONVERSATION_BUSY")
+    release.set()
+    first.close()
+    assert wait_for(
+        lambda: assistant_row(client, users.a, start["conversation_id"])["status"] == "complete"
+    )
+    again = stream_events(send(client, users.a, "two", conversation_id=start["conversation_id"]))
+    assert again[-1]["type"] == "complete"
+
+
+def test_same_client_message_id_reattaches(app, client, users):
+    model = install(app, *routed(say("Only once.")))
+    client_message_id = str(uuid.uuid4())
+    first = stream_events(send(client, users.a, "hi", client_message_id=client_message_id))
+    retry = stream_events(send(client, users.a, "hi", client_message_id=client_message_id))
+    assert retry == first
+    assert len(model.requests) == 2  # the route and the answer, once
+    messages = conversation(client, users.a, first[0]["conversation_id"])["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+
+
+def test_another_users_generation_is_404(app, client, users):
+    install(app, *routed(say("Private.")))
+    generation = stream_events(send(client, users.a))[0]["generation_id"]
+    assert_error(
+        client.get(f"/api/chat/generations/{generation}/events", headers=users.b),
+        404,
+        "GENERATION_NOT_FOUND",
+    )
+    assert_error(
+        client.post(f"/api/chat/generations/{generation}/stop", headers=users.b),
+        404,
+        "GENERATION_NOT_FOUND",
+    )
+    assert_error(
+        client.get(f"/api/chat/generations/{uuid.uuid4()}/events", headers=users.a),
+        404,
+        "GENERATION_NOT_FOUND",
+    )
+
+
+def test_another_users_conversation_is_404(app, client, users):
+    install(app, *routed(say("A's."), say("B's.")))
+    conversation_id = stream_events(send(client, users.a))[0]["conversation_id"]
+    assert_error(
+        send(client, users.b, conversation_id=conversation_id), 404, "CONVERSATION_NOT_FOUND"
+    )
+    assert len(conversation(client, users.a, conversation_id)["messages"]) == 2
+
+
+def test_deadline_ends_with_error_and_keeps_partial(make_app, users):
+    app = make_app(TURN_DEADLINE_SECONDS=0.3)
+    install(app, *routed(say("slow " * 40, delay=0.05)))
+    client = app.test_client()
+    evts = stream_events(send(client, users.a))
+    assert evts[-1]["type"] == "error" and evts[-1]["code"] == "DEADLINE_EXCEEDED"
+    row = assistant_row(client, users.a, evts[0]["conversation_id"])
+    assert row["status"] == "error" and row["content"] == answer_of(evts)
+    assert 0 < len(row["content"]) < len("slow " * 40)
+
+
+def test_content_is_flushed_while_streaming(make_app, users):
+    app = make_app(CONTENT_FLUSH_SECONDS=0.05)
+    release = threading.Event()
+    # A token arriving after the flush interval saves everything so far, even if the model
+    # then goes quiet for a long time.
+    answer = [TextDelta("saved "), Pause(0.1), TextDelta("early"), Wait(release), *say(" late")]
+    install(app, *routed(answer))
+    client = app.test_client()
+    response = client.post(
+        "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
+    )
+    reader = iter(response.response)
+    start = events(parse_sse(next(reader).decode() + next(reader).decode()))[0]
+    assert wait_for(
+        lambda: assistant_row(client, users.a, start["conversation_id"])["content"] == "saved early"
+    )
+    assert assistant_row(client, users.a, start["conversation_id"])["status"] == "streaming"
+    release.set()
+    response.close()
+
+
+def test_heartbeat_on_silence(make_app, users):
+    app = make_app(HEARTBEAT_SECONDS=0.05)
+    install(app, *routed([Pause(0.3), *say("late")]))
+    body = send(app.test_client(), users.a).get_data(as_text=True)
+    pings = [f for f in parse_sse(body) if f.get("comment") == "ping"]
+    assert len(pings) >= 3
+
+
+def test_sweep_marks_abandoned_rows(app, client, users, runner):
+    from canvalo_app.store.base import Identity
+
+    store = app.extensions["store"].for_user(Identity(USER_A, "t"))
+    conversation_id = store.create_conversation("t")["id"]
+    abandoned = store.add_message(conversation_id, "assistant", "half", status="streaming")
+    assert "0 abandoned" in runner.invoke(args=["sweep"]).output  # too recent to be abandoned
+    time.sleep(0.05)
+    result = runner.invoke(args=["sweep", "--stale-seconds", "0.01"])
+    assert "Marked 1 abandoned" in result.output
+    row = store.get_message(abandoned["id"])
+    assert row["status"] == "interrupted" and row["content"] == "half"
+
+
+def test_user_id_must_match_the_token(app, client, users):
+    install(app, *routed(say("x")))
+    assert_error(send(client, users.a, user_id=str(uuid.uuid4())), 403, "FORBIDDEN")
+    ok = send(client, users.a, user_id=USER_A, history=[{"role": "user", "content": "ignored"}])
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({}, 422, "VALIDATION_ERROR"),
+        ({"message": ""}, 422, "VALIDATION_ERROR"),
+        ({"message": "   "}, 422, "VALIDATION_ERROR"),
+        ({"message": 42}, 422, "VALIDATION_ERROR"),
+        ({"message": "x" * 10001}, 422, "VALIDATION_ERROR"),
+        ({"message": "hi", "conversation_id": "nope"}, 422, "VALIDATION_ERROR"),
+        ({"message": "hi", "client_message_id": 7}, 422, "VALIDATION_ERROR"),
+        ({"message": "hi", "temperature": 2}, 422, "VALIDATION_ERROR"),
+        ({"message": "hi", "conversation_id": str(uuid.uuid4())}, 404, "CONVERSATION_NOT_FOUND"),
+    ],
+)
+def test_bad_chat_input(app, client, users, body, status, code):
+    model = install(app, *routed(say("x")))
+    response = client.post("/api/chat/stream", json=body, headers=users.a)
+    assert_error(response, status, code)
+    assert model.requests == []
+
+
+def test_malformed_json_and_no_token(client, users):
+    assert_error(
+        client.post("/api/chat/stream", data="{", content_type="application/json", headers=users.a),
+        400,
+        "BAD_REQUEST",
+    )
+    assert_error(client.post("/api/chat/stream", json={"message": "hi"}), 401, "AUTH_REQUIRED")
+
+
+def test_chat_is_rate_limited_per_user(make_app, users):
+    app = make_app(RATE_LIMIT_CHAT="2 per minute")
+    install(app, default=say("ok"))
+    client = app.test_client()
+    assert send(client, users.a).status_code == 200
+    assert send(client, users.a).status_code == 200
+    limited = send(client, users.a)
+    assert_error(limited, 429, "RATE_LIMITED")
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert send(client, users.b).status_code == 200

@@ -1,0 +1,443 @@
+"""The appointments agent: its tools on the real store, its offline rules, and the chat end to
+end. The demo calendar (today is Monday 23 Nov 2026): an estimate on Tue 24th 09:00-10:00, the
+Henderson walk-through on Wed 25th 14:00-15:00, a paint day on Mon 30th 08:00-16:00 and a
+consultation on Wed 2 Dec 11:00-12:00."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from canvalo_app.agents.context import today_for
+from canvalo_app.agents.domains.appointments import agent
+from canvalo_app.agents.tools import ToolContext, execute, run_confirmed
+from canvalo_app.llm.offline.parse import find_date
+from tests import test_domain_reviews as shared
+from tests.conftest import USER_A, USER_B
+from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
+
+#: The seeded-store fixtures the domain tests share.
+stores, ctx, live = shared.stores, shared.ctx, shared.live
+
+
+def appointment(store, word: str) -> dict:
+    return next(a for a in store.list_records("appointments") if word in a["title"])
+
+
+def titles(result: dict) -> list[str]:
+    return [row["title"] for row in result["appointments"]]
+
+
+def book(ctx, **args):
+    return execute(agent, "create_appointment", {"title": "Visit", **args}, ctx)
+
+
+# Tools ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "start", "end"),
+    [
+        (
+            {"start_time": "2026-11-26T10:00"},
+            "2026-11-26T10:00:00+00:00",
+            "2026-11-26T11:00:00+00:00",
+        ),
+        (
+            {"start_time": "2026-11-26T10:00", "duration_minutes": 90},
+            "2026-11-26T10:00:00+00:00",
+            "2026-11-26T11:30:00+00:00",
+        ),
+        (
+            {"start_time": "2026-11-26T10:00:00-05:00", "end_time": "2026-11-26T12:00:00-05:00"},
+            "2026-11-26T15:00:00+00:00",
+            "2026-11-26T17:00:00+00:00",
+        ),
+        # Ending exactly when another begins is not a clash.
+        (
+            {"start_time": "2026-11-24T08:00", "end_time": "2026-11-24T09:00"},
+            "2026-11-24T08:00:00+00:00",
+            "2026-11-24T09:00:00+00:00",
+        ),
+    ],
+)
+def test_create_works_out_the_end(ctx, stores, args, start, end):
+    created = book(ctx, **args).result["appointment"]
+    assert (created["start_time"], created["end_time"]) == (start, end)
+    assert stores[0].get_record("appointments", created["id"]) == created
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            {"start_time": "2026-11-26T10:00", "end_time": "2026-11-26T09:00"},
+            "The appointment must end after it starts.",
+        ),
+        (
+            {
+                "start_time": "2026-11-26T10:00",
+                "end_time": "2026-11-26T11:00",
+                "duration_minutes": 60,
+            },
+            "Give an end time or a duration, not both.",
+        ),
+        (
+            {"start_time": "2026-11-24T09:30"},
+            "That time overlaps “Estimate: Lopez cabinets” on Tuesday, November 24, 2026 at 09:00. "
+            "Nothing was booked: pick another time or, if the user agrees, book it anyway with "
+            "allow_overlap.",
+        ),
+    ],
+)
+def test_create_refuses_bad_times_and_clashes(ctx, stores, args, error):
+    outcome = book(ctx, **args)
+    assert refused(outcome) and outcome.result["error"] == error
+    assert stores[0].count_records("appointments") == 4
+
+
+def test_overlap_is_booked_only_when_allowed(ctx, stores):
+    outcome = book(ctx, start_time="2026-11-24T09:30", allow_overlap=True)
+    assert outcome.status == "ok" and "allow_overlap" not in outcome.result["appointment"]
+    assert stores[0].count_records("appointments") == 5
+
+
+def test_cancelled_appointments_do_not_clash(ctx, stores):
+    stores[0].update_record(
+        "appointments", appointment(stores[0], "Lopez")["id"], {"status": "cancelled"}
+    )
+    assert book(ctx, start_time="2026-11-24T09:30").status == "ok"
+
+
+def test_moving_keeps_the_length_and_ignores_itself(ctx, stores):
+    walk = appointment(stores[0], "walk-through")
+    moved = execute(
+        agent, "update_appointment", {"id": walk["id"], "start_time": "2026-11-25T14:30"}, ctx
+    )
+    assert (moved.result["appointment"]["start_time"], moved.result["appointment"]["end_time"]) == (
+        "2026-11-25T14:30:00+00:00",
+        "2026-11-25T15:30:00+00:00",
+    )
+    clash = execute(
+        agent, "update_appointment", {"id": walk["id"], "start_time": "2026-11-24T09:00"}, ctx
+    )
+    assert refused(clash) and "Estimate: Lopez cabinets" in clash.result["error"]
+    renamed = execute(
+        agent, "update_appointment", {"id": walk["id"], "notes": "Bring samples"}, ctx
+    )
+    assert renamed.result["appointment"]["start_time"] == "2026-11-25T14:30:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            {"from_date": "2026-11-23", "to_date": "2026-11-29"},
+            ["Estimate: Lopez cabinets", "Henderson final walk-through"],
+        ),
+        ({"from_date": "2026-11-30", "to_date": "2026-11-30"}, ["Smith Dental: paint day"]),
+        ({"status": "confirmed"}, ["Henderson final walk-through"]),
+        ({"search": "priya"}, ["Consultation: Priya Shah"]),
+        (
+            {"upcoming_only": True, "limit": 2},
+            ["Estimate: Lopez cabinets", "Henderson final walk-through"],
+        ),
+    ],
+)
+def test_list_filters_in_time_order(ctx, args, expected):
+    assert titles(execute(agent, "list_appointments", args, ctx).result) == expected
+
+
+def test_cancelled_ones_are_listed_only_when_asked(ctx, stores):
+    lopez = appointment(stores[0], "Lopez")
+    stores[0].update_record("appointments", lopez["id"], {"status": "cancelled"})
+    week = {"from_date": "2026-11-23", "to_date": "2026-11-29"}
+    assert titles(execute(agent, "list_appointments", week, ctx).result) == [
+        "Henderson final walk-through"
+    ]
+    everything = execute(agent, "list_appointments", {**week, "include_cancelled": True}, ctx)
+    assert len(everything.result["appointments"]) == 2
+    cancelled = execute(agent, "list_appointments", {"status": "cancelled"}, ctx)
+    assert titles(cancelled.result) == ["Estimate: Lopez cabinets"]
+
+
+def test_check_conflicts(ctx):
+    busy = execute(
+        agent, "check_conflicts", {"start_time": "2026-11-30T15:00", "duration_minutes": 120}, ctx
+    )
+    assert busy.result["has_conflict"] is True
+    assert [c["title"] for c in busy.result["conflicts"]] == ["Smith Dental: paint day"]
+    free = execute(agent, "check_conflicts", {"start_time": "2026-11-30T16:00"}, ctx)
+    assert (
+        free.result["conflicts"] == []
+        and free.summary == "Monday, November 30, 2026 16:00-17:00 is free"
+    )
+
+
+def windows(result: dict) -> list[tuple[str, str, str]]:
+    return [(w["date"], w["start"], w["end"]) for w in result["windows"]]
+
+
+def test_free_slots_on_a_day(ctx):
+    result = execute(agent, "suggest_free_slots", {"date": "2026-11-24"}, ctx).result
+    assert windows(result) == [("2026-11-24", "08:00", "09:00"), ("2026-11-24", "10:00", "17:00")]
+    long = execute(agent, "suggest_free_slots", {"date": "2026-11-24", "duration_minutes": 90}, ctx)
+    assert windows(long.result) == [("2026-11-24", "10:00", "17:00")]
+    busy = execute(
+        agent, "suggest_free_slots", {"date": "2026-11-30", "duration_minutes": 120}, ctx
+    )
+    assert busy.result["windows"] == [] and busy.result["days_checked"] == ["2026-11-30"]
+
+
+def test_free_slots_skip_weekends_and_follow_working_hours(ctx, stores):
+    profile = stores[0].list_records("business_settings")[0]
+    stores[0].update_record(
+        "business_settings",
+        profile["id"],
+        {"working_hours_start": "09:00", "working_hours_end": "12:00"},
+    )
+    friday = ToolContext(store=stores[0], today=datetime(2026, 11, 27).date())
+    result = execute(agent, "suggest_free_slots", {"days": 2}, friday).result
+    assert result["days_checked"] == ["2026-11-30", "2026-12-01"]
+    assert windows(result) == [("2026-12-01", "09:00", "12:00")]  # Monday is a paint day
+    assert result["working_hours"] == {"start": "09:00", "end": "12:00"}
+
+
+def test_cancel_waits_for_confirmation_then_cancels(ctx, stores):
+    walk = appointment(stores[0], "walk-through")
+    outcome = execute(agent, "cancel_appointment", {"id": walk["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == (
+        "Cancel the appointment “Henderson final walk-through” on Wednesday, November 25, 2026 "
+        "at 14:00"
+    )
+    assert stores[0].get_record("appointments", walk["id"]) == walk
+    run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
+    assert stores[0].get_record("appointments", walk["id"])["status"] == "cancelled"
+    again = execute(agent, "cancel_appointment", {"id": walk["id"]}, ctx)
+    assert refused(again) and again.result["error"].endswith("is already cancelled.")
+
+
+def test_delete_waits_for_confirmation(ctx, stores):
+    walk = appointment(stores[0], "walk-through")
+    outcome = execute(agent, "delete_appointment", {"id": walk["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert stores[0].get_record("appointments", walk["id"]) == walk
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("create_appointment", {"start_time": "2026-11-26T10:00"}),
+        ("create_appointment", {"title": "Visit"}),
+        ("create_appointment", {"title": "Visit", "start_time": "next tuesday"}),
+        ("create_appointment", {"title": "x" * 201, "start_time": "2026-11-26T10:00"}),
+        (
+            "create_appointment",
+            {"title": "Visit", "start_time": "2026-11-26T10:00", "appointment_type": "party"},
+        ),
+        (
+            "create_appointment",
+            {"title": "Visit", "start_time": "2026-11-26T10:00", "duration_minutes": 0},
+        ),
+        (
+            "create_appointment",
+            {"title": "Visit", "start_time": "2026-11-26T10:00", "user_id": USER_B},
+        ),
+        ("list_appointments", {"status": "done"}),
+        ("list_appointments", {"from_date": "soon"}),
+        ("check_conflicts", {"duration_minutes": 30}),
+        ("suggest_free_slots", {"days": 15}),
+        ("suggest_free_slots", {"user_id": USER_A}),
+        ("cancel_appointment", {"id": "42"}),
+    ],
+)
+def test_bad_input_is_refused(ctx, stores, tool, args):
+    outcome = execute(agent, tool, args, ctx)
+    assert refused(outcome) and outcome.result["error"] == "Invalid input"
+    assert stores[0].count_records("appointments") == 4
+
+
+def test_schemas_never_offer_a_user_id():
+    assert all("user_id" not in str(spec.input_schema) for spec in agent.specs())
+
+
+def test_another_users_appointments_are_out_of_reach(ctx, stores):
+    theirs = appointment(stores[1], "walk-through")
+    listed = execute(agent, "list_appointments", {"limit": 100}, ctx).result["appointments"]
+    assert {row["user_id"] for row in listed} == {USER_A}
+    for tool, extra in [
+        ("get_appointment", {}),
+        ("update_appointment", {"title": "Hijacked"}),
+        ("delete_appointment", {}),
+        ("cancel_appointment", {}),
+    ]:
+        outcome = execute(agent, tool, {"id": theirs["id"], **extra}, ctx)
+        assert refused(outcome) and "was found" in outcome.result["error"], tool
+    assert stores[1].get_record("appointments", theirs["id"]) == theirs
+    # B's calendar neither blocks A's bookings nor shows in A's conflicts.
+    stores[0].update_record(
+        "appointments", appointment(stores[0], "walk-through")["id"], {"status": "cancelled"}
+    )
+    clash = execute(agent, "check_conflicts", {"start_time": "2026-11-25T14:00"}, ctx)
+    assert clash.result["conflicts"] == []
+
+
+# Offline rules ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        (
+            "what's on my calendar this week?",
+            "list_appointments",
+            {"limit": 20, "from_date": "2026-11-23", "to_date": "2026-11-29"},
+        ),
+        (
+            "what's on my schedule next week?",
+            "list_appointments",
+            {"limit": 20, "from_date": "2026-11-30", "to_date": "2026-12-06"},
+        ),
+        (
+            "what do I have tomorrow?",
+            "list_appointments",
+            {"limit": 20, "from_date": "2026-11-24", "to_date": "2026-11-24"},
+        ),
+        ("show my appointments", "list_appointments", {"limit": 20, "upcoming_only": True}),
+        ("do I have any free slots on Friday?", "suggest_free_slots", {"date": "2026-11-27"}),
+        (
+            "book Maria Lopez for next Tuesday at 10am",
+            "create_appointment",
+            {
+                "title": "Appointment with Maria Lopez",
+                "start_time": "2026-12-01T10:00",
+                "client_name": "Maria Lopez",
+            },
+        ),
+        (
+            "schedule an estimate with Priya Shah on Dec 3 at 2pm for 90 minutes",
+            "create_appointment",
+            {
+                "title": "Estimate with Priya Shah",
+                "start_time": "2026-12-03T14:00",
+                "client_name": "Priya Shah",
+                "appointment_type": "estimate",
+                "duration_minutes": 90,
+            },
+        ),
+        (
+            "do I have a conflict on Wednesday at 2pm?",
+            "check_conflicts",
+            {"start_time": "2026-11-25T14:00:00", "duration_minutes": 60},
+        ),
+        (
+            "cancel the Henderson walk-through",
+            "list_appointments",
+            {"upcoming_only": True, "limit": 5, "search": "Henderson"},
+        ),
+        ("invoice the Smith project and schedule the final walk-through", "suggest_free_slots", {}),
+    ],
+)
+def test_rules_first_call(text, name, args):
+    assert [(c.name, c.input) for c in first_calls(agent, text)] == [(name, args)]
+
+
+def test_rules_calendar_this_week(ctx):
+    _, reply = drive(agent, "what's on my calendar this week?", ctx)
+    assert reply == (
+        "You have 2 appointments from Monday, November 23, 2026 to Sunday, November 29, 2026:\n"
+        "- Estimate: Lopez cabinets (Maria Lopez), Tuesday, November 24, 2026, 9:00 AM-10:00 AM\n"
+        "- Henderson final walk-through (Tom Henderson), Wednesday, November 25, 2026, "
+        "2:00 PM-3:00 PM"
+    )
+    _, reply = drive(agent, "what do I have on Saturday?", ctx)
+    assert reply == "You have nothing booked on Saturday, November 28, 2026."
+
+
+def test_rules_free_slots(ctx):
+    _, reply = drive(agent, "do I have any free slots on Tuesday?", ctx)
+    assert reply == (
+        "Free time (at least 60 minutes, in working hours):\n"
+        "- Tuesday, November 24, 2026: 8:00 AM-9:00 AM, 10:00 AM-5:00 PM"
+    )
+
+
+def test_rules_book_an_appointment(ctx, stores):
+    steps, reply = drive(agent, "book Maria Lopez for next Tuesday at 10am", ctx)
+    booked = appointment(stores[0], "Appointment with Maria Lopez")
+    assert (booked["start_time"], booked["end_time"], booked["client_name"]) == (
+        "2026-12-01T10:00:00+00:00",
+        "2026-12-01T11:00:00+00:00",
+        "Maria Lopez",
+    )
+    assert reply == (
+        "Booked “Appointment with Maria Lopez” on Tuesday, December 1, 2026 from 10:00 AM to "
+        "11:00 AM."
+    )
+
+
+def test_rules_a_clash_books_nothing_and_offers_free_time(ctx, stores):
+    steps, reply = drive(agent, "book Grace Kim tomorrow at 9:30", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("create_appointment", "error"),
+        ("suggest_free_slots", "ok"),
+    ]
+    assert stores[0].count_records("appointments") == 4
+    assert reply == (
+        "I didn't book it: That time overlaps “Estimate: Lopez cabinets” on Tuesday, November 24, "
+        "2026 at 09:00.\nFree time (at least 60 minutes, in working hours):\n"
+        "- Tuesday, November 24, 2026: 8:00 AM-9:00 AM, 10:00 AM-5:00 PM"
+    )
+
+
+def test_rules_ask_for_a_time_when_none_was_given(ctx, stores):
+    steps, reply = drive(
+        agent, "invoice the Smith project and schedule the final walk-through", ctx
+    )
+    assert [s.name for s in steps] == ["suggest_free_slots"]
+    assert reply.startswith(
+        "What day and time should I book the final walk-through with Smith for?\n"
+        "Free time (at least 60 minutes, in working hours):\n"
+        "- Tuesday, November 24, 2026: 8:00 AM-9:00 AM, 10:00 AM-5:00 PM\n"
+    )
+    assert stores[0].count_records("appointments") == 4
+
+
+def test_rules_cancel_waits_for_confirmation(ctx, stores):
+    steps, reply = drive(agent, "cancel the Henderson walk-through", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_appointments", "ok"),
+        ("cancel_appointment", "pending_confirmation"),
+    ]
+    assert reply.startswith("I've asked you to confirm: Cancel the appointment “Henderson final")
+    assert reply.endswith("Nothing changes until you confirm it in the app.")
+    assert appointment(stores[0], "walk-through")["status"] == "confirmed"
+    _, reply = drive(agent, "cancel the Zed appointment", ctx)
+    assert reply == "I couldn't find any upcoming appointment matching “Zed”."
+
+
+# End to end -------------------------------------------------------------------------------
+def test_chat_calendar_this_week(client, users, live):
+    evts, reply = chat(client, users, "what's on my calendar this week?")
+    assert agent_types(evts) == ["appointments"] and tool_calls(evts) == ["list_appointments"]
+    assert "Estimate: Lopez cabinets (Maria Lopez)" in reply
+    assert "Henderson final walk-through" in reply and "Consultation" not in reply
+
+
+def test_chat_books_an_appointment(client, users, live):
+    evts, reply = chat(client, users, "book Maria Lopez for next Tuesday at 10am")
+    assert agent_types(evts) == ["appointments"] and tool_calls(evts) == ["create_appointment"]
+    when = find_date("next Tuesday", today_for({"timezone": "America/New_York"}))
+    booked = appointment(live, "Appointment with Maria Lopez")
+    assert booked["start_time"] == f"{when.isoformat()}T10:00:00+00:00"
+    assert reply.startswith("Booked “Appointment with Maria Lopez” on ")
+    assert "from 10:00 AM to 11:00 AM" in reply
+
+
+def test_chat_cancel_asks_for_confirmation_and_changes_nothing(client, users, live):
+    before = appointment(live, "walk-through")
+    evts, reply = chat(client, users, "cancel the Henderson walk-through")
+    assert tool_calls(evts) == ["list_appointments", "cancel_appointment"]
+    assert [e["tool_name"] for e in evts if e["type"] == "confirmation_required"] == [
+        "cancel_appointment"
+    ]
+    assert "Nothing changes until you confirm it in the app." in reply
+    assert appointment(live, "walk-through") == before

@@ -1,0 +1,237 @@
+"""The campaigns agent: its tools on the real store, its offline rules, and the chat end to end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from canvalo_app.agents.domains.campaigns import agent
+from canvalo_app.agents.tools import execute
+from tests import test_domain_reviews as shared
+from tests.conftest import USER_A, USER_B
+from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
+
+#: The seeded-store fixtures the domain tests share (conftest.py would be their natural home).
+stores, ctx, live = shared.stores, shared.ctx, shared.live
+
+
+def campaign_of(store, word: str) -> dict:
+    return next(c for c in store.list_records("campaigns") if word in c["name"])
+
+
+def since(stamp: str) -> timedelta:
+    return datetime.now(UTC) - datetime.fromisoformat(stamp)
+
+
+# Tools ------------------------------------------------------------------------------------
+def test_metrics_of_one_campaign_are_exact(ctx, stores):
+    spring = campaign_of(stores[0], "Spring")
+    result = execute(agent, "campaign_metrics", {"id": spring["id"]}, ctx).result
+    assert result["campaigns"] == [
+        {
+            "id": spring["id"],
+            "name": "Spring exterior special",
+            "channel": "email",
+            "status": "sent",
+            "recipients": 420,
+            "opens": 189,
+            "clicks": 46,
+            "conversions": 7,
+            "spent": 120.0,
+            "open_rate_pct": 45.0,
+            "click_rate_pct": 11.0,
+            "conversion_rate_pct": 1.7,
+            "cost_per_conversion": 17.14,
+        }
+    ]
+    by_name = execute(agent, "campaign_metrics", {"name": "spring"}, ctx).result
+    assert by_name["campaigns"] == result["campaigns"]
+
+
+def test_metrics_guard_against_dividing_by_zero(ctx):
+    result = execute(agent, "campaign_metrics", {}, ctx).result
+    assert result["count"] == 3
+    holiday = next(c for c in result["campaigns"] if c["name"].startswith("Holiday"))
+    assert holiday["recipients"] == 0 and holiday["open_rate_pct"] is None
+    assert holiday["cost_per_conversion"] is None
+    assert result["totals"]["recipients"] == 420 and result["totals"]["spent"] == 120.0
+    none = execute(agent, "campaign_metrics", {"name": "winter"}, ctx).result
+    assert none["count"] == 0 and none["totals"]["open_rate_pct"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        ({"status": "draft"}, {"Cabinet refinishing promo"}),
+        ({"channel": "sms"}, {"Holiday touch-up reminder"}),
+        ({"search": "exterior"}, {"Spring exterior special"}),
+        ({}, {"Spring exterior special", "Holiday touch-up reminder", "Cabinet refinishing promo"}),
+    ],
+)
+def test_list_filters(ctx, args, names):
+    result = execute(agent, "list_campaigns", args, ctx).result
+    assert {c["name"] for c in result["campaigns"]} == names
+
+
+def test_send_waits_for_confirmation_then_sends(app, client, users, ctx, stores):
+    holiday = campaign_of(stores[0], "Holiday")
+    outcome = execute(agent, "send_campaign", {"id": holiday["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert (
+        outcome.action["summary"] == "Send the sms campaign “Holiday touch-up reminder” to clients"
+    )
+    unchanged = stores[0].get_record("campaigns", holiday["id"])
+    assert (unchanged["status"], unchanged["sent_at"]) == ("scheduled", None)
+    confirmed = client.post(f"/api/actions/{outcome.action['id']}/confirm", headers=users.a)
+    assert confirmed.status_code == 200
+    sent = stores[0].get_record("campaigns", holiday["id"])
+    assert sent["status"] == "sent" and since(sent["sent_at"]) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("status", ["sent", "cancelled", "completed"])
+def test_finished_campaigns_are_not_sent_or_scheduled(ctx, stores, status):
+    cabinet = campaign_of(stores[0], "Cabinet")
+    stores[0].update_record("campaigns", cabinet["id"], {"status": status})
+    sending = execute(agent, "send_campaign", {"id": cabinet["id"]}, ctx)
+    assert refused(sending) and sending.result["error"].endswith(f"is already {status}.")
+    later = {"id": cabinet["id"], "scheduled_at": "2026-12-01T10:00:00Z"}
+    assert refused(execute(agent, "schedule_campaign", later, ctx))
+    assert stores[0].get_record("campaigns", cabinet["id"])["status"] == status
+
+
+def test_schedule_campaign(ctx, stores):
+    cabinet = campaign_of(stores[0], "Cabinet")
+    args = {"id": cabinet["id"], "scheduled_at": "2026-12-01T10:00:00"}
+    assert execute(agent, "schedule_campaign", args, ctx).status == "ok"
+    row = stores[0].get_record("campaigns", cabinet["id"])
+    assert row["status"] == "scheduled"
+    assert datetime.fromisoformat(row["scheduled_at"]) == datetime(2026, 12, 1, 10, tzinfo=UTC)
+    past = execute(agent, "schedule_campaign", {**args, "scheduled_at": "2026-11-01T10:00:00"}, ctx)
+    assert refused(past) and "passed" in past.result["error"]
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("create_campaign", {"name": "X", "channel": "fax"}),
+        ("create_campaign", {"name": "X", "status": "sent"}),
+        ("create_campaign", {"channel": "email"}),
+        ("create_campaign", {"name": "x" * 201}),
+        ("create_campaign", {"name": "X", "opens_count": -1}),
+        ("create_campaign", {"name": "X", "budget": "lots"}),
+        ("create_campaign", {"name": "X", "user_id": USER_B}),
+        ("update_campaign", {"name": "X"}),
+        ("list_campaigns", {"status": "finished"}),
+        ("campaign_metrics", {"id": "nope"}),
+        ("schedule_campaign", {"id": "00000000-0000-4000-8000-000000000000"}),
+        ("send_campaign", {"id": "00000000-0000-4000-8000-000000000000", "user_id": USER_A}),
+    ],
+)
+def test_bad_input_is_refused(ctx, stores, tool, args):
+    outcome = execute(agent, tool, args, ctx)
+    assert refused(outcome) and outcome.result["error"] == "Invalid input"
+    assert stores[0].count_records("campaigns") == 3
+
+
+def test_another_users_campaigns_are_out_of_reach(ctx, stores):
+    theirs = campaign_of(stores[1], "Holiday")
+    listed = execute(agent, "list_campaigns", {"limit": 100}, ctx).result["campaigns"]
+    assert {c["user_id"] for c in listed} == {USER_A}
+    assert execute(agent, "campaign_metrics", {}, ctx).result["count"] == 3
+    for tool, extra in [
+        ("get_campaign", {}),
+        ("campaign_metrics", {}),
+        ("send_campaign", {}),
+        ("schedule_campaign", {"scheduled_at": "2026-12-01T10:00:00Z"}),
+        ("update_campaign", {"name": "hijacked"}),
+        ("delete_campaign", {}),
+    ]:
+        assert refused(execute(agent, tool, {"id": theirs["id"], **extra}, ctx)), tool
+    assert stores[1].get_record("campaigns", theirs["id"]) == theirs
+
+
+# Offline rules ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        ("how did my spring campaign do?", "campaign_metrics", {"name": "spring"}),
+        ("show campaign metrics", "campaign_metrics", {}),
+        ("what's the open rate of the holiday campaign?", "campaign_metrics", {"name": "holiday"}),
+        ("show my scheduled campaigns", "list_campaigns", {"limit": 20, "status": "scheduled"}),
+        ("list my text campaigns", "list_campaigns", {"limit": 20, "channel": "sms"}),
+        ("send the holiday campaign", "list_campaigns", {"search": "holiday", "limit": 5}),
+    ],
+)
+def test_rules_first_call(text, name, args):
+    assert [(c.name, c.input) for c in first_calls(agent, text)] == [(name, args)]
+
+
+def test_rules_spring_campaign_results(ctx):
+    _, reply = drive(agent, "how did my spring campaign do?", ctx)
+    assert reply == (
+        "Here's how “Spring exterior special” (email, sent) did: 420 recipients, 189 opens "
+        "(45.0% open rate), 46 clicks (11.0%), 7 conversions (1.7%); $120.00 spent, $17.14 per "
+        "conversion."
+    )
+
+
+def test_rules_all_campaign_metrics(ctx):
+    _, reply = drive(agent, "show campaign metrics", ctx)
+    assert reply.startswith("Results for your 3 campaigns:")
+    assert "“Holiday touch-up reminder” (sms, scheduled): no results yet." in reply
+    assert "All together: 420 recipients" in reply
+
+
+def test_rules_send_waits_for_confirmation(ctx, stores):
+    steps, reply = drive(agent, "send the holiday campaign", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_campaigns", "ok"),
+        ("send_campaign", "pending_confirmation"),
+    ]
+    assert "Nothing is sent until you confirm it in the app." in reply
+    assert "Holiday touch-up reminder" in reply
+    assert campaign_of(stores[0], "Holiday")["status"] == "scheduled"
+
+
+def test_rules_refusals_and_questions(ctx):
+    _, reply = drive(agent, "send the spring campaign", ctx)
+    assert reply == "I couldn't do that: “Spring exterior special” is already sent."
+    steps, reply = drive(agent, "send the winter campaign", ctx)
+    assert len(steps) == 1 and reply == "I couldn't find any campaign matching “winter”."
+    steps, reply = drive(agent, "send my campaign", ctx)
+    assert steps == [] and reply == "Which campaign should I send? Tell me its name."
+    steps, reply = drive(agent, "schedule the cabinet campaign", ctx)
+    assert steps == [] and reply.startswith("When should “cabinet” go out?")
+
+
+def test_rules_schedule(ctx, stores):
+    steps, reply = drive(agent, "schedule the cabinet campaign for December 1 at 10am", ctx)
+    assert steps[-1].input["scheduled_at"] == "2026-12-01T10:00:00"
+    assert (
+        reply
+        == "Scheduled “Cabinet refinishing promo” for Tuesday, December 1, 2026 at 10:00 (UTC)."
+    )
+    assert campaign_of(stores[0], "Cabinet")["status"] == "scheduled"
+
+
+# End to end -------------------------------------------------------------------------------
+def test_chat_spring_campaign_results(client, users, live):
+    evts, reply = chat(client, users, "how did my spring campaign do?")
+    assert agent_types(evts) == ["campaigns"] and tool_calls(evts) == ["campaign_metrics"]
+    assert "45.0% open rate" in reply and "$17.14 per conversion" in reply
+
+
+def test_chat_send_needs_confirmation(client, users, live):
+    evts, reply = chat(client, users, "send the holiday campaign")
+    assert agent_types(evts) == ["campaigns"]
+    assert tool_calls(evts) == ["list_campaigns", "send_campaign"]
+    pending = next(e for e in evts if e["type"] == "confirmation_required")
+    assert pending["tool_name"] == "send_campaign"
+    assert "Nothing is sent until you confirm it in the app." in reply
+    assert campaign_of(live, "Holiday")["status"] == "scheduled"
+    assert (
+        client.post(f"/api/actions/{pending['action_id']}/confirm", headers=users.a).status_code
+        == 200
+    )
+    assert campaign_of(live, "Holiday")["status"] == "sent"

@@ -1,0 +1,502 @@
+"""The invoices agent: its tools on the real store, its offline rules, and the chat end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from canvalo_app.agents.domains.invoices import agent
+from canvalo_app.agents.tools import execute, run_confirmed
+from tests import test_domain_reviews as shared
+from tests.conftest import USER_A, USER_B
+from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
+
+#: The seeded-store fixtures the domain tests share.
+stores, ctx, live = shared.stores, shared.ctx, shared.live
+
+
+def invoice(store, number: str) -> dict:
+    return next(i for i in store.list_records("invoices") if i["invoice_number"] == number)
+
+
+def numbers(rows: list[dict]) -> list[str]:
+    return sorted(row["invoice_number"] for row in rows)
+
+
+# Tools ------------------------------------------------------------------------------------
+def test_overdue_summary_is_exact(ctx):
+    outcome = execute(agent, "overdue_summary", {}, ctx)
+    rows = outcome.result["invoices"]
+    assert [
+        (r["invoice_number"], r["client_name"], r["balance"], r["days_overdue"]) for r in rows
+    ] == [
+        ("INV-1002", "Tom Henderson", 3424.0, 10),
+        ("INV-1003", "Dan Smith", 1675.0, 5),
+    ]
+    assert (outcome.result["count"], outcome.result["total_overdue"]) == (2, 5099.0)
+    assert outcome.result["oldest"]["invoice_number"] == "INV-1002"
+    assert outcome.summary == "2 overdue, $5,099.00 outstanding; oldest INV-1002"
+
+
+def test_past_due_sent_invoices_are_overdue_but_drafts_are_not(ctx, stores):
+    for number in ("INV-1004", "INV-1005"):  # sent, draft
+        stores[0].update_record(
+            "invoices", invoice(stores[0], number)["id"], {"due_date": "2026-11-20"}
+        )
+    result = execute(agent, "overdue_summary", {}, ctx).result
+    assert [r["invoice_number"] for r in result["invoices"]] == ["INV-1002", "INV-1003", "INV-1004"]
+    listed = execute(agent, "list_invoices", {"overdue_only": True}, ctx).result["invoices"]
+    assert numbers(listed) == ["INV-1002", "INV-1003", "INV-1004"]
+
+
+def test_invoice_totals_are_exact(ctx):
+    result = execute(agent, "invoice_totals", {}, ctx).result
+    assert result["outstanding"] == 6543.5  # 3424 + 1675 + 1284 + 160.50
+    assert (result["open_count"], result["overdue"], result["collected"]) == (4, 5099.0, 3675.0)
+    assert result["draft_total"] == 417.3
+    assert result["by_status"]["paid"] == {"count": 1, "total": 2675.0}
+    assert result["by_status"]["cancelled"] == {"count": 1, "total": 535.0}
+    assert result["summary"] == (
+        "$6,543.50 outstanding on 4 invoices ($5,099.00 overdue); $3,675.00 collected"
+    )
+
+
+def test_create_computes_totals_number_and_dates(ctx, stores):
+    outcome = execute(
+        agent,
+        "create_invoice",
+        {
+            "client_name": "Nina Brooks",
+            "line_items": [
+                {"description": "Trim", "quantity": 3, "unit_price": 250},
+                {"description": "Doors", "unit_price": 500.5},
+            ],
+            "discount_amount": 50,
+        },
+        ctx,
+    )
+    created = outcome.result["invoice"]
+    assert outcome.summary == "Created invoice INV-1007 for Nina Brooks"
+    assert [item["amount"] for item in created["line_items"]] == [750.0, 500.5]
+    assert (created["subtotal"], created["tax_rate"], created["tax_amount"]) == (1250.5, 7.0, 84.03)
+    assert (created["total_amount"], created["amount_paid"], created["status"]) == (
+        1284.53,
+        0,
+        "draft",
+    )
+    assert (created["issue_date"], created["due_date"]) == ("2026-11-23", "2026-12-23")
+    assert stores[0].get_record("invoices", created["id"]) == created
+    untaxed = execute(
+        agent,
+        "create_invoice",
+        {
+            "client_name": "Grace Kim",
+            "tax_rate": 0,
+            "due_date": "2026-12-01",
+            "line_items": [{"description": "Touch-up", "unit_price": 100}],
+        },
+        ctx,
+    ).result["invoice"]
+    assert (untaxed["invoice_number"], untaxed["total_amount"], untaxed["due_date"]) == (
+        "INV-1008",
+        100.0,
+        "2026-12-01",
+    )
+
+
+def test_update_recomputes_totals_and_guards_payments(ctx, stores):
+    draft = invoice(stores[0], "INV-1005")
+    lines = [{"description": "Touch-up", "quantity": 10, "unit_price": 65}]
+    updated = execute(agent, "update_invoice", {"id": draft["id"], "line_items": lines}, ctx)
+    assert (updated.result["invoice"]["subtotal"], updated.result["invoice"]["total_amount"]) == (
+        650.0,
+        695.5,
+    )
+    partial = invoice(stores[0], "INV-1003")  # $1,000 already paid
+    cheap = [{"description": "Deposit", "unit_price": 100}]
+    for args, error in [
+        ({"line_items": cheap}, "The new total would be less than what has already been paid."),
+        ({"due_date": "2026-01-01"}, "The due date must not be before the issue date."),
+    ]:
+        outcome = execute(agent, "update_invoice", {"id": partial["id"], **args}, ctx)
+        assert refused(outcome) and outcome.result["error"] == error
+    paid = invoice(stores[0], "INV-1001")
+    assert refused(execute(agent, "update_invoice", {"id": paid["id"], "status": "sent"}, ctx))
+    assert stores[0].get_record("invoices", partial["id"]) == partial
+    assert stores[0].get_record("invoices", paid["id"]) == paid
+
+
+def test_record_payment_then_mark_paid(ctx, stores):
+    sent = invoice(stores[0], "INV-1004")  # $1,284.00
+    outcome = execute(
+        agent,
+        "record_payment",
+        {"invoice_id": sent["id"], "amount": 284, "date": "2026-11-20"},
+        ctx,
+    )
+    assert outcome.summary == "Recorded $284.00 on INV-1004; $1,000.00 still owed"
+    row = stores[0].get_record("invoices", sent["id"])
+    assert (row["amount_paid"], row["status"]) == (284.0, "partial")
+    assert row["notes"] == "Payment of $284.00 received 2026-11-20."
+    outcome = execute(agent, "mark_invoice_paid", {"invoice_id": sent["id"]}, ctx)
+    assert outcome.result["amount"] == 1000.0 and outcome.result["balance"] == 0
+    row = stores[0].get_record("invoices", sent["id"])
+    assert (row["amount_paid"], row["status"]) == (1284.0, "paid")
+    assert row["notes"].endswith("Payment of $1,000.00 received 2026-11-23.")
+
+
+@pytest.mark.parametrize(
+    ("number", "amount", "error"),
+    [
+        ("INV-1004", 1284.01, "$1,284.01 is more than the $1,284.00 still owed on INV-1004."),
+        ("INV-0999", 10, "INV-0999 is cancelled; it takes no payments."),
+        ("INV-1001", 10, "INV-1001 is already paid in full."),
+    ],
+)
+def test_payments_that_cannot_be_taken_change_nothing(ctx, stores, number, amount, error):
+    before = invoice(stores[0], number)
+    outcome = execute(agent, "record_payment", {"invoice_id": before["id"], "amount": amount}, ctx)
+    assert refused(outcome) and outcome.result["error"] == error
+    assert stores[0].get_record("invoices", before["id"]) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"status": "draft"}, ["INV-1005"]),
+        ({"search": "henderson"}, ["INV-1002"]),
+        (
+            {"search": "inv-100"},
+            ["INV-1001", "INV-1002", "INV-1003", "INV-1004", "INV-1005", "INV-1006"],
+        ),
+        ({"open_only": True}, ["INV-1002", "INV-1003", "INV-1004", "INV-1006"]),
+        ({"overdue_only": True}, ["INV-1002", "INV-1003"]),
+        ({"due_before": "2026-11-13"}, ["INV-0999", "INV-1001", "INV-1002"]),
+        ({"due_after": "2026-12-21"}, ["INV-1004", "INV-1005"]),
+        ({"search": "50% off_"}, []),
+    ],
+)
+def test_list_filters(ctx, args, expected):
+    assert numbers(execute(agent, "list_invoices", args, ctx).result["invoices"]) == expected
+
+
+def test_cancel_waits_for_confirmation_then_cancels(ctx, stores):
+    draft = invoice(stores[0], "INV-1005")
+    outcome = execute(agent, "cancel_invoice", {"id": draft["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == "Cancel invoice INV-1005 for Nina Brooks ($417.30 owed)"
+    assert stores[0].get_record("invoices", draft["id"]) == draft
+    run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
+    assert stores[0].get_record("invoices", draft["id"])["status"] == "cancelled"
+
+
+def test_paid_invoices_cannot_be_cancelled(ctx, stores):
+    outcome = execute(agent, "cancel_invoice", {"id": invoice(stores[0], "INV-1001")["id"]}, ctx)
+    assert (
+        refused(outcome) and outcome.result["error"] == "INV-1001 is paid; it can't be cancelled."
+    )
+
+
+def test_delete_waits_for_confirmation(ctx, stores):
+    henderson = invoice(stores[0], "INV-1002")
+    outcome = execute(agent, "delete_invoice", {"id": henderson["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert stores[0].get_action(outcome.action["id"])["status"] == "pending"
+    assert stores[0].get_record("invoices", henderson["id"]) == henderson
+
+
+def test_invoice_project_drafts_the_unbilled_budget(ctx, stores):
+    outcome = execute(agent, "invoice_project", {"project": "Smith"}, ctx)
+    drafted, project = outcome.result["invoice"], outcome.result["project"]
+    assert outcome.summary == "Drafted invoice INV-1007 for Dan Smith for $9,095.00"
+    assert (
+        project["name"] == "Smith Dental office interior" and drafted["project_id"] == project["id"]
+    )
+    assert (drafted["subtotal"], drafted["status"], drafted["client_name"]) == (
+        8500.0,
+        "draft",
+        "Dan Smith",
+    )
+    again = execute(agent, "invoice_project", {"project": "Smith"}, ctx)
+    assert (
+        again.result["error"]
+        == "Smith Dental office interior is already invoiced in full ($8,500.00)."
+    )
+    extra = execute(agent, "invoice_project", {"project": "smith", "amount": 400}, ctx)
+    assert extra.result["invoice"]["subtotal"] == 400.0
+    for words, error in [("Zed", "No project matches “Zed”."), ("e", "Several projects match")]:
+        assert (
+            execute(agent, "invoice_project", {"project": words}, ctx)
+            .result["error"]
+            .startswith(error)
+        )
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("create_invoice", {"client_name": "A"}),
+        ("create_invoice", {"client_name": "A", "line_items": []}),
+        (
+            "create_invoice",
+            {"client_name": "x" * 201, "line_items": [{"description": "a", "unit_price": 1}]},
+        ),
+        (
+            "create_invoice",
+            {"client_name": "A", "line_items": [{"description": "a", "unit_price": -1}]},
+        ),
+        (
+            "create_invoice",
+            {"client_name": "A", "line_items": [{"description": "a", "unit_price": "lots"}]},
+        ),
+        (
+            "create_invoice",
+            {
+                "client_name": "A",
+                "line_items": [{"description": "a", "unit_price": 1, "amount": 9}],
+            },
+        ),
+        (
+            "create_invoice",
+            {
+                "client_name": "A",
+                "status": "paid",
+                "line_items": [{"description": "a", "unit_price": 1}],
+            },
+        ),
+        (
+            "create_invoice",
+            {
+                "client_name": "A",
+                "tax_rate": 101,
+                "line_items": [{"description": "a", "unit_price": 1}],
+            },
+        ),
+        (
+            "create_invoice",
+            {
+                "client_name": "A",
+                "user_id": USER_B,
+                "line_items": [{"description": "a", "unit_price": 1}],
+            },
+        ),
+        ("list_invoices", {"status": "unpaid"}),
+        ("list_invoices", {"limit": 0}),
+        ("list_invoices", {"user_id": USER_A}),
+        ("record_payment", {"invoice_id": "not-a-uuid", "amount": 5}),
+        ("record_payment", {"amount": 5}),
+        ("mark_invoice_paid", {"invoice_id": "6a1d4d7c-6a55-4c3a-9a3a-2b7d5d0a0c11", "amount": 0}),
+        ("overdue_summary", {"user_id": USER_B}),
+        ("invoice_project", {"project": ""}),
+        ("update_invoice", {"status": "sent"}),
+    ],
+)
+def test_bad_input_is_refused(ctx, stores, tool, args):
+    outcome = execute(agent, tool, args, ctx)
+    assert refused(outcome) and outcome.result["error"] == "Invalid input"
+    assert stores[0].count_records("invoices") == 7
+
+
+def test_schemas_never_offer_a_user_id():
+    assert all("user_id" not in str(spec.input_schema) for spec in agent.specs())
+
+
+def test_another_users_invoices_are_out_of_reach(ctx, stores):
+    theirs = invoice(stores[1], "INV-1004")
+    listed = execute(agent, "list_invoices", {"limit": 100}, ctx).result["invoices"]
+    assert {row["user_id"] for row in listed} == {USER_A}
+    for tool, args in [
+        ("get_invoice", {"id": theirs["id"]}),
+        ("update_invoice", {"id": theirs["id"], "client_name": "Hijacked"}),
+        ("delete_invoice", {"id": theirs["id"]}),
+        ("cancel_invoice", {"id": theirs["id"]}),
+        ("record_payment", {"invoice_id": theirs["id"], "amount": 5}),
+        ("mark_invoice_paid", {"invoice_id": theirs["id"]}),
+    ]:
+        outcome = execute(agent, tool, args, ctx)
+        assert refused(outcome) and "was found" in outcome.result["error"], tool
+    assert stores[1].get_record("invoices", theirs["id"]) == theirs
+    assert execute(agent, "invoice_totals", {}, ctx).result["open_count"] == 4
+
+
+# Offline rules ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        ("which invoices are overdue?", "overdue_summary", {}),
+        ("how much am I owed?", "invoice_totals", {}),
+        (
+            "how much does Henderson owe?",
+            "list_invoices",
+            {"limit": 10, "search": "Henderson", "open_only": True},
+        ),
+        ("show my unpaid invoices", "list_invoices", {"limit": 10, "open_only": True}),
+        ("show my draft invoices", "list_invoices", {"limit": 10, "status": "draft"}),
+        ("show INV-1004", "list_invoices", {"limit": 10, "search": "INV-1004"}),
+        (
+            "create an invoice for Nina Brooks for $1,250 for trim painting",
+            "create_invoice",
+            {
+                "client_name": "Nina Brooks",
+                "line_items": [
+                    {"description": "Trim painting", "quantity": 1, "unit_price": 1250.0}
+                ],
+            },
+        ),
+        (
+            "invoice Grace Kim $300 for touch-ups due Dec 15 with 0% tax",
+            "create_invoice",
+            {
+                "client_name": "Grace Kim",
+                "due_date": "2026-12-15",
+                "tax_rate": 0.0,
+                "line_items": [{"description": "Touch-ups", "quantity": 1, "unit_price": 300.0}],
+            },
+        ),
+        (
+            "record a $500 payment on INV-1003",
+            "list_invoices",
+            {"limit": 5, "search": "INV-1003", "open_only": True},
+        ),
+        (
+            "mark the Henderson invoice paid",
+            "list_invoices",
+            {"limit": 5, "search": "Henderson", "open_only": True},
+        ),
+        ("delete the Henderson invoice", "list_invoices", {"limit": 5, "search": "Henderson"}),
+        (
+            "invoice the Smith project and schedule the final walk-through",
+            "invoice_project",
+            {"project": "Smith"},
+        ),
+    ],
+)
+def test_rules_first_call(text, name, args):
+    assert [(c.name, c.input) for c in first_calls(agent, text)] == [(name, args)]
+
+
+def test_rules_overdue_invoices(ctx):
+    steps, reply = drive(agent, "which invoices are overdue?", ctx)
+    assert [s.name for s in steps] == ["overdue_summary"]
+    assert reply == (
+        "You have 2 overdue invoices totalling $5,099.00:\n"
+        "- INV-1002, Tom Henderson: $3,424.00 owed, 10 days overdue\n"
+        "- INV-1003, Dan Smith: $1,675.00 owed, 5 days overdue"
+    )
+
+
+def test_rules_how_much_am_i_owed(ctx):
+    _, reply = drive(agent, "how much am I owed?", ctx)
+    assert reply.startswith("You're owed $6,543.50 across 4 invoices, $5,099.00 of it overdue.")
+    _, reply = drive(agent, "how much does Henderson owe?", ctx)
+    assert reply.startswith("Henderson owes you $3,424.00 on 1 invoice:\n- INV-1002")
+
+
+def test_rules_create_an_invoice(ctx, stores):
+    text = "create an invoice for Nina Brooks for $1,250 for trim painting"
+    steps, reply = drive(agent, text, ctx)
+    created = invoice(stores[0], "INV-1007")
+    assert created["line_items"][0]["description"] == "Trim painting"
+    assert reply == (
+        "I created draft invoice INV-1007 for Nina Brooks: Trim painting $1,250.00, tax $87.50 "
+        "(7%), total $1,337.50, due Wednesday, December 23, 2026. It hasn't been sent."
+    )
+    steps, reply = drive(agent, "create an invoice for Priya", ctx)
+    assert steps == [] and reply == "How much should the invoice for Priya be, and for what work?"
+
+
+def test_rules_record_a_payment(ctx, stores):
+    steps, reply = drive(agent, "record a $500 payment on INV-1003", ctx)
+    assert [s.name for s in steps] == ["list_invoices", "record_payment"]
+    assert steps[1].input == {"invoice_id": invoice(stores[0], "INV-1003")["id"], "amount": 500.0}
+    assert invoice(stores[0], "INV-1003")["amount_paid"] == 1500.0
+    assert (
+        reply == "I recorded a $500.00 payment on INV-1003 for Dan Smith. $1,175.00 is still owed."
+    )
+    _, reply = drive(agent, "record a $5,000 payment on INV-1003", ctx)
+    assert (
+        reply == "I couldn't do that: $5,000.00 is more than the $1,175.00 still owed on INV-1003."
+    )
+
+
+def test_rules_mark_the_henderson_invoice_paid(ctx, stores):
+    steps, reply = drive(agent, "mark the Henderson invoice paid", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_invoices", "ok"),
+        ("mark_invoice_paid", "ok"),
+    ]
+    assert invoice(stores[0], "INV-1002")["status"] == "paid"
+    assert (
+        reply
+        == "I recorded a $3,424.00 payment on INV-1002 for Tom Henderson. It's now paid in full."
+    )
+
+
+def test_rules_ask_which_invoice_or_say_none_matched(ctx, stores):
+    steps, reply = drive(agent, "mark the invoice paid", ctx)
+    assert [s.name for s in steps] == ["list_invoices"]
+    assert reply.startswith("I found 4 open invoices") and reply.endswith("Which one did you mean?")
+    steps, reply = drive(agent, "mark the Zed invoice paid", ctx)
+    assert reply == "I couldn't find any open invoice matching “Zed”."
+    assert [i["status"] for i in stores[0].list_records("invoices") if i["status"] == "paid"] == [
+        "paid"
+    ]
+
+
+def test_rules_delete_waits_for_confirmation(ctx, stores):
+    steps, reply = drive(agent, "delete the Henderson invoice", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_invoices", "ok"),
+        ("delete_invoice", "pending_confirmation"),
+    ]
+    assert reply == (
+        "I've asked you to confirm: Delete invoice INV-1002 for Tom Henderson. "
+        "Nothing changes until you confirm it in the app."
+    )
+    assert invoice(stores[0], "INV-1002")["status"] == "overdue"
+
+
+def test_rules_invoice_a_project(ctx, stores):
+    steps, reply = drive(
+        agent, "invoice the Smith project and schedule the final walk-through", ctx
+    )
+    assert [s.name for s in steps] == ["invoice_project"]
+    assert invoice(stores[0], "INV-1007")["total_amount"] == 9095.0
+    assert reply.startswith("I drafted invoice INV-1007 to Dan Smith for the project “Smith Dental")
+
+
+# End to end -------------------------------------------------------------------------------
+def test_chat_overdue_invoices(client, users, live):
+    evts, reply = chat(client, users, "which invoices are overdue?")
+    assert agent_types(evts) == ["invoices"] and tool_calls(evts) == ["overdue_summary"]
+    assert "INV-1002, Tom Henderson: $3,424.00 owed" in reply
+    assert "INV-1003, Dan Smith: $1,675.00 owed" in reply and "INV-1004" not in reply
+    assert evts[-1]["type"] == "complete"
+
+
+def test_chat_records_a_payment(client, users, live):
+    evts, reply = chat(client, users, "record a $500 payment on INV-1003")
+    assert agent_types(evts) == ["invoices"]
+    assert tool_calls(evts) == ["list_invoices", "record_payment"]
+    assert invoice(live, "INV-1003")["amount_paid"] == 1500.0
+    assert "$1,175.00 is still owed" in reply
+
+
+def test_chat_delete_asks_for_confirmation_and_changes_nothing(client, users, live):
+    before = invoice(live, "INV-1002")
+    evts, reply = chat(client, users, "delete the Henderson invoice")
+    assert tool_calls(evts) == ["list_invoices", "delete_invoice"]
+    [confirm] = [e for e in evts if e["type"] == "confirmation_required"]
+    assert confirm["summary"] == "Delete invoice INV-1002 for Tom Henderson"
+    assert "Nothing changes until you confirm it in the app." in reply
+    assert invoice(live, "INV-1002") == before
+
+
+def test_chat_invoice_a_project_and_book_its_walk_through(client, users, live):
+    evts, reply = chat(
+        client, users, "invoice the Smith project and schedule the final walk-through"
+    )
+    assert agent_types(evts) == ["invoices", "appointments"]
+    assert tool_calls(evts) == ["invoice_project", "suggest_free_slots"]
+    assert invoice(live, "INV-1007")["client_name"] == "Dan Smith"
+    assert "I drafted invoice INV-1007 to Dan Smith" in reply
+    assert "What day and time should I book the final walk-through with Smith for?" in reply

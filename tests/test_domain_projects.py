@@ -1,0 +1,262 @@
+"""The projects agent: its tools on the real store, its offline rules, and the chat end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from canvalo_app.agents.domains.projects import agent
+from canvalo_app.agents.tools import execute
+from tests import test_domain_reviews as shared
+from tests.conftest import USER_A, USER_B
+from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
+
+#: The seeded-store fixtures the domain tests share.
+stores, ctx, live = shared.stores, shared.ctx, shared.live
+
+
+def project(store, word: str) -> dict:
+    return next(p for p in store.list_records("projects") if word in p["name"])
+
+
+# Tools ------------------------------------------------------------------------------------
+def test_project_progress_is_exact(ctx, stores):
+    henderson = project(stores[0], "Henderson")
+    outcome = execute(agent, "project_progress", {"id": henderson["id"]}, ctx)
+    row = outcome.result["project"]
+    assert (row["progress"], row["budget"], row["actual_cost"]) == (60, 12000.0, 7400.0)
+    assert (row["budget_used_percent"], row["remaining_budget"]) == (61.7, 4600.0)
+    assert (row["end_date"], row["days_left"], row["at_risk"]) == ("2026-11-28", 5, False)
+    assert outcome.summary == (
+        "Henderson exterior repaint: 60% done, 61.7% of $12,000.00 budget used"
+    )
+    lopez = execute(agent, "project_progress", {"id": project(stores[0], "Lopez")["id"]}, ctx)
+    assert lopez.result["project"]["days_left"] is None
+
+
+@pytest.mark.parametrize(("cost", "at_risk"), [(8200, False), (8500, True)])
+def test_at_risk_when_spending_runs_ten_points_ahead(ctx, stores, cost, at_risk):
+    henderson = project(stores[0], "Henderson")  # 60% done
+    stores[0].update_record("projects", henderson["id"], {"actual_cost": cost})
+    row = execute(agent, "project_progress", {"id": henderson["id"]}, ctx).result["project"]
+    assert row["at_risk"] is at_risk
+
+
+def test_update_project_progress(ctx, stores):
+    henderson = project(stores[0], "Henderson")
+    args = {"id": henderson["id"], "progress": 80, "actual_cost": 9000}
+    outcome = execute(agent, "update_project_progress", args, ctx)
+    assert (
+        outcome.summary
+        == "Updated Henderson exterior repaint: 80% done, 75% of $12,000.00 budget used"
+    )
+    row = stores[0].get_record("projects", henderson["id"])
+    assert (row["progress"], row["actual_cost"]) == (80, 9000.0)
+
+
+def test_budget_overview_covers_active_projects(ctx, stores):
+    result = execute(agent, "budget_overview", {}, ctx).result
+    assert [p["name"] for p in result["projects"]] == [
+        "Lopez kitchen cabinets",  # no end date sorts first
+        "Henderson exterior repaint",
+        "Smith Dental office interior",
+    ]
+    assert (result["total_budget"], result["total_cost"], result["remaining"]) == (
+        24700.0,
+        9500.0,
+        15200.0,
+    )
+    assert result["at_risk"] == [] and result["summary"] == (
+        "3 active projects: $9,500.00 spent of $24,700.00; 0 at risk"
+    )
+    stores[0].update_record("projects", project(stores[0], "Smith")["id"], {"actual_cost": 5000})
+    assert execute(agent, "budget_overview", {}, ctx).result["at_risk"] == [
+        "Smith Dental office interior"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({"status": "in_progress"}, {"Henderson exterior repaint", "Smith Dental office interior"}),
+        (
+            {"active_only": True},
+            {
+                "Henderson exterior repaint",
+                "Smith Dental office interior",
+                "Lopez kitchen cabinets",
+            },
+        ),
+        ({"search": "grace"}, {"Kim deck staining"}),
+        ({"search": "birch road"}, {"Henderson exterior repaint"}),
+    ],
+)
+def test_list_filters(ctx, args, expected):
+    assert {
+        p["name"] for p in execute(agent, "list_projects", args, ctx).result["projects"]
+    } == expected
+
+
+def test_create_and_update_keep_dates_in_order(ctx, stores):
+    created = execute(
+        agent,
+        "create_project",
+        {"name": "Fence", "client_name": "Grace Kim", "budget": 2000, "start_date": "2026-12-01"},
+        ctx,
+    )
+    assert created.result["project"]["status"] == "planning"
+    fence = created.result["project"]["id"]
+    outcome = execute(agent, "update_project", {"id": fence, "end_date": "2026-11-30"}, ctx)
+    assert (
+        refused(outcome)
+        and outcome.result["error"] == "The end date must not be before the start date."
+    )
+    assert stores[0].get_record("projects", fence)["end_date"] is None
+
+
+def test_delete_waits_for_confirmation(ctx, stores):
+    kim = project(stores[0], "Kim")
+    outcome = execute(agent, "delete_project", {"id": kim["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == "Delete project “Kim deck staining”"
+    assert stores[0].get_record("projects", kim["id"]) == kim
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("create_project", {"budget": 100}),
+        ("create_project", {"name": ""}),
+        ("create_project", {"name": "x" * 201}),
+        ("create_project", {"name": "A", "status": "active"}),
+        ("create_project", {"name": "A", "progress": 101}),
+        ("create_project", {"name": "A", "budget": -1}),
+        ("create_project", {"name": "A", "budget": "a lot"}),
+        ("create_project", {"name": "A", "user_id": USER_B}),
+        ("list_projects", {"status": "done"}),
+        ("project_progress", {"id": "Henderson"}),
+        ("update_project_progress", {"id": "6a1d4d7c-6a55-4c3a-9a3a-2b7d5d0a0c11"}),
+        ("budget_overview", {"user_id": USER_A}),
+    ],
+)
+def test_bad_input_is_refused(ctx, stores, tool, args):
+    outcome = execute(agent, tool, args, ctx)
+    assert refused(outcome) and outcome.result["error"] == "Invalid input"
+    assert stores[0].count_records("projects") == 4
+
+
+def test_schemas_never_offer_a_user_id():
+    assert all("user_id" not in str(spec.input_schema) for spec in agent.specs())
+
+
+def test_another_users_projects_are_out_of_reach(ctx, stores):
+    theirs = project(stores[1], "Henderson")
+    listed = execute(agent, "list_projects", {"limit": 100}, ctx).result["projects"]
+    assert {row["user_id"] for row in listed} == {USER_A}
+    for tool, extra in [
+        ("get_project", {}),
+        ("project_progress", {}),
+        ("update_project", {"name": "Hijacked"}),
+        ("update_project_progress", {"progress": 1}),
+        ("delete_project", {}),
+    ]:
+        outcome = execute(agent, tool, {"id": theirs["id"], **extra}, ctx)
+        assert refused(outcome) and "was found" in outcome.result["error"], tool
+    assert stores[1].get_record("projects", theirs["id"]) == theirs
+    assert execute(agent, "budget_overview", {}, ctx).result["total_budget"] == 24700.0
+
+
+# Offline rules ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        (
+            "how is the Henderson project going?",
+            "list_projects",
+            {"limit": 5, "search": "Henderson"},
+        ),
+        ("what's the budget status of my projects?", "budget_overview", {}),
+        ("which projects are at risk?", "budget_overview", {}),
+        ("how are my projects doing?", "budget_overview", {}),
+        ("show my projects", "list_projects", {"limit": 20}),
+        ("show my projects in progress", "list_projects", {"limit": 20, "status": "in_progress"}),
+        ("set the Henderson project to 75%", "list_projects", {"limit": 5, "search": "Henderson"}),
+        (
+            'create a project "Fence staining" for Grace Kim with a $2,000 budget',
+            "create_project",
+            {"name": "Fence staining", "client_name": "Grace Kim", "budget": 2000.0},
+        ),
+    ],
+)
+def test_rules_first_call(text, name, args):
+    assert [(c.name, c.input) for c in first_calls(agent, text)] == [(name, args)]
+
+
+def test_rules_how_is_a_project_going(ctx, stores):
+    steps, reply = drive(agent, "how is the Henderson project going?", ctx)
+    assert [s.name for s in steps] == ["list_projects", "project_progress"]
+    assert reply == (
+        "Henderson exterior repaint is 60% done (in progress) with 61.7% of its $12,000.00 budget "
+        "used: $7,400.00 spent, $4,600.00 left. It's due to finish on Saturday, November 28, 2026, "
+        "in 5 days. Spending is in line with progress."
+    )
+
+
+def test_rules_budget_status(ctx, stores):
+    stores[0].update_record("projects", project(stores[0], "Smith")["id"], {"actual_cost": 5000})
+    _, reply = drive(agent, "what's the budget status of my projects?", ctx)
+    assert reply.startswith(
+        "Across 3 active projects you've spent $12,400.00 of $24,700.00 budgeted ($12,300.00 left):"
+    )
+    assert (
+        "- Smith Dental office interior: 25% done, 58.8% of its $8,500.00 budget used (at risk)"
+        in reply
+    )
+    assert reply.endswith("At risk: Smith Dental office interior.")
+
+
+def test_rules_update_progress(ctx, stores):
+    steps, reply = drive(agent, "set the Henderson project to 75%", ctx)
+    assert steps[-1].input == {"id": project(stores[0], "Henderson")["id"], "progress": 75}
+    assert project(stores[0], "Henderson")["progress"] == 75
+    assert (
+        reply
+        == "Henderson exterior repaint is now 75% done, with 61.7% of its $12,000.00 budget used."
+    )
+
+
+def test_rules_say_plainly_when_nothing_matches(ctx):
+    steps, reply = drive(agent, "how is the Zed project going?", ctx)
+    assert [s.name for s in steps] == ["list_projects"]
+    assert reply == "I couldn't find any project matching “Zed”."
+
+
+def test_rules_delete_waits_for_confirmation(ctx, stores):
+    steps, reply = drive(agent, "delete the Kim project", ctx)
+    assert steps[-1].status == "pending_confirmation"
+    assert reply == (
+        "I've asked you to confirm: Delete project “Kim deck staining”. "
+        "Nothing changes until you confirm it in the app."
+    )
+    assert stores[0].count_records("projects") == 4
+
+
+# End to end -------------------------------------------------------------------------------
+def test_chat_how_is_a_project_going(client, users, live):
+    evts, reply = chat(client, users, "how is the Henderson project going?")
+    assert agent_types(evts) == ["projects"]
+    assert tool_calls(evts) == ["list_projects", "project_progress"]
+    assert reply.startswith("Henderson exterior repaint is 60% done (in progress)")
+    assert "$7,400.00 spent, $4,600.00 left" in reply
+
+
+def test_chat_budget_status(client, users, live):
+    evts, reply = chat(client, users, "what's the budget status of my projects?")
+    assert agent_types(evts) == ["projects"] and tool_calls(evts) == ["budget_overview"]
+    assert "you've spent $9,500.00 of $24,700.00 budgeted" in reply
+
+
+def test_chat_updates_progress(client, users, live):
+    evts, reply = chat(client, users, "set the Henderson project to 75%")
+    assert tool_calls(evts) == ["list_projects", "update_project_progress"]
+    assert project(live, "Henderson")["progress"] == 75
+    assert "now 75% done" in reply

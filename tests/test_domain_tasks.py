@@ -1,0 +1,256 @@
+"""The tasks agent: its tools on the real store, its offline rules, and the chat end to end."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from canvalo_app.agents.domains.tasks import agent
+from canvalo_app.agents.tools import execute
+from tests import test_domain_reviews as shared
+from tests.conftest import USER_A, USER_B
+from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
+
+#: The seeded-store fixtures the domain tests share (conftest.py would be their natural home).
+stores, ctx, live = shared.stores, shared.ctx, shared.live
+
+
+def task_of(store, word: str) -> dict:
+    return next(t for t in store.list_records("tasks") if word in t["title"])
+
+
+def just_now(stamp: str) -> bool:
+    return datetime.now(UTC) - datetime.fromisoformat(stamp) < timedelta(minutes=1)
+
+
+# Tools ------------------------------------------------------------------------------------
+def test_task_stats_are_exact(ctx, stores):
+    result = execute(agent, "task_stats", {}, ctx).result
+    assert result["by_status"] == {"todo": 4, "in_progress": 1, "done": 1, "cancelled": 0}
+    assert result["by_priority"] == {"low": 2, "medium": 2, "high": 1, "urgent": 1}
+    assert (result["total"], result["completion_rate"], result["overdue"]) == (6, 16.7, 2)
+    stores[0].update_record("tasks", task_of(stores[0], "website")["id"], {"status": "cancelled"})
+    result = execute(agent, "task_stats", {}, ctx).result
+    assert result["completion_rate"] == 20.0  # 1 done of 5 that are not cancelled
+    assert result["summary"] == "20.0% of tasks done (1 of 5); 2 overdue"
+
+
+@pytest.mark.parametrize(
+    ("args", "titles"),
+    [
+        ({"overdue_only": True}, ["Send Henderson color samples", "Order paint for Smith Dental"]),
+        ({"priority": "urgent"}, ["Renew liability insurance"]),
+        ({"status": "in_progress"}, ["Update website photos"]),
+        (
+            {"due_before": "2026-11-22"},
+            ["Clean sprayer", "Send Henderson color samples", "Order paint for Smith Dental"],
+        ),
+        (
+            {"due_before": "2026-11-22", "open_only": True},
+            ["Send Henderson color samples", "Order paint for Smith Dental"],
+        ),
+        ({"search": "SPRAYER"}, ["Clean sprayer"]),
+    ],
+)
+def test_list_filters_in_due_order(ctx, args, titles):
+    assert [t["title"] for t in execute(agent, "list_tasks", args, ctx).result["tasks"]] == titles
+
+
+def test_complete_task(ctx, stores):
+    order = task_of(stores[0], "Order paint")
+    outcome = execute(agent, "complete_task", {"id": order["id"]}, ctx)
+    assert outcome.summary == "Completed the task “Order paint for Smith Dental”"
+    row = stores[0].get_record("tasks", order["id"])
+    assert row["status"] == "done" and just_now(row["completed_at"])
+    sprayer = task_of(stores[0], "sprayer")
+    again = execute(agent, "complete_task", {"id": sprayer["id"]}, ctx).result
+    assert again["already_done"] is True
+    assert stores[0].get_record("tasks", sprayer["id"]) == sprayer
+
+
+def test_status_changes_keep_completed_at_in_step(ctx, stores):
+    follow = task_of(stores[0], "Priya")
+    execute(agent, "update_task", {"id": follow["id"], "status": "done"}, ctx)
+    assert just_now(stores[0].get_record("tasks", follow["id"])["completed_at"])
+    execute(agent, "update_task", {"id": follow["id"], "status": "todo"}, ctx)
+    assert stores[0].get_record("tasks", follow["id"])["completed_at"] is None
+    created = execute(agent, "create_task", {"title": "Done already", "status": "done"}, ctx)
+    assert just_now(created.result["task"]["completed_at"])
+
+
+def test_cancelled_task_is_not_completed(ctx, stores):
+    insurance = task_of(stores[0], "insurance")
+    stores[0].update_record("tasks", insurance["id"], {"status": "cancelled"})
+    outcome = execute(agent, "complete_task", {"id": insurance["id"]}, ctx)
+    assert refused(outcome) and "cancelled" in outcome.result["error"]
+    assert stores[0].get_record("tasks", insurance["id"])["status"] == "cancelled"
+
+
+def test_delete_waits_for_confirmation(ctx, stores):
+    sprayer = task_of(stores[0], "sprayer")
+    outcome = execute(agent, "delete_task", {"id": sprayer["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == "Delete the task “Clean sprayer”"
+    assert stores[0].get_record("tasks", sprayer["id"]) == sprayer
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("create_task", {"title": ""}),
+        ("create_task", {"title": "x" * 201}),
+        ("create_task", {"title": "X", "priority": "critical"}),
+        ("create_task", {"title": "X", "status": "blocked"}),
+        ("create_task", {"title": "X", "due_date": "next friday"}),
+        ("create_task", {"title": "X", "user_id": USER_B}),
+        ("create_task", {"priority": "high"}),
+        ("update_task", {"title": "no id"}),
+        ("list_tasks", {"limit": 0}),
+        ("list_tasks", {"overdue_only": "maybe"}),
+        ("complete_task", {"id": "17"}),
+        ("task_stats", {"user_id": USER_A}),
+    ],
+)
+def test_bad_input_is_refused(ctx, stores, tool, args):
+    outcome = execute(agent, tool, args, ctx)
+    assert refused(outcome) and outcome.result["error"] == "Invalid input"
+    assert stores[0].count_records("tasks") == 6
+
+
+def test_another_users_tasks_are_out_of_reach(ctx, stores):
+    theirs = task_of(stores[1], "Order paint")
+    listed = execute(agent, "list_tasks", {"limit": 100}, ctx).result["tasks"]
+    assert {t["user_id"] for t in listed} == {USER_A}
+    assert execute(agent, "task_stats", {}, ctx).result["total"] == 6
+    for tool, extra in [
+        ("get_task", {}),
+        ("complete_task", {}),
+        ("delete_task", {}),
+        ("update_task", {"title": "hijacked"}),
+    ]:
+        assert refused(execute(agent, tool, {"id": theirs["id"], **extra}, ctx)), tool
+    assert stores[1].get_record("tasks", theirs["id"]) == theirs
+
+
+# Offline rules ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "name", "args"),
+    [
+        (
+            "what tasks are overdue?",
+            "list_tasks",
+            {"limit": 20, "overdue_only": True, "open_only": True},
+        ),
+        (
+            "add a task to order primer by Friday with high priority",
+            "create_task",
+            {"title": "Order primer", "due_date": "2026-11-27", "priority": "high"},
+        ),
+        (
+            "remind me to call the supplier tomorrow",
+            "create_task",
+            {"title": "Call the supplier", "due_date": "2026-11-24"},
+        ),
+        ("mark the sprayer task done", "list_tasks", {"search": "sprayer", "limit": 5}),
+        (
+            "complete the task Order paint for Smith Dental",
+            "list_tasks",
+            {"search": "Order paint for Smith Dental", "limit": 5},
+        ),
+        ("what's my task completion rate?", "task_stats", {}),
+        (
+            "what's due this week?",
+            "list_tasks",
+            {"limit": 20, "due_before": "2026-11-29", "open_only": True},
+        ),
+        (
+            "show my urgent tasks",
+            "list_tasks",
+            {"limit": 20, "priority": "urgent", "open_only": True},
+        ),
+    ],
+)
+def test_rules_first_call(text, name, args):
+    assert [(c.name, c.input) for c in first_calls(agent, text)] == [(name, args)]
+
+
+def test_rules_overdue_tasks(ctx):
+    _, reply = drive(agent, "what tasks are overdue?", ctx)
+    assert reply == (
+        "You have 2 overdue tasks:\n"
+        "- “Send Henderson color samples” (medium priority, to do, due Thursday, November 19, "
+        "2026)\n"
+        "- “Order paint for Smith Dental” (high priority, to do, due Sunday, November 22, 2026)"
+    )
+
+
+def test_rules_add_a_task(ctx, stores):
+    _, reply = drive(agent, "add a task to order primer by Friday with high priority", ctx)
+    row = task_of(stores[0], "primer")
+    assert (row["title"], row["due_date"], row["priority"], row["status"]) == (
+        "Order primer",
+        "2026-11-27",
+        "high",
+        "todo",
+    )
+    assert reply == (
+        "Added the task “Order primer” (high priority, to do, due Friday, November 27, 2026)."
+    )
+
+
+def test_rules_complete_a_task(ctx, stores):
+    steps, reply = drive(agent, "complete the task Order paint for Smith Dental", ctx)
+    assert [s.name for s in steps] == ["list_tasks", "complete_task"]
+    assert task_of(stores[0], "Order paint")["status"] == "done"
+    assert reply == "Marked “Order paint for Smith Dental” done."
+    _, reply = drive(agent, "mark the sprayer task done", ctx)
+    assert reply == "“Clean sprayer” was already done (completed Tuesday, November 17, 2026)."
+
+
+def test_rules_completion_rate(ctx):
+    _, reply = drive(agent, "what's my task completion rate?", ctx)
+    assert reply.startswith(
+        "Your task completion rate is 16.7%: 1 of 6 tasks done (cancelled tasks don't count). "
+        "2 tasks are overdue."
+    )
+
+
+def test_rules_ask_or_say_when_nothing_fits(ctx, stores):
+    steps, reply = drive(agent, "mark it done", ctx)
+    assert steps == [] and reply == "Which task should I mark done? Tell me its name."
+    steps, reply = drive(agent, "add a task", ctx)
+    assert steps == [] and reply.startswith("What should the task say?")
+    _, reply = drive(agent, "mark the roof task done", ctx)
+    assert reply == "I couldn't find any task matching “roof”."
+    stores[0].create_record("tasks", {"title": "Order primer"})
+    _, reply = drive(agent, "mark the Order task done", ctx)
+    assert reply.startswith("I found 2 tasks matching “Order”") and "Which one" in reply
+    assert [t["status"] for t in stores[0].list_records("tasks") if "Order" in t["title"]] == [
+        "todo",
+        "todo",
+    ]
+
+
+# End to end -------------------------------------------------------------------------------
+def test_chat_overdue_tasks(client, users, live):
+    evts, reply = chat(client, users, "what tasks are overdue?")
+    assert agent_types(evts) == ["tasks"] and tool_calls(evts) == ["list_tasks"]
+    assert reply.startswith("You have 2 overdue tasks:")
+    assert "Order paint for Smith Dental" in reply and "Follow up" not in reply
+
+
+def test_chat_adds_a_task(client, users, live):
+    evts, reply = chat(client, users, "add a task to order primer by Friday with high priority")
+    assert agent_types(evts) == ["tasks"] and tool_calls(evts) == ["create_task"]
+    row = task_of(live, "primer")
+    due = date.fromisoformat(row["due_date"])
+    assert due.weekday() == 4 and row["priority"] == "high"
+    assert "“Order primer” (high priority, to do, due Friday" in reply
+
+
+def test_chat_completes_a_task(client, users, live):
+    evts, reply = chat(client, users, "complete the task Order paint for Smith Dental")
+    assert tool_calls(evts) == ["list_tasks", "complete_task"]
+    assert task_of(live, "Order paint")["status"] == "done"
+    assert reply == "Marked “Order paint for Smith Dental” done."

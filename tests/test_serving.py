@@ -1,0 +1,188 @@
+"""The service as deployed: gunicorn with the gevent worker, a real socket, real streaming."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import USER_A, Users, parse_sse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    env = {
+        **os.environ,
+        "CANVALO_ENV": "testing",
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+        "SQLITE_PATH": str(tmp_path_factory.mktemp("srv") / "db.sqlite3"),
+        "OFFLINE_TOKEN_DELAY": "0.05",
+        "DEV_JWT_SECRET": Users.secret,
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("PORT", None)
+    seed(env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("gunicorn did not start: " + process.stdout.read().decode()[-2000:])
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+QUESTION = "which invoices are overdue?"
+
+
+def seed(env: dict) -> None:
+    """Give the demo user a business, so answers come from real records."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "canvalo_app", "seed-demo", "--user", USER_A],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def open_stream(port: int, message: str = QUESTION):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(
+        "POST",
+        "/api/chat/stream",
+        body=json.dumps({"message": message}),
+        headers={**Users().headers(USER_A), "Content-Type": "application/json"},
+    )
+    return connection, connection.getresponse()
+
+
+def read_frames(response, stop_after_tokens: int | None = None):
+    """Read frames as they arrive, with the time each one arrived."""
+    frames, buffer = [], ""
+    while True:
+        line = response.readline().decode()
+        if not line:
+            return frames
+        buffer += line
+        if line == "\n":
+            frame = parse_sse(buffer)[0]
+            frames.append((time.monotonic(), frame))
+            buffer = ""
+            data = frame.get("data", {})
+            if data.get("type") in ("complete", "error"):
+                return frames
+            tokens = sum(1 for _, f in frames if f.get("event") == "token")
+            if stop_after_tokens and tokens >= stop_after_tokens:
+                return frames
+
+
+def test_tokens_arrive_one_by_one(server):
+    connection, response = open_stream(server)
+    assert response.status == 200
+    assert response.getheader("Content-Type") == "text/event-stream; charset=utf-8"
+    assert response.getheader("X-Accel-Buffering") == "no"
+    frames = read_frames(response)
+    connection.close()
+    assert frames[0][1] == {"comment": "ping"}
+    tokens = [(t, f) for t, f in frames if f.get("event") == "token"]
+    assert len(tokens) > 10
+    spread = tokens[-1][0] - tokens[0][0]
+    assert spread > 0.05 * (len(tokens) - 1) * 0.8  # streamed as produced, not buffered
+    assert frames[-1][1]["event"] == "complete"
+
+
+def test_disconnect_then_the_answer_is_saved(server):
+    connection, response = open_stream(server)
+    frames = read_frames(response, stop_after_tokens=2)
+    start = frames[1][1]["data"]
+    connection.close()  # the browser tab goes away
+    headers = Users().headers(USER_A)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        check = http.client.HTTPConnection("127.0.0.1", server, timeout=5)
+        check.request("GET", f"/api/conversations/{start['conversation_id']}", headers=headers)
+        body = json.loads(check.getresponse().read())
+        assistant = body["messages"][-1]
+        if assistant["status"] != "streaming":
+            break
+        time.sleep(0.1)
+    assert assistant["status"] == "complete"
+    assert "INV-1002" in assistant["content"]
+
+
+def test_shutdown_ends_streams_with_a_terminal_event(tmp_path):
+    port = free_port()
+    db = tmp_path / "db.sqlite3"
+    env = {
+        **os.environ,
+        "CANVALO_ENV": "testing",
+        "API_HOST": "127.0.0.1",
+        "API_PORT": str(port),
+        "SQLITE_PATH": str(db),
+        "OFFLINE_TOKEN_DELAY": "0.3",
+        "DEV_JWT_SECRET": Users.secret,
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                connection, response = open_stream(port)
+                break
+            except OSError:
+                time.sleep(0.1)
+        frames = read_frames(response, stop_after_tokens=1)
+        process.send_signal(signal.SIGTERM)
+        frames += read_frames(response)
+        connection.close()
+        assert frames[-1][1]["data"]["type"] == "error"
+        assert frames[-1][1]["data"]["code"] == "SHUTTING_DOWN"
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+    with sqlite3.connect(db) as conn:
+        status, content = conn.execute(
+            "SELECT status, content FROM agent_messages WHERE role = 'assistant'"
+        ).fetchone()
+    assert status == "interrupted" and content
