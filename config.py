@@ -92,7 +92,6 @@ def load_config(env: str | None = None) -> dict:
         "RETRY_MAX_DELAY": _float("RETRY_MAX_DELAY", 8.0),
         "REDIS_URL": _env("REDIS_URL"),
         "RATE_LIMIT_CHAT": _env("RATE_LIMIT_CHAT", "10 per minute"),
-        "RATE_LIMIT_DEFAULT": _env("RATE_LIMIT_DEFAULT", "300 per minute"),
         "HEARTBEAT_SECONDS": _float("HEARTBEAT_SECONDS", 15.0),
         "TURN_DEADLINE_SECONDS": _float("TURN_DEADLINE_SECONDS", 120.0),
         "GENERATION_RETENTION_SECONDS": _float("GENERATION_RETENTION_SECONDS", 600.0),

@@ -434,7 +434,11 @@ def test_rules_mark_the_henderson_invoice_paid(ctx, stores):
 def test_rules_ask_which_invoice_or_say_none_matched(ctx, stores):
     steps, reply = drive(agent, "mark the invoice paid", ctx)
     assert [s.name for s in steps] == ["list_invoices"]
-    assert reply.startswith("I found 4 open invoices") and reply.endswith("Which one did you mean?")
+    assert reply == (
+        "I found 4 open invoices: INV-1004 for Maria Lopez ($1,284.00 owed, sent); INV-1006 for "
+        "Priya Shah ($160.50 owed, viewed); INV-1003 for Dan Smith ($1,675.00 owed, partial); "
+        "INV-1002 for Tom Henderson ($3,424.00 owed, overdue). Which one did you mean?"
+    )
     steps, reply = drive(agent, "mark the Zed invoice paid", ctx)
     assert reply == "I couldn't find any open invoice matching “Zed”."
     assert [i["status"] for i in stores[0].list_records("invoices") if i["status"] == "paid"] == [

@@ -184,13 +184,16 @@ def test_status_in(text, expected):
 @pytest.mark.parametrize(
     ("text", "client", "expected"),
     [
-        ("create an invoice for Nina Brooks for $1,250 for trim painting", "Nina Brooks",
-         "Trim painting"),
+        (
+            "create an invoice for Nina Brooks for $1,250 for trim painting",
+            "Nina Brooks",
+            "Trim painting",
+        ),
         ('bill Grace Kim $900 "Deck staining, two coats"', "Grace Kim", "Deck staining, two coats"),
         ("invoice Nina Brooks for $300 for touch-ups due Dec 15", "Nina Brooks", "Touch-ups"),
         ("invoice Nina Brooks $300", "Nina Brooks", "Painting services"),
     ],
-)  # fmt: skip
+)
 def test_work(text, client, expected):
     assert parse.work(text, client) == expected
 

@@ -32,8 +32,9 @@ from .base import FILTER_OPS, Filter, Search, now_iso
 Query = TypeVar("Query")  # a postgrest-py filter builder
 PAST_THE_END = "PGRST103"  # an offset beyond the last row, when counting
 
-#: timestamptz columns (migrations/), which PostgREST renders in the session's time zone and
-#: without trailing zeros; rows carry them as ``now_iso()`` does, like the SQLite store.
+#: timestamptz columns (migrations/). PostgREST renders them in the session's time zone with
+#: trailing zeros dropped; rows carry them in UTC as Python's `isoformat()` writes them, which is
+#: how the app writes them (`now_iso()`, tools), so a value reads back as it was written.
 TIMESTAMP_COLUMNS = frozenset(
     {
         "created_at",
@@ -98,7 +99,7 @@ def narrow(query: Query, filters: Iterable[Filter], search: Search | None) -> Qu
 
 
 def decode(row: dict) -> dict:
-    """A PostgREST row as the store returns rows: timestamps as UTC ISO 8601, microseconds."""
+    """A PostgREST row as the store returns rows: timestamps as UTC ISO 8601."""
     return {
         key: _utc(value) if key in TIMESTAMP_COLUMNS and value is not None else value
         for key, value in row.items()
@@ -106,7 +107,7 @@ def decode(row: dict) -> dict:
 
 
 def _utc(value: str) -> str:
-    return datetime.fromisoformat(value).astimezone(UTC).isoformat(timespec="microseconds")
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat()
 
 
 class UserTables:

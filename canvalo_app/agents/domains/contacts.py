@@ -127,5 +127,5 @@ def contact_counts_by_type(ctx: ToolContext, args: dict) -> dict:
         for kind in TYPES
     }
     total = sum(counts.values())
-    listed = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items() if n)
+    listed = ", ".join(f"{kind.replace('_', ' ')}: {n}" for kind, n in counts.items() if n)
     return {"counts": counts, "total": total, "summary": f"{total} contacts: {listed or 'none'}"}

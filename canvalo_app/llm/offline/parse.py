@@ -1,9 +1,10 @@
 """Deterministic extraction and phrasing helpers shared by every offline rules module.
 
 Pure functions over the user's words: amounts, percentages, dates, times, durations, names,
-document numbers, statuses, quoted text, e-mail addresses and phone numbers; `money` and `day`
-phrase values back. The last section holds the two-round "find, then act" plan and the
-replies that go with it, which every domain's rules use.
+document numbers, statuses, quoted text, what a document is for, e-mail addresses and phone
+numbers; `money`, `day`, `clock` and `plural` phrase values back. The last section holds the
+two-round "find, then act" plan and the replies that go with it, which every domain's rules
+use.
 
 Date words (``find_date``), with weeks starting on Monday:
 
@@ -328,11 +329,8 @@ def work(text: str, client: str = "", default: str = "Painting services") -> str
     text = re.split(r"\bdue\b", text, maxsplit=1, flags=re.IGNORECASE)[0]
     for part in reversed(re.split(r"\bfor\b", text)[1:]):
         part = part.strip(" .,;!?")
-        if (
-            part
-            and not re.search(r"[$\d]", part)
-            and (not client or client.lower() not in part.lower())
-        ):
+        names_client = bool(client) and client.lower() in part.lower()
+        if part and not names_client and not re.search(r"[$\d]", part):
             return part[0].upper() + part[1:]
     return default
 
@@ -379,15 +377,12 @@ def not_one(step: Step, key: str, noun: str, query: str, describe: Callable[[dic
     if step.status != "ok":
         return failed(step)
     rows = step.result.get(key) or []
+    matching = f" matching “{query}”" if query else ""
     if not rows:
-        return (
-            f"I couldn't find any {noun} matching “{query}”."
-            if query
-            else (f"I couldn't find that {noun}.")
-        )
+        return f"I couldn't find any {noun}{matching}."
     if len(rows) > 1:
         listed = "; ".join(describe(row) for row in rows[:5])
-        return f"I found {len(rows)} {noun}s matching “{query}”: {listed}. Which one did you mean?"
+        return f"I found {len(rows)} {noun}s{matching}: {listed}. Which one did you mean?"
     return ""
 
 

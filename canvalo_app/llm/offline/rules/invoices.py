@@ -41,30 +41,24 @@ SYNONYMS = {
     "drafts": "draft",
 }
 
+_PAID = re.compile(r"\bmark(?:ed)?\b.*\bpaid\b|\b(?:paid\s+in|in)\s+full\b|\bfully\s+paid\b", re.I)
+_CREATE = re.compile(
+    r"\b(?:create|make|draft|write|prepare|raise|issue)\s+(?:an?\s+)?(?:new\s+)?"
+    r"(?:draft\s+)?invoice\b|^\s*(?:please\s+)?(?:invoice|bill)\b",
+    re.I,
+)
+_OWED = re.compile(
+    r"\b(?:owed?|owes|outstanding|receivables?|collected|totals?|how\s+much)\b", re.I
+)
 _INTENTS = [
     ("delete", re.compile(r"\b(?:delete|remove|erase)\b", re.I)),
     ("cancel", re.compile(r"\b(?:cancel|void)\b", re.I)),
     ("project", re.compile(r"\b(?:invoice|bill)\b.*\b(?:project|job)\b", re.I)),
-    (
-        "paid",
-        re.compile(r"\bmark(?:ed)?\b.*\bpaid\b|\b(?:paid\s+in|in)\s+full\b|\bfully\s+paid\b", re.I),
-    ),
+    ("paid", _PAID),
     ("payment", re.compile(r"\b(?:payment|paid|received|got|deposit)\b", re.I)),
-    (
-        "create",
-        re.compile(
-            r"\b(?:create|make|draft|write|prepare|raise|issue)\s+(?:an?\s+)?(?:new\s+)?"
-            r"(?:draft\s+)?invoice\b|^\s*(?:please\s+)?(?:invoice|bill)\b",
-            re.I,
-        ),
-    ),
+    ("create", _CREATE),
     ("overdue", re.compile(r"\b(?:overdue|late|past\s+due|behind)\b", re.I)),
-    (
-        "owed",
-        re.compile(
-            r"\b(?:owed?|owes|outstanding|receivables?|collected|totals?|how\s+much)\b", re.I
-        ),
-    ),
+    ("owed", _OWED),
 ]
 #: Intents that first find one invoice, then act on it.
 ACTIONS = ("delete", "cancel", "paid", "payment")
@@ -75,7 +69,7 @@ _OPEN = re.compile(r"\b(?:unpaid|open|unsettled)\b", re.I)
 def intent(text: str) -> str:
     kind = next((kind for kind, pattern in _INTENTS if pattern.search(text)), "list")
     if kind == "payment" and not amounts(text):
-        return "owed" if _INTENTS[-1][1].search(text) else "list"
+        return "owed" if _OWED.search(text) else "list"  # "how much have I been paid?"
     return kind
 
 
