@@ -500,7 +500,9 @@ def test_another_users_rows_are_invisible_and_untouchable(alice, bob):
     assert alice.list_messages(conversation["id"], 50, 0)[1] == 1
 
 
-@pytest.mark.parametrize("bad_id", ["not-a-uuid", "", "1 or 1=1", "%", "*"])
+@pytest.mark.parametrize(
+    "bad_id", ["not-a-uuid", "", "1 or 1=1", "%", "*", "urn:uuid:" + str(uuid.UUID(int=1))]
+)
 def test_malformed_ids_find_nothing(alice, bad_id):
     assert alice.get_conversation(bad_id) is None
     assert alice.rename_conversation(bad_id, "x") is None

@@ -65,12 +65,12 @@ def literal(value: Any) -> str:
 
 
 def is_uuid(value: Any) -> bool:
-    """Whether `value` can be compared with a uuid column (PostgreSQL refuses anything else)."""
+    """Whether `value` is an id as the store writes them (PostgreSQL refuses non-uuids, and
+    SQLite, comparing text, would match no other spelling)."""
     try:
-        uuid.UUID(str(value))
+        return str(uuid.UUID(str(value))) == str(value)
     except ValueError:
         return False
-    return True
 
 
 def narrow(query: Query, filters: Iterable[Filter], search: Search | None) -> Query | None:
