@@ -48,6 +48,46 @@ def _list(name: str, default: str) -> list[str]:
     return [item.strip() for item in (_env(name, default) or "").split(",") if item.strip()]
 
 
+class Config:
+    """Defaults every environment shares; the subclasses change only what differs."""
+
+    TESTING = False
+    STORE = "sqlite"
+    MODEL_PROVIDER = "offline"
+    DEV_JWT_SECRET: str | None = DEV_SECRET_DEFAULT
+    OFFLINE_TOKEN_DELAY = 0.03
+    SWEEP_INTERVAL_SECONDS = 300.0
+    LOG_FORMAT = "text"
+
+
+class DevelopmentConfig(Config):
+    """`flask run` and `make run`: SQLite, the offline model, dev tokens, `.env` read."""
+
+
+class TestingConfig(Config):
+    """The test suite: no word delay, no background sweeper (tests sweep on purpose)."""
+
+    TESTING = True
+    OFFLINE_TOKEN_DELAY = 0.0
+    SWEEP_INTERVAL_SECONDS = 0.0
+
+
+class ProductionConfig(Config):
+    """Supabase, Bedrock, JSON logs; dev tokens are off and must stay off."""
+
+    STORE = "supabase"
+    MODEL_PROVIDER = "bedrock"
+    DEV_JWT_SECRET = None
+    LOG_FORMAT = "json"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
 def load_config(env: str | None = None) -> dict:
     """Read every setting from the environment; see `.env.example` for each one's meaning.
 
@@ -60,16 +100,16 @@ def load_config(env: str | None = None) -> dict:
 
         load_dotenv(ROOT / ".env")
         env = _env("CANVALO_ENV", "development")
-    if env not in {"development", "testing", "production"}:
+    if env not in CONFIGS:
         raise ConfigError(f"CANVALO_ENV must be development, testing or production, got {env!r}")
-    production = env == "production"
+    defaults = CONFIGS[env]
     return {
         "ENV_NAME": env,
-        "TESTING": env == "testing",
+        "TESTING": defaults.TESTING,
         "API_HOST": _env("API_HOST", "127.0.0.1"),
         "API_PORT": _int("API_PORT", 5000),
         "CORS_ORIGINS": _list("CORS_ORIGINS", "http://localhost:3000,http://localhost:5173"),
-        "STORE": _env("STORE", "supabase" if production else "sqlite"),
+        "STORE": _env("STORE", defaults.STORE),
         "SQLITE_PATH": _env("SQLITE_PATH", str(ROOT / "instance" / "canvalo.sqlite3")),
         "SUPABASE_URL": _env("SUPABASE_URL"),
         "SUPABASE_PUBLISHABLE_KEY": _env("SUPABASE_PUBLISHABLE_KEY"),
@@ -78,10 +118,10 @@ def load_config(env: str | None = None) -> dict:
         "SUPABASE_JWT_SECRET": _env("SUPABASE_JWT_SECRET"),
         "JWT_AUDIENCE": _env("JWT_AUDIENCE", "authenticated"),
         "JWT_LEEWAY_SECONDS": min(_int("JWT_LEEWAY_SECONDS", 10), 30),
-        "DEV_JWT_SECRET": _env("DEV_JWT_SECRET", None if production else DEV_SECRET_DEFAULT),
-        "MODEL_PROVIDER": _env("MODEL_PROVIDER", "bedrock" if production else "offline"),
+        "DEV_JWT_SECRET": _env("DEV_JWT_SECRET", defaults.DEV_JWT_SECRET),
+        "MODEL_PROVIDER": _env("MODEL_PROVIDER", defaults.MODEL_PROVIDER),
         "ALLOW_OFFLINE_MODEL_IN_PRODUCTION": _bool("ALLOW_OFFLINE_MODEL_IN_PRODUCTION", False),
-        "OFFLINE_TOKEN_DELAY": _float("OFFLINE_TOKEN_DELAY", 0.03),
+        "OFFLINE_TOKEN_DELAY": _float("OFFLINE_TOKEN_DELAY", defaults.OFFLINE_TOKEN_DELAY),
         "AWS_REGION": _env("AWS_REGION", "us-east-1"),
         "AWS_PROFILE": _env("AWS_PROFILE"),
         "BEDROCK_MODEL_ID": _env("BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0"),
@@ -96,7 +136,7 @@ def load_config(env: str | None = None) -> dict:
         "TURN_DEADLINE_SECONDS": _float("TURN_DEADLINE_SECONDS", 120.0),
         "GENERATION_RETENTION_SECONDS": _float("GENERATION_RETENTION_SECONDS", 600.0),
         "CONTENT_FLUSH_SECONDS": _float("CONTENT_FLUSH_SECONDS", 1.0),
-        "SWEEP_INTERVAL_SECONDS": _float("SWEEP_INTERVAL_SECONDS", 300.0),
+        "SWEEP_INTERVAL_SECONDS": _float("SWEEP_INTERVAL_SECONDS", defaults.SWEEP_INTERVAL_SECONDS),
         "MAX_MESSAGE_CHARS": _int("MAX_MESSAGE_CHARS", 10000),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
         "MAX_TOOL_CALLS": _int("MAX_TOOL_CALLS", 8),
@@ -105,7 +145,7 @@ def load_config(env: str | None = None) -> dict:
         "HISTORY_TOKEN_BUDGET": _int("HISTORY_TOKEN_BUDGET", 6000),
         "ACTION_TTL_SECONDS": _int("ACTION_TTL_SECONDS", 600),
         "LOG_LEVEL": (_env("LOG_LEVEL", "INFO") or "INFO").upper(),
-        "LOG_FORMAT": _env("LOG_FORMAT", "json" if production else "text"),
+        "LOG_FORMAT": _env("LOG_FORMAT", defaults.LOG_FORMAT),
     }
 
 

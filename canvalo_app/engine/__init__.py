@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
     except AppError as error:  # a store that is down must not keep the service from starting
         log.warning("start-up sweep failed: %s", error.code)
     interval = app.config["SWEEP_INTERVAL_SECONDS"]
-    if interval > 0 and not app.config["TESTING"]:
+    if interval > 0:
         threading.Thread(
             target=_sweep_periodically, args=(app, interval), daemon=True, name="sweeper"
         ).start()
