@@ -9,16 +9,18 @@ import pytest
 
 from canvalo_app.store.base import Identity
 from canvalo_app.store.demo import seed_demo
-from tests.conftest import USER_A, USER_B
+from tests.conftest import BOTH_STORES, USER_A, USER_B
 from tests.scripted_model import call, install, route, say
 from tests.test_chat import answer_of, send, stream_events
 from tests.test_conversations import assert_error
 
+pytestmark = BOTH_STORES
+
 
 @pytest.fixture
-def stores(app):
-    a = app.extensions["store"].for_user(Identity(USER_A, "t"))
-    b = app.extensions["store"].for_user(Identity(USER_B, "t"))
+def stores(app, users):
+    a = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
+    b = app.extensions["store"].for_user(Identity(USER_B, users.token(USER_B)))
     seed_demo(a, date.today())
     seed_demo(b, date.today())
     return a, b
@@ -113,7 +115,7 @@ def test_user_id_argument_is_refused(app, client, users, stores):
 
 def test_endless_tool_calls_are_contained(make_app, users):
     app = make_app()
-    seed_demo(app.extensions["store"].for_user(Identity(USER_A, "t")), date.today())
+    seed_demo(app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A))), date.today())
     install(app, route("tasks"), default=call("list_tasks"))
     client = app.test_client()
     evts = stream_events(send(client, users.a, "tasks forever"))
@@ -189,7 +191,7 @@ class TestConfirmation:
     def test_expired_action_is_refused(self, make_app, users):
         app = make_app(ACTION_TTL_SECONDS=0)
         client = app.test_client()
-        store = app.extensions["store"].for_user(Identity(USER_A, "t"))
+        store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
         seed_demo(store, date.today())
         invoice, pending = self.start_delete(app, client, users, store)
         assert_error(
@@ -237,7 +239,7 @@ def test_profile_and_date_in_the_prompt(app, client, users, stores):
 
 def test_history_budget_and_summary(make_app, users):
     app = make_app(HISTORY_TOKEN_BUDGET=60)
-    store = app.extensions["store"].for_user(Identity(USER_A, "t"))
+    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
     conversation = store.create_conversation("long")
     for n in range(10):
         store.add_message(conversation["id"], "user", f"question {n} " + "words " * 20)

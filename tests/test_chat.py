@@ -3,6 +3,8 @@ real app and store, with a scripted model at the provider edge."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import time
 import uuid
@@ -11,9 +13,11 @@ import pytest
 
 from canvalo_app.errors import AppError
 from canvalo_app.llm.base import TextDelta
-from tests.conftest import USER_A, events, parse_sse
+from tests.conftest import BOTH_STORES, USER_A, events, parse_sse
 from tests.scripted_model import Pause, Wait, install, route, say
 from tests.test_conversations import assert_error
+
+pytestmark = BOTH_STORES
 
 
 def routed(*answers: list) -> list[list]:
@@ -193,19 +197,25 @@ def test_unexpected_crash_is_a_clean_error_event(app, client, users):
     assert "secret" not in response.get_data(as_text=True)
 
 
-def test_store_down_is_503_and_no_model_call(app, client, users):
-    import os
-    import shutil
-
-    model = install(app, *routed(say("never")))
+@pytest.fixture
+def app_with_store_down(make_app, store_backend):
+    """An app whose store cannot be reached: PostgREST gone, or the SQLite file unreadable."""
+    if store_backend == "supabase":
+        yield make_app(SUPABASE_URL="http://127.0.0.1:9", SUPABASE_HTTP_TRANSPORT=None)
+        return
+    app = make_app()
     path = app.config["SQLITE_PATH"]
     app.extensions["store"].close()
     os.remove(path)
-    os.mkdir(path)
-    try:
-        assert_error(send(client, users.a), 503, "STORE_UNAVAILABLE")
-    finally:
-        shutil.rmtree(path)
+    os.mkdir(path)  # the database file is now a directory
+    yield app
+    shutil.rmtree(path)
+
+
+def test_store_down_is_503_and_no_model_call(app_with_store_down, users):
+    model = install(app_with_store_down, *routed(say("never")))
+    client = app_with_store_down.test_client()
+    assert_error(send(client, users.a), 503, "STORE_UNAVAILABLE")
     assert model.requests == []
 
 
@@ -311,7 +321,7 @@ def test_heartbeat_on_silence(make_app, users):
 def test_sweep_marks_abandoned_rows(app, client, users, runner):
     from canvalo_app.store.base import Identity
 
-    store = app.extensions["store"].for_user(Identity(USER_A, "t"))
+    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
     conversation_id = store.create_conversation("t")["id"]
     abandoned = store.add_message(conversation_id, "assistant", "half", status="streaming")
     assert "0 abandoned" in runner.invoke(args=["sweep"]).output  # too recent to be abandoned

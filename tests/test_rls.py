@@ -3,7 +3,6 @@
 Every request goes over HTTP straight to PostgREST with real tokens, as supabase-py sends it;
 none of the app's code is involved. Each test gets two fresh users, Alice and Bob.
 """
-# ruff: noqa: F811  (test arguments named after the imported `pgstack` fixture)
 
 from __future__ import annotations
 
@@ -15,12 +14,7 @@ import httpx
 import pytest
 from postgrest.exceptions import APIError
 
-from tests.pgstack_fixture import (  # noqa: F401  (pgstack: the session fixture)
-    pgstack,
-    pgstack_module,
-    strip_rest_v1,
-    supabase_client,
-)
+from tests.pgstack_fixture import pgstack_module, strip_rest_v1, supabase_client
 
 #: A minimal valid row per table, and a text column to change in it.
 ROWS: dict[str, tuple[dict, str]] = {
