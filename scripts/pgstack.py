@@ -256,6 +256,7 @@ def _start(data_dir: Path, postgrest: Path, user, pids: list[int]) -> Stack:
         f'db-schemas = "{SCHEMA}"\ndb-anon-role = "anon"\njwt-secret = "{jwt_secret}"\n'
         f'server-host = "127.0.0.1"\nserver-port = {rest_port}\n'
         f'admin-server-port = {admin_port}\nlog-level = "warn"\n'
+        "db-max-rows = 1000\n"  # as Supabase caps a response
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}  # PGRST_* too
     rest_url, admin_url = f"http://127.0.0.1:{rest_port}", f"http://127.0.0.1:{admin_port}"

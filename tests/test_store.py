@@ -360,6 +360,8 @@ BOB = 'Bob, Jr. ("The" Painter)'
         ([Filter("due_date", "eq", None)], None, []),
         ([Filter("status", "in", [None, "draft"])], None, [1]),
         ([Filter("status", "not_in", [None, "draft"])], None, []),
+        ([Filter("notes", "is_null", True)], None, [2]),
+        ([Filter("due_date", "is_null", False)], None, [1, 3, 4]),
         ([], Search(("client_name", "notes"), "ann"), [1, 4]),
         ([], Search(("client_name", "notes"), "BOB, JR."), [2]),
         ([], Search(("client_name",), "%"), [3]),
@@ -780,3 +782,13 @@ def test_readiness_checks_the_supabase_store(make_app):
         "backend": "supabase",
         "error": "STORE_UNAVAILABLE",
     }
+
+
+def test_large_reads_come_back_whole(alice):
+    """Supabase answers at most 1000 rows a request: a larger read is paged, never cut."""
+    for n in range(1005):
+        alice.create_record("tasks", {"title": f"task {n:04d}"})
+    rows = alice.list_records("tasks", order_by="title", limit=5000)
+    assert [row["title"] for row in rows] == [f"task {n:04d}" for n in range(1005)]
+    assert alice.count_records("tasks") == 1005
+    assert len(alice.list_records("tasks", order_by="title", limit=1002, offset=2)) == 1002

@@ -58,7 +58,8 @@ JSON_COLUMNS = frozenset({"line_items", "metadata", "input", "result"})
 #: Columns every table has and that only the store writes.
 SYSTEM_COLUMNS = ("id", "created_at", "updated_at")
 
-FILTER_OPS = frozenset({"eq", "neq", "lt", "lte", "gt", "gte", "in", "not_in"})
+#: ``is_null`` takes True (the column is NULL) or False (it is not).
+FILTER_OPS = frozenset({"eq", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "is_null"})
 
 
 class Filter(NamedTuple):

@@ -88,6 +88,8 @@ def narrow(query: Query, filters: Iterable[Filter], search: Search | None) -> Qu
                 return None
             items = ",".join(quote(literal(v)) for v in values if v is not None)
             query = query.filter(column, "in" if op == "in" else "not.in", f"({items})")
+        elif op == "is_null":
+            query = query.filter(column, "is" if value else "not.is", "null")
         elif value is None:
             return None
         else:

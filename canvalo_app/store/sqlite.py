@@ -65,6 +65,8 @@ def _where(filters: list[Filter], search: Search | None) -> tuple[str, list]:
             negate = "NOT " if op == "not_in" else ""
             clauses.append(f"{column} {negate}IN ({', '.join('?' * len(values))})")
             params.extend(values)
+        elif op == "is_null":
+            clauses.append(f"{column} IS {'' if value else 'NOT '}NULL")
         else:
             clauses.append(f"{column} {_SQL_OPS[op]} ?")
             params.append(value)

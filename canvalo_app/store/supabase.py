@@ -39,6 +39,9 @@ JWT_REJECTED = {"PGRST301", "PGRST302", "PGRST303"}
 TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58", "XX")
 MESSAGE_FIELDS = {"content", "status", "agent_type", "metadata"}
 
+#: The most rows one request asks for (Supabase answers at most 1000 by default).
+PAGE_ROWS = 1000
+
 
 def classify(exc: Exception) -> Exception:
     """An unreachable or overloaded PostgREST/database is an outage; anything else is a defect."""
@@ -246,12 +249,20 @@ class SupabaseUserStore(UserStore):
         check_columns(
             table, [f.column for f in filters] + [order_by] + list(search.columns if search else ())
         )
-        query = self.tables.select(table, filters, search)
-        if query is None:
-            return []
-        # SQLite sorts NULL as the smallest value; PostgreSQL as the largest.
-        query = query.order(order_by, desc=descending, nullsfirst=not descending).order("id")
-        return [decode(row) for row in query.limit(limit).offset(offset).execute().data]
+        rows: list[dict] = []
+        # PostgREST caps a response (Supabase: 1000 rows), so a large read comes in pages.
+        while len(rows) < limit:
+            query = self.tables.select(table, filters, search)
+            if query is None:
+                return []
+            # SQLite sorts NULL as the smallest value; PostgreSQL as the largest.
+            query = query.order(order_by, desc=descending, nullsfirst=not descending).order("id")
+            want = min(limit - len(rows), PAGE_ROWS)
+            page = query.limit(want).offset(offset + len(rows)).execute().data
+            rows += [decode(row) for row in page]
+            if len(page) < want:
+                break
+        return rows
 
     @retry_transient(classify)
     def count_records(self, table, *, filters=(), search=None):
