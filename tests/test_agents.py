@@ -234,6 +234,7 @@ def test_profile_and_date_in_the_prompt(app, client, users, stores):
     stream_events(send(client, users.a, "tasks"))
     system = model.requests[-1].system
     assert "Brightline Painting Co." in system and f"Today is {date.today()}" in system
+    assert "Times are the business's local time (America/New_York)." in system
     assert "Quarterly revenue" in system
 
 

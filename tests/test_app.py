@@ -1,9 +1,13 @@
-"""App-wide behaviour: error envelope, request ids, CORS, health, OpenAPI, production refusal."""
+"""App-wide behaviour: error envelope, request ids, CORS, health, OpenAPI, production refusal,
+and how the layers depend on each other."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -183,3 +187,19 @@ def test_cli_init_seed_and_idempotence(runner, app):
         "goals",
     ):
         assert store.count_records(table) > 0
+
+
+def test_the_agents_do_not_depend_on_the_offline_model():
+    """Tools are model-independent: loading every agent loads nothing of the offline model."""
+    code = (
+        "import sys; from canvalo_app.agents.domains import agents; agents(); "
+        "print([m for m in sys.modules if m.startswith('canvalo_app.llm.offline')])"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.strip() == "[]"

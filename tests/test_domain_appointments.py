@@ -1,21 +1,33 @@
 """The appointments agent: its tools on the real store, its offline rules, and the chat end to
-end. The demo calendar (today is Monday 23 Nov 2026): an estimate on Tue 24th 09:00-10:00, the
-Henderson walk-through on Wed 25th 14:00-15:00, a paint day on Mon 30th 08:00-16:00 and a
-consultation on Wed 2 Dec 11:00-12:00."""
+end. The demo calendar (today is Monday 23 Nov 2026), in the demo business's New York time: an
+estimate on Tue 24th 09:00-10:00, the Henderson walk-through on Wed 25th 14:00-15:00, a paint
+day on Mon 30th 08:00-16:00 and a consultation on Wed 2 Dec 11:00-12:00. Times are stored in
+UTC and shown to the model in the business's zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from canvalo_app.agents.context import today_for
 from canvalo_app.agents.domains.appointments import agent
+from canvalo_app.agents.formatting import day
 from canvalo_app.agents.tools import ToolContext, execute, run_confirmed
 from canvalo_app.llm.offline.parse import find_date
 from tests import test_domain_reviews as shared
-from tests.conftest import USER_A, USER_B
-from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
+from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.test_domain_reviews import (
+    TODAY,
+    agent_types,
+    chat,
+    drive,
+    first_calls,
+    refused,
+    tool_calls,
+    user_store,
+)
 
 #: The seeded-store fixtures the domain tests share.
 stores, ctx, live = shared.stores, shared.ctx, shared.live
@@ -33,37 +45,52 @@ def book(ctx, **args):
     return execute(agent, "create_appointment", {"title": "Visit", **args}, ctx)
 
 
+NEW_YORK, PACIFIC = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles")
+
+
+def utc(on: date, at: time, zone: ZoneInfo) -> str:
+    """How the store keeps the time `at` of day `on` in `zone`: UTC ISO 8601."""
+    return datetime.combine(on, at, zone).astimezone(UTC).isoformat()
+
+
+def as_stored(shown: str) -> str:
+    return datetime.fromisoformat(shown).astimezone(UTC).isoformat()
+
+
 # Tools ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("args", "start", "end"),
     [
         (
             {"start_time": "2026-11-26T10:00"},
-            "2026-11-26T10:00:00+00:00",
-            "2026-11-26T11:00:00+00:00",
+            "2026-11-26T10:00:00-05:00",
+            "2026-11-26T11:00:00-05:00",
         ),
         (
             {"start_time": "2026-11-26T10:00", "duration_minutes": 90},
-            "2026-11-26T10:00:00+00:00",
-            "2026-11-26T11:30:00+00:00",
+            "2026-11-26T10:00:00-05:00",
+            "2026-11-26T11:30:00-05:00",
         ),
+        # With an offset, it is that instant, whatever the zone.
         (
-            {"start_time": "2026-11-26T10:00:00-05:00", "end_time": "2026-11-26T12:00:00-05:00"},
-            "2026-11-26T15:00:00+00:00",
-            "2026-11-26T17:00:00+00:00",
+            {"start_time": "2026-11-26T07:00:00-08:00", "end_time": "2026-11-26T17:00:00Z"},
+            "2026-11-26T10:00:00-05:00",
+            "2026-11-26T12:00:00-05:00",
         ),
         # Ending exactly when another begins is not a clash.
         (
             {"start_time": "2026-11-24T08:00", "end_time": "2026-11-24T09:00"},
-            "2026-11-24T08:00:00+00:00",
-            "2026-11-24T09:00:00+00:00",
+            "2026-11-24T08:00:00-05:00",
+            "2026-11-24T09:00:00-05:00",
         ),
     ],
 )
 def test_create_works_out_the_end(ctx, stores, args, start, end):
+    """A time without an offset is the business's (New York); the row keeps UTC."""
     created = book(ctx, **args).result["appointment"]
     assert (created["start_time"], created["end_time"]) == (start, end)
-    assert stores[0].get_record("appointments", created["id"]) == created
+    row = stores[0].get_record("appointments", created["id"])
+    assert (row["start_time"], row["end_time"]) == (as_stored(start), as_stored(end))
 
 
 @pytest.mark.parametrize(
@@ -114,8 +141,8 @@ def test_moving_keeps_the_length_and_ignores_itself(ctx, stores):
         agent, "update_appointment", {"id": walk["id"], "start_time": "2026-11-25T14:30"}, ctx
     )
     assert (moved.result["appointment"]["start_time"], moved.result["appointment"]["end_time"]) == (
-        "2026-11-25T14:30:00+00:00",
-        "2026-11-25T15:30:00+00:00",
+        "2026-11-25T14:30:00-05:00",
+        "2026-11-25T15:30:00-05:00",
     )
     clash = execute(
         agent, "update_appointment", {"id": walk["id"], "start_time": "2026-11-24T09:00"}, ctx
@@ -124,7 +151,10 @@ def test_moving_keeps_the_length_and_ignores_itself(ctx, stores):
     renamed = execute(
         agent, "update_appointment", {"id": walk["id"], "notes": "Bring samples"}, ctx
     )
-    assert renamed.result["appointment"]["start_time"] == "2026-11-25T14:30:00+00:00"
+    assert renamed.result["appointment"]["start_time"] == "2026-11-25T14:30:00-05:00"
+    assert stores[0].get_record("appointments", walk["id"])["start_time"] == (
+        "2026-11-25T19:30:00+00:00"
+    )
 
 
 @pytest.mark.parametrize(
@@ -364,8 +394,8 @@ def test_rules_book_an_appointment(ctx, stores):
     steps, reply = drive(agent, "book Maria Lopez for next Tuesday at 10am", ctx)
     booked = appointment(stores[0], "Appointment with Maria Lopez")
     assert (booked["start_time"], booked["end_time"], booked["client_name"]) == (
-        "2026-12-01T10:00:00+00:00",
-        "2026-12-01T11:00:00+00:00",
+        "2026-12-01T15:00:00+00:00",  # 10:00 in New York
+        "2026-12-01T16:00:00+00:00",
         "Maria Lopez",
     )
     assert reply == (
@@ -414,6 +444,118 @@ def test_rules_cancel_waits_for_confirmation(ctx, stores):
     assert reply == "I couldn't find any upcoming appointment matching “Zed”."
 
 
+# Time zones -------------------------------------------------------------------------------
+def test_demo_times_are_new_york_wall_clock_times(stores):
+    estimate, tomorrow = appointment(stores[0], "Lopez"), TODAY + timedelta(days=1)
+    assert (estimate["start_time"], estimate["end_time"]) == (
+        utc(tomorrow, time(9), NEW_YORK),
+        utc(tomorrow, time(10), NEW_YORK),
+    )
+    sprayer = next(t for t in stores[0].list_records("tasks") if t["title"] == "Clean sprayer")
+    assert sprayer["completed_at"] == utc(TODAY - timedelta(days=6), time(17), NEW_YORK)
+
+
+def pacific_business(store):
+    store.create_record(
+        "business_settings",
+        {"business_name": "Coastline Painting", "timezone": "America/Los_Angeles"},
+    )
+    return store
+
+
+@pytest.fixture
+def pacific(app, users) -> ToolContext:
+    """A business in Los Angeles with nothing booked, on Monday 23 Nov 2026. (Tests marked
+    BOTH_STORES run on SQLite, which compares times as text, and on PostgreSQL.)"""
+    return ToolContext(pacific_business(user_store(app, users)), TODAY, zone=PACIFIC)
+
+
+@BOTH_STORES
+def test_a_time_without_an_offset_is_the_business_wall_clock(pacific):
+    outcome = book(pacific, start_time="2026-12-01T10:00")
+    shown = outcome.result["appointment"]
+    assert (shown["start_time"], shown["end_time"]) == (
+        "2026-12-01T10:00:00-08:00",
+        "2026-12-01T11:00:00-08:00",
+    )
+    assert outcome.summary == "Created appointment “Visit” on Tuesday, December 1, 2026 at 10:00"
+    row = pacific.store.get_record("appointments", shown["id"])
+    assert (row["start_time"], row["end_time"]) == (
+        "2026-12-01T18:00:00+00:00",
+        "2026-12-01T19:00:00+00:00",
+    )
+
+
+# The clocks go back at 02:00 on Sunday 1 Nov 2026.
+@pytest.mark.parametrize("on", [date(2026, 10, 30), date(2026, 11, 2)])
+def test_ten_is_ten_on_either_side_of_the_change_of_clocks(pacific, on):
+    shown = book(pacific, start_time=f"{on}T10:00").result["appointment"]
+    assert shown["start_time"] == datetime.combine(on, time(10), PACIFIC).isoformat()
+    row = pacific.store.get_record("appointments", shown["id"])
+    assert row["start_time"] == utc(on, time(10), PACIFIC)
+
+
+@BOTH_STORES
+def test_a_length_is_elapsed_time_across_the_change_of_clocks(pacific):
+    shown = book(pacific, start_time="2026-11-01T00:30", duration_minutes=180).result
+    assert (shown["appointment"]["start_time"], shown["appointment"]["end_time"]) == (
+        "2026-11-01T00:30:00-07:00",
+        "2026-11-01T02:30:00-08:00",
+    )
+
+
+@BOTH_STORES
+def test_days_and_upcoming_are_the_business_days(pacific):
+    book(pacific, title="Late walk-through", start_time="2026-12-01T21:00")  # 2 Dec in UTC
+    book(pacific, title="Last night", start_time="2026-11-22T23:00")  # 23 Nov in UTC
+
+    def listed(**args) -> list[str]:
+        return titles(execute(agent, "list_appointments", args, pacific).result)
+
+    assert listed(from_date="2026-12-01", to_date="2026-12-01") == ["Late walk-through"]
+    assert listed(from_date="2026-12-02", to_date="2026-12-02") == []
+    assert listed(from_date="2026-11-22", to_date="2026-11-22") == ["Last night"]
+    assert listed(upcoming_only=True) == ["Late walk-through"]
+
+
+@BOTH_STORES
+def test_free_time_and_clashes_in_the_business_hours(pacific):
+    book(pacific, start_time="2026-12-01T12:00")
+    book(pacific, title="Evening quote", start_time="2026-12-01T18:00")  # 2 Dec in UTC
+    result = execute(agent, "suggest_free_slots", {"date": "2026-12-01"}, pacific).result
+    assert windows(result) == [("2026-12-01", "08:00", "12:00"), ("2026-12-01", "13:00", "17:00")]
+    assert result["working_hours"] == {"start": "08:00", "end": "17:00"}
+    next_day = execute(agent, "suggest_free_slots", {"date": "2026-12-02"}, pacific).result
+    assert windows(next_day) == [("2026-12-02", "08:00", "17:00")]
+    clash = execute(agent, "check_conflicts", {"start_time": "2026-12-01T11:30"}, pacific)
+    assert clash.summary == "1 conflict(s) on Tuesday, December 1, 2026 11:30-12:30"
+    assert clash.result["conflicts"][0]["start_time"] == "2026-12-01T12:00:00-08:00"
+    refused_booking = book(pacific, start_time="2026-12-01T12:30")
+    assert refused_booking.result["error"].startswith(
+        "That time overlaps “Visit” on Tuesday, December 1, 2026 at 12:00."
+    )
+
+
+def test_rules_book_and_answer_in_the_business_time(pacific):
+    _, reply = drive(agent, "book Maria Lopez for next Tuesday at 10am", pacific)
+    assert reply == (
+        "Booked “Appointment with Maria Lopez” on Tuesday, December 1, 2026 from 10:00 AM to "
+        "11:00 AM."
+    )
+    assert appointment(pacific.store, "Maria")["start_time"] == "2026-12-01T18:00:00+00:00"
+    _, reply = drive(agent, "what do I have next Tuesday?", pacific)
+    assert reply == (
+        "You have 1 appointment on Tuesday, December 1, 2026:\n"
+        "- Appointment with Maria Lopez (Maria Lopez), Tuesday, December 1, 2026, "
+        "10:00 AM-11:00 AM"
+    )
+    _, reply = drive(agent, "do I have any free slots next Tuesday?", pacific)
+    assert reply == (
+        "Free time (at least 60 minutes, in working hours):\n"
+        "- Tuesday, December 1, 2026: 8:00 AM-10:00 AM, 11:00 AM-5:00 PM"
+    )
+
+
 # End to end -------------------------------------------------------------------------------
 def test_chat_calendar_this_week(client, users, live):
     evts, reply = chat(client, users, "what's on my calendar this week?")
@@ -427,7 +569,7 @@ def test_chat_books_an_appointment(client, users, live):
     assert agent_types(evts) == ["appointments"] and tool_calls(evts) == ["create_appointment"]
     when = find_date("next Tuesday", today_for({"timezone": "America/New_York"}))
     booked = appointment(live, "Appointment with Maria Lopez")
-    assert booked["start_time"] == f"{when.isoformat()}T10:00:00+00:00"
+    assert booked["start_time"] == utc(when, time(10), NEW_YORK)
     assert reply.startswith("Booked “Appointment with Maria Lopez” on ")
     assert "from 10:00 AM to 11:00 AM" in reply
 
@@ -441,3 +583,18 @@ def test_chat_cancel_asks_for_confirmation_and_changes_nothing(client, users, li
     ]
     assert "Nothing changes until you confirm it in the app." in reply
     assert appointment(live, "walk-through") == before
+
+
+def test_chat_books_and_cancels_in_the_business_time(app, client, users):
+    """The chat and the confirm endpoint both take the zone from the business profile."""
+    store = pacific_business(user_store(app, users))
+    when = find_date("next Tuesday", today_for({"timezone": "America/Los_Angeles"}))
+    _, reply = chat(client, users, "book Maria Lopez for next Tuesday at 10am")
+    assert appointment(store, "Maria")["start_time"] == utc(when, time(10), PACIFIC)
+    assert "from 10:00 AM to 11:00 AM" in reply
+    evts, _ = chat(client, users, "cancel the Maria Lopez appointment")
+    pending = next(e for e in evts if e["type"] == "confirmation_required")
+    assert pending["summary"].endswith(f"on {day(when)} at 10:00")
+    confirmed = client.post(f"/api/actions/{pending['action_id']}/confirm", headers=users.a)
+    assert confirmed.json["result"]["summary"].endswith(f"on {day(when)} at 10:00")
+    assert appointment(store, "Maria")["status"] == "cancelled"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -101,14 +102,29 @@ def test_finished_campaigns_are_not_sent_or_scheduled(ctx, stores, status):
 
 
 def test_schedule_campaign(ctx, stores):
+    """A send time without an offset is the business's (the demo's New York) wall clock."""
     cabinet = campaign_of(stores[0], "Cabinet")
     args = {"id": cabinet["id"], "scheduled_at": "2026-12-01T10:00:00"}
-    assert execute(agent, "schedule_campaign", args, ctx).status == "ok"
+    outcome = execute(agent, "schedule_campaign", args, ctx)
+    assert outcome.status == "ok" and outcome.summary.endswith("for 2026-12-01 10:00 EST")
+    assert outcome.result["campaign"]["scheduled_at"] == "2026-12-01T10:00:00-05:00"
     row = stores[0].get_record("campaigns", cabinet["id"])
-    assert row["status"] == "scheduled"
-    assert datetime.fromisoformat(row["scheduled_at"]) == datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert (row["status"], row["scheduled_at"]) == ("scheduled", "2026-12-01T15:00:00+00:00")
+    assert datetime.fromisoformat(row["scheduled_at"]) == datetime(
+        2026, 12, 1, 10, tzinfo=ZoneInfo("America/New_York")
+    )
+    utc = execute(agent, "schedule_campaign", {**args, "scheduled_at": "2026-12-01T10:00Z"}, ctx)
+    assert utc.result["campaign"]["scheduled_at"] == "2026-12-01T05:00:00-05:00"
     past = execute(agent, "schedule_campaign", {**args, "scheduled_at": "2026-11-01T10:00:00"}, ctx)
     assert refused(past) and "passed" in past.result["error"]
+
+
+def test_create_takes_a_send_time_as_the_business_time(ctx, stores):
+    args = {"name": "Winter promo", "scheduled_at": "2026-12-01T09:00"}
+    created = execute(agent, "create_campaign", args, ctx).result["campaign"]
+    assert created["scheduled_at"] == "2026-12-01T09:00:00-05:00"
+    stored = stores[0].get_record("campaigns", created["id"])["scheduled_at"]
+    assert stored == "2026-12-01T14:00:00+00:00"
 
 
 @pytest.mark.parametrize(
@@ -209,8 +225,7 @@ def test_rules_schedule(ctx, stores):
     steps, reply = drive(agent, "schedule the cabinet campaign for December 1 at 10am", ctx)
     assert steps[-1].input["scheduled_at"] == "2026-12-01T10:00:00"
     assert (
-        reply
-        == "Scheduled “Cabinet refinishing promo” for Tuesday, December 1, 2026 at 10:00 (UTC)."
+        reply == "Scheduled “Cabinet refinishing promo” for Tuesday, December 1, 2026 at 10:00 AM."
     )
     assert campaign_of(stores[0], "Cabinet")["status"] == "scheduled"
 

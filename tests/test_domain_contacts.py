@@ -6,6 +6,7 @@ import pytest
 
 from canvalo_app.agents.domains.contacts import agent
 from canvalo_app.agents.tools import execute
+from canvalo_app.agents.zone import shown
 from tests import test_domain_reviews as shared
 from tests.conftest import USER_A, USER_B
 from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
@@ -90,7 +91,8 @@ def test_create_and_update(ctx, stores):
     )
     jane = created.result["contact"]
     assert created.summary == "Created contact Jane Doe"
-    assert stores[0].get_record("contacts", jane["id"]) == jane
+    # The row as stored, its times shown in the business's zone as results show them.
+    assert shown(stores[0].get_record("contacts", jane["id"]), ctx.zone) == jane
     execute(agent, "update_contact", {"id": jane["id"], "contact_type": "client"}, ctx)
     assert stores[0].get_record("contacts", jane["id"])["contact_type"] == "client"
 

@@ -6,6 +6,7 @@ import pytest
 
 from canvalo_app.agents.domains.invoices import agent
 from canvalo_app.agents.tools import execute, run_confirmed
+from canvalo_app.agents.zone import shown
 from tests import test_domain_reviews as shared
 from tests.conftest import USER_A, USER_B
 from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
@@ -84,7 +85,8 @@ def test_create_computes_totals_number_and_dates(ctx, stores):
         "draft",
     )
     assert (created["issue_date"], created["due_date"]) == ("2026-11-23", "2026-12-23")
-    assert stores[0].get_record("invoices", created["id"]) == created
+    # The row as stored, its times shown in the business's zone as results show them.
+    assert shown(stores[0].get_record("invoices", created["id"]), ctx.zone) == created
     untaxed = execute(
         agent,
         "create_invoice",

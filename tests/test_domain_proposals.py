@@ -6,6 +6,7 @@ import pytest
 
 from canvalo_app.agents.domains.proposals import agent
 from canvalo_app.agents.tools import execute
+from canvalo_app.agents.zone import shown
 from tests import test_domain_reviews as shared
 from tests.conftest import USER_A, USER_B
 from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
@@ -46,7 +47,8 @@ def test_create_computes_totals_number_and_validity(ctx, stores):
         "draft",
         "2026-12-23",
     )
-    assert stores[0].get_record("proposals", created["id"]) == created
+    # The row as stored, its times shown in the business's zone as results show them.
+    assert shown(stores[0].get_record("proposals", created["id"]), ctx.zone) == created
 
 
 def test_discount_above_the_subtotal_is_refused(ctx, stores):

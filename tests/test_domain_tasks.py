@@ -208,6 +208,16 @@ def test_rules_complete_a_task(ctx, stores):
     assert reply == "“Clean sprayer” was already done (completed Tuesday, November 17, 2026)."
 
 
+def test_completion_is_told_on_the_business_day(ctx, stores):
+    """9 pm in New York on the 17th is already the 18th in UTC, as the store keeps it."""
+    sprayer = task_of(stores[0], "sprayer")
+    stores[0].update_record("tasks", sprayer["id"], {"completed_at": "2026-11-18T02:00:00+00:00"})
+    got = execute(agent, "get_task", {"id": sprayer["id"]}, ctx).result["task"]
+    assert got["completed_at"] == "2026-11-17T21:00:00-05:00"
+    _, reply = drive(agent, "mark the sprayer task done", ctx)
+    assert reply == "“Clean sprayer” was already done (completed Tuesday, November 17, 2026)."
+
+
 def test_rules_completion_rate(ctx):
     _, reply = drive(agent, "what's my task completion rate?", ctx)
     assert reply.startswith(

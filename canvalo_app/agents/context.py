@@ -1,12 +1,12 @@
 """What the model is told: the stored history within a token budget, older turns folded
-into a summary, and the user's business profile with today's date in their time zone."""
+into a summary, and the user's business profile with today's date in its time zone."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
 from ..store.base import Filter, UserStore
+from .zone import business_zone
 
 SUMMARY_CHARS = 1200
 
@@ -56,14 +56,12 @@ def history(
 
 
 def today_for(profile: dict | None) -> date:
-    try:
-        zone = ZoneInfo((profile or {}).get("timezone") or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = UTC
-    return datetime.now(zone).date()
+    """Today's date where the business is."""
+    return datetime.now(business_zone(profile)).date()
 
 
 def business_profile(store: UserStore) -> dict | None:
+    """The user's business profile row, or None before one is set up."""
     rows = store.list_records("business_settings", limit=1)
     return rows[0] if rows else None
 
@@ -95,10 +93,8 @@ def describe_business(store: UserStore, profile: dict | None) -> str:
     return " ".join(parts)
 
 
-def system_preamble(store: UserStore) -> tuple[str, date]:
-    profile = business_profile(store)
-    today = today_for(profile)
+def system_preamble(store: UserStore, profile: dict | None, today: date) -> str:
     return (
-        f"Today is {today.isoformat()} ({today:%A}).\n{describe_business(store, profile)}",
-        today,
+        f"Today is {today.isoformat()} ({today:%A}). Times are the business's local time "
+        f"({business_zone(profile).key}).\n{describe_business(store, profile)}"
     )

@@ -15,9 +15,10 @@ from flask import Flask
 from ..errors import AppError
 from ..llm.base import ModelRequest, Stop, TextDelta, ToolSpec, ToolUse, Usage
 from ..store.base import UserStore
-from .context import history, system_preamble
+from .context import business_profile, history, system_preamble, today_for
 from .domains import agents
 from .tools import Agent, ToolContext, execute
+from .zone import business_zone
 
 ROUTE_TOOL = "route_to_agents"
 SUPERVISOR = "supervisor"
@@ -233,7 +234,9 @@ def run_turn(
     messages, summary = history(
         store, generation.conversation_id, generation.message_id, app.config["HISTORY_TOKEN_BUDGET"]
     )
-    preamble, today = system_preamble(store)
+    profile = business_profile(store)
+    today = today_for(profile)
+    preamble = system_preamble(store, profile, today)
     if summary:
         preamble += "\n" + summary
     turn = Turn(app, store, generation, state)
@@ -243,6 +246,7 @@ def run_turn(
         generation.conversation_id,
         generation.message_id,
         app.config["ACTION_TTL_SECONDS"],
+        business_zone(profile),
     )
     routed = []
     for event in turn.supervise(messages, preamble):

@@ -4,7 +4,8 @@ A tool's input is a marshmallow schema: the same schema validates the call and p
 JSON schema the model sees. The caller's identity is never an input — the server puts the
 caller's own store into `ToolContext` — and unknown fields (a `user_id` among them) are
 refused. Destructive tools never act directly: they become a pending action that only the
-same user can confirm through the API.
+same user can confirm through the API. Results reach the model with their instants in the
+business's time zone.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apispec.ext.marshmallow import OpenAPIConverter
 from marshmallow import RAISE, Schema, ValidationError
 
 from ..llm.base import ToolSpec
 from ..store.base import UserStore
+from .zone import DEFAULT_ZONE, shown
 
 _converter = OpenAPIConverter("3.0.3", lambda schema: None, None)
 
@@ -36,13 +39,15 @@ class ToolInput(Schema):
 
 @dataclass
 class ToolContext:
-    """What the server gives a tool: the caller's own store and the turn's facts."""
+    """What the server gives a tool: the caller's own store and the turn's facts: the date
+    and the time zone where the business is."""
 
     store: UserStore
     today: date
     conversation_id: str | None = None
     message_id: str | None = None
     action_ttl_seconds: int = 600
+    zone: ZoneInfo = ZoneInfo(DEFAULT_ZONE)
 
 
 @dataclass(frozen=True)
@@ -135,7 +140,7 @@ def execute(agent: Agent, name: str, raw_input: dict, ctx: ToolContext) -> ToolO
                 "note": "Nothing has changed yet. The user must confirm in the app.",
             }
             return outcome("pending_confirmation", result, action["summary"], action)
-        result = tool.run(ctx, args)
+        result = shown(tool.run(ctx, args), ctx.zone)
     except ToolError as error:
         return outcome("error", {"error": str(error)}, str(error))
     return outcome("ok", result, result.get("summary", "Done"))

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app
 from ..agents.context import business_profile, today_for
 from ..agents.domains import agents
 from ..agents.tools import ToolContext, ToolError, run_confirmed
+from ..agents.zone import business_zone
 from ..auth import require_auth
 from ..errors import AppError
 from ..extensions import user_store
@@ -56,12 +57,14 @@ def confirm_action(action_id):
     """Confirm and execute the action, once."""
     action = _resolve(action_id, "confirmed")
     store = user_store()
+    profile = business_profile(store)
     ctx = ToolContext(
         store,
-        today_for(business_profile(store)),
+        today_for(profile),
         action["conversation_id"],
         action["message_id"],
         current_app.config["ACTION_TTL_SECONDS"],
+        business_zone(profile),
     )
     try:
         result = run_confirmed(agents()[action["agent_type"]], action, ctx)

@@ -55,6 +55,22 @@ BUSINESS_TABLES: dict[str, tuple[str, ...]] = {
 # fmt: on
 #: Columns holding JSON documents (stored as TEXT in SQLite, jsonb in PostgreSQL).
 JSON_COLUMNS = frozenset({"line_items", "metadata", "input", "result"})
+#: Columns holding instants (timestamptz in PostgreSQL), stored as UTC ISO 8601 text.
+TIMESTAMP_COLUMNS = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "last_message_at",
+        "expires_at",
+        "resolved_at",
+        "start_time",
+        "end_time",
+        "responded_at",
+        "scheduled_at",
+        "sent_at",
+        "completed_at",
+    }
+)
 #: Columns every table has and that only the store writes.
 SYSTEM_COLUMNS = ("id", "created_at", "updated_at")
 

@@ -1,10 +1,29 @@
-"""A realistic demo painting business for one user, dated relative to today."""
+"""A realistic demo painting business for one user, dated relative to today.
+
+Its times (appointments, replies, sends) are wall-clock times of the business's time zone.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
+from ..agents.context import today_for
+from ..agents.zone import business_zone, stored, wall_clock
 from .base import UserStore
+
+PROFILE = {
+    "business_name": "Brightline Painting Co.",
+    "owner_name": "Sam Rivera",
+    "email": "sam@brightlinepainting.example",
+    "phone": "555-0142",
+    "address": "18 Mill Street, Springfield",
+    "service_area": "Springfield and 25 miles",
+    "services": "Interior, exterior, cabinet refinishing, deck staining",
+    "hourly_rate": 65.0,
+    "default_tax_rate": 7.0,
+    "payment_terms_days": 30,
+    "timezone": "America/New_York",
+}
 
 
 def _line_items(*items: tuple[str, float, float]) -> list[dict]:
@@ -28,7 +47,9 @@ def _totals(items: list[dict], tax_rate: float, discount: float = 0.0) -> dict:
 
 
 def _at(day: date, hour: int, minutes: int = 0) -> str:
-    return datetime.combine(day, time(hour, minutes), UTC).isoformat()
+    """`hour`:`minutes` on `day` in the business's zone, as the store keeps times."""
+    zone = business_zone(PROFILE)
+    return stored(wall_clock(day, time(hour, minutes), zone), zone)
 
 
 def seed_demo(store: UserStore, today: date | None = None) -> dict[str, int]:
@@ -38,24 +59,11 @@ def seed_demo(store: UserStore, today: date | None = None) -> dict[str, int]:
     """
     if store.count_records("business_settings"):
         return {}
-    today = today or date.today()
+    today = today or today_for(PROFILE)
     d = lambda days: (today + timedelta(days=days)).isoformat()  # noqa: E731
     next_monday = today + timedelta(days=7 - today.weekday())
     rows: dict[str, list[dict]] = {
-        "business_settings": [
-            {
-                "business_name": "Brightline Painting Co.",
-                "owner_name": "Sam Rivera",
-                "email": "sam@brightlinepainting.example",
-                "phone": "555-0142",
-                "address": "18 Mill Street, Springfield",
-                "service_area": "Springfield and 25 miles",
-                "services": "Interior, exterior, cabinet refinishing, deck staining",
-                "hourly_rate": 65.0,
-                "default_tax_rate": 7.0,
-                "payment_terms_days": 30,
-            }
-        ],
+        "business_settings": [dict(PROFILE)],
         "contacts": [
             {
                 "first_name": "Maria",

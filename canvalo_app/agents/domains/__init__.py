@@ -5,8 +5,20 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-from ...llm.offline.rules import DOMAINS
 from ..tools import Agent
+
+#: The agent types, in the order the supervisor is told about them.
+DOMAINS = (
+    "invoices",
+    "appointments",
+    "projects",
+    "proposals",
+    "contacts",
+    "reviews",
+    "campaigns",
+    "tasks",
+    "settings",
+)
 
 
 @cache

@@ -1,21 +1,23 @@
 """The appointments agent: the contractor's calendar, clashes and free time.
 
-Times are the business's wall-clock times. Like the demo data they are stored as ISO 8601
-strings with a +00:00 offset (so they sort and compare as text); a time given without an
-offset is taken as such a wall-clock time.
+Times are the business's: a time given without an offset is a wall-clock time in its time
+zone, and days, "upcoming" and working hours are its days and hours. The store keeps them in
+UTC and results show them in the business's zone (see `..zone`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from marshmallow import fields, validate
 
-from ...llm.offline.parse import day
 from ...store.base import Filter, Search
+from ..context import business_profile
+from ..formatting import day
 from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..zone import moment, shown, stored, wall_clock
 from .crud import Paging, RecordId, add_crud_tools, fetch
-from .settings import business_profile
 
 STATUSES = ("scheduled", "confirmed", "completed", "cancelled", "no_show")
 TYPES = ("estimate", "consultation", "site_visit", "job", "follow_up", "other")
@@ -46,9 +48,10 @@ def duration_field() -> fields.Integer:
 
 class Span(ToolInput):
     start_time = fields.DateTime(
-        required=True, metadata={"description": "ISO date and time, e.g. 2026-12-01T10:00."}
+        required=True,
+        metadata={"description": "ISO date and time, local to the business: 2026-12-01T10:00."},
     )
-    end_time = fields.DateTime(metadata={"description": "ISO date and time it ends."})
+    end_time = fields.DateTime(metadata={"description": "ISO date and time it ends (local)."})
     duration_minutes = duration_field()
 
 
@@ -98,28 +101,25 @@ class SlotRequest(ToolInput):
     duration_minutes = duration_field()
 
 
-def moment(value: datetime | str) -> datetime:
-    """A stored or given time as an aware UTC datetime (naive times are wall-clock times)."""
-    value = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def stamp(value: datetime) -> str:
-    return moment(value).isoformat(timespec="seconds")
-
-
 def label(appointment: dict) -> str:
-    start = moment(appointment["start_time"])
+    """“Title” on its day at its time, for an appointment as shown (in the business's zone)."""
+    start = datetime.fromisoformat(appointment["start_time"])
     return f"“{appointment['title']}” on {day(start.date())} at {start:%H:%M}"
 
 
-def brief(appointment: dict) -> dict:
+def named(appointment: dict, ctx: ToolContext) -> str:
+    """The label of a stored appointment."""
+    return label(shown(appointment, ctx.zone))
+
+
+def brief(appointment: dict, zone: ZoneInfo) -> dict:
     keys = ("id", "title", "client_name", "start_time", "end_time", "status", "location")
-    return {key: appointment[key] for key in keys}
+    return shown({key: appointment[key] for key in keys}, zone)
 
 
-def day_start(value: date) -> str:
-    return stamp(datetime.combine(value, time()))
+def day_start(value: date, zone: ZoneInfo) -> str:
+    """When day `value` begins in `zone`, as the store keeps times."""
+    return stored(wall_clock(value, time(), zone), zone)
 
 
 def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | None]:
@@ -127,30 +127,30 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
         filters = [Filter("status", "eq", args["status"])]
     else:
         filters = [] if args.get("include_cancelled") else [Filter("status", "neq", "cancelled")]
+    begins = lambda on: Filter("start_time", "gte", day_start(on, ctx.zone))  # noqa: E731
     if args.get("upcoming_only"):
-        filters += [
-            Filter("status", "in", list(UPCOMING)),
-            Filter("start_time", "gte", day_start(ctx.today)),
-        ]
+        filters += [Filter("status", "in", list(UPCOMING)), begins(ctx.today)]
     if "from_date" in args:
-        filters.append(Filter("start_time", "gte", day_start(args["from_date"])))
+        filters.append(begins(args["from_date"]))
     if "to_date" in args:
-        filters.append(Filter("start_time", "lt", day_start(args["to_date"] + timedelta(days=1))))
+        next_day = args["to_date"] + timedelta(days=1)
+        filters.append(Filter("start_time", "lt", day_start(next_day, ctx.zone)))
     columns = ("title", "client_name", "location")
     return filters, Search(columns, args["search"]) if "search" in args else None
 
 
-def span(values: dict, existing: dict | None = None) -> tuple[datetime, datetime]:
-    """Start and end from the given start, end or duration (an old booking fills the gaps)."""
+def span(values: dict, zone: ZoneInfo, existing: dict | None = None) -> tuple[datetime, datetime]:
+    """Start and end (aware, UTC) from the given start, end or duration (an old booking fills
+    the gaps). Lengths are elapsed time, so they hold across a change of clocks."""
     if values.get("end_time") and values.get("duration_minutes"):
         raise ToolError("Give an end time or a duration, not both.")
-    start = moment(values.get("start_time") or existing["start_time"])
+    start = moment(values.get("start_time") or existing["start_time"], zone)
     if values.get("duration_minutes"):
         end = start + timedelta(minutes=values["duration_minutes"])
     elif values.get("end_time"):
-        end = moment(values["end_time"])
+        end = moment(values["end_time"], zone)
     elif existing:  # moved: keep its length
-        end = start + (moment(existing["end_time"]) - moment(existing["start_time"]))
+        end = start + (moment(existing["end_time"], zone) - moment(existing["start_time"], zone))
     else:
         end = start + timedelta(minutes=DEFAULT_MINUTES)
     if end <= start:
@@ -164,13 +164,13 @@ def conflicts(ctx: ToolContext, start: datetime, end: datetime, skip=None) -> li
         "appointments",
         filters=[
             Filter("status", "neq", "cancelled"),
-            Filter("start_time", "lt", stamp(end)),
-            Filter("end_time", "gt", stamp(start)),
+            Filter("start_time", "lt", stored(end, ctx.zone)),
+            Filter("end_time", "gt", stored(start, ctx.zone)),
         ],
         order_by="start_time",
         limit=100,
     )
-    return [brief(row) for row in rows if row["id"] != (str(skip) if skip else None)]
+    return [brief(row, ctx.zone) for row in rows if row["id"] != (str(skip) if skip else None)]
 
 
 def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
@@ -179,9 +179,9 @@ def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
     allow_overlap = values.pop("allow_overlap", False)
     if existing and not {"start_time", "end_time", "duration_minutes"} & set(values):
         return values
-    start, end = span(values, existing)
+    start, end = span(values, ctx.zone, existing)
     values.pop("duration_minutes", None)
-    values.update(start_time=stamp(start), end_time=stamp(end))
+    values.update(start_time=stored(start, ctx.zone), end_time=stored(end, ctx.zone))
     clashes = [] if allow_overlap else conflicts(ctx, start, end, existing and existing["id"])
     if clashes:
         taken = "; ".join(label(row) for row in clashes)
@@ -210,13 +210,14 @@ add_crud_tools(
 
 @agent.tool("check_conflicts", ConflictCheck(), "Appointments that overlap a proposed time.")
 def check_conflicts(ctx: ToolContext, args: dict) -> dict:
-    start, end = span(args)
+    start, end = span(args, ctx.zone)
     clashes = conflicts(ctx, start, end, args.get("exclude_id"))
-    when = f"{day(start.date())} {start:%H:%M}-{end:%H:%M}"
+    local_start, local_end = start.astimezone(ctx.zone), end.astimezone(ctx.zone)
+    when = f"{day(local_start.date())} {local_start:%H:%M}-{local_end:%H:%M}"
     summary = f"{len(clashes)} conflict(s) on {when}" if clashes else f"{when} is free"
     return {
-        "start_time": stamp(start),
-        "end_time": stamp(end),
+        "start_time": stored(start, ctx.zone),
+        "end_time": stored(end, ctx.zone),
         "conflicts": clashes,
         "has_conflict": bool(clashes),
         "summary": summary,
@@ -225,7 +226,7 @@ def check_conflicts(ctx: ToolContext, args: dict) -> dict:
 
 def working_hours(ctx: ToolContext) -> tuple[time, time]:
     """The business's working hours, 08:00-17:00 unless its profile says otherwise."""
-    profile = business_profile(ctx) or {}
+    profile = business_profile(ctx.store) or {}
     start, end = (
         profile.get("working_hours_start") or "08:00",
         profile.get("working_hours_end") or "17:00",
@@ -244,23 +245,23 @@ def work_days(after: date, count: int) -> list[date]:
 
 
 def free_windows(ctx: ToolContext, on: date, hours: tuple[time, time], minutes: int) -> list[dict]:
-    """Gaps of at least `minutes` between the day's appointments, within working hours."""
-    cursor, close = (moment(datetime.combine(on, hour)) for hour in hours)
+    """Gaps of at least `minutes` between the day's appointments, within working hours (the
+    business's clock on day `on`)."""
+    cursor, close = (wall_clock(on, hour, ctx.zone) for hour in hours)
+    closing = {"start_time": close, "end_time": close}
     windows = []
-    for busy in conflicts(ctx, cursor, close) + [
-        {"start_time": stamp(close), "end_time": stamp(close)}
-    ]:
-        gap_end = min(moment(busy["start_time"]), close)
+    for busy in conflicts(ctx, cursor, close) + [closing]:
+        gap_end = min(moment(busy["start_time"], ctx.zone), close)
         if gap_end - cursor >= timedelta(minutes=minutes):
             windows.append(
                 {
                     "date": on.isoformat(),
-                    "start": f"{cursor:%H:%M}",
-                    "end": f"{gap_end:%H:%M}",
+                    "start": f"{cursor.astimezone(ctx.zone):%H:%M}",
+                    "end": f"{gap_end.astimezone(ctx.zone):%H:%M}",
                     "minutes": int((gap_end - cursor).total_seconds() // 60),
                 }
             )
-        cursor = max(cursor, moment(busy["end_time"]))
+        cursor = max(cursor, moment(busy["end_time"], ctx.zone))
     return windows
 
 
@@ -287,7 +288,7 @@ def suggest_free_slots(ctx: ToolContext, args: dict) -> dict:
 def cancellable(ctx: ToolContext, args: dict) -> dict:
     appointment = fetch(ctx, "appointments", args["id"], "appointment")
     if appointment["status"] in ("cancelled", "completed"):
-        raise ToolError(f"{label(appointment)} is already {appointment['status']}.")
+        raise ToolError(f"{named(appointment, ctx)} is already {appointment['status']}.")
     return appointment
 
 
@@ -295,7 +296,7 @@ def cancellable(ctx: ToolContext, args: dict) -> dict:
     "cancel_appointment",
     RecordId(),
     "Cancel an appointment (asks the user to confirm first).",
-    describe=lambda ctx, args: "Cancel the appointment " + label(cancellable(ctx, args)),
+    describe=lambda ctx, args: "Cancel the appointment " + named(cancellable(ctx, args), ctx),
 )
 def cancel_appointment(ctx: ToolContext, args: dict) -> dict:
     appointment = cancellable(ctx, args)
@@ -304,5 +305,5 @@ def cancel_appointment(ctx: ToolContext, args: dict) -> dict:
     )
     return {
         "appointment": appointment,
-        "summary": "Cancelled the appointment " + label(appointment),
+        "summary": "Cancelled the appointment " + named(appointment, ctx),
     }

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
+from ..formatting import plural
 from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..zone import moment, stored
 from .crud import Paging, RecordId, add_crud_tools, fetch
 
 CHANNELS = ("email", "sms", "social", "direct_mail")
@@ -18,6 +18,7 @@ FINISHED = ("sent", "completed", "cancelled")
 COUNTS = ("recipients_count", "opens_count", "clicks_count", "conversions_count")
 #: More campaigns than any one business has; totals read them all.
 ALL_ROWS = 10_000
+SEND_TIME = "When to send: ISO 8601 date and time, local to the business unless an offset is given."
 
 agent = Agent(
     name="campaigns",
@@ -53,9 +54,7 @@ class CampaignFields(ToolInput):
     audience = fields.String(validate=validate.Length(max=200), metadata={"description": "Who."})
     subject = fields.String(validate=validate.Length(max=200), metadata={"description": "Subject."})
     content = fields.String(validate=validate.Length(max=5000), metadata={"description": "Body."})
-    scheduled_at = fields.AwareDateTime(
-        default_timezone=UTC, metadata={"description": "When to send (ISO 8601)."}
-    )
+    scheduled_at = fields.DateTime(metadata={"description": SEND_TIME})
     recipients_count = tally("How many people it went to.")
     opens_count = tally("How many opened it.")
     clicks_count = tally("How many clicked.")
@@ -85,9 +84,7 @@ class MetricsInput(ToolInput):
 
 
 class ScheduleInput(RecordId):
-    scheduled_at = fields.AwareDateTime(
-        required=True, default_timezone=UTC, metadata={"description": "When to send (ISO 8601)."}
-    )
+    scheduled_at = fields.DateTime(required=True, metadata={"description": SEND_TIME})
 
 
 def label(campaign: dict) -> str:
@@ -100,6 +97,13 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
     return filters, search
 
 
+def send_time(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
+    """The send time as the store keeps times (a time without an offset is the business's)."""
+    if values.get("scheduled_at"):
+        return {**values, "scheduled_at": stored(values["scheduled_at"], ctx.zone)}
+    return values
+
+
 add_crud_tools(
     agent,
     "campaigns",
@@ -110,6 +114,7 @@ add_crud_tools(
     list_schema=CampaignList(),
     list_filters=list_filters,
     label=label,
+    prepare=send_time,
 )
 
 
@@ -157,9 +162,7 @@ def campaign_metrics(ctx: ToolContext, args: dict) -> dict:
     ]
     totals = rates({key: sum(c[key] for c in campaigns) for key in (*COUNTS, "spent")})
     count = len(rows)
-    summary = (
-        f"Metrics for {count} campaign{'s' * (count != 1)}" if rows else "No matching campaigns"
-    )
+    summary = f"Metrics for {plural(count, 'campaign')}" if rows else "No matching campaigns"
     return {"campaigns": rows, "count": count, "totals": totals, "summary": summary}
 
 
@@ -194,13 +197,16 @@ def send_campaign(ctx: ToolContext, args: dict) -> dict:
 @agent.tool("schedule_campaign", ScheduleInput(), "Schedule a campaign to go out at a set time.")
 def schedule_campaign(ctx: ToolContext, args: dict) -> dict:
     campaign = sendable(ctx, args["id"])
-    when = args["scheduled_at"]
-    if when.date() < ctx.today:
+    when = moment(args["scheduled_at"], ctx.zone)
+    local = when.astimezone(ctx.zone)
+    if local.date() < ctx.today:
         raise ToolError("That time has passed; pick a time from today on.")
     campaign = ctx.store.update_record(
-        "campaigns", campaign["id"], {"status": "scheduled", "scheduled_at": when.isoformat()}
+        "campaigns",
+        campaign["id"],
+        {"status": "scheduled", "scheduled_at": stored(when, ctx.zone)},
     )
     return {
         "campaign": campaign,
-        "summary": f"Scheduled {label(campaign)} for {when:%Y-%m-%d %H:%M %Z}",
+        "summary": f"Scheduled {label(campaign)} for {local:%Y-%m-%d %H:%M %Z}",
     }

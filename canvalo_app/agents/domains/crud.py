@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from ...store.base import Filter, Search
 from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..zone import shown
 
 ListFilters = Callable[[dict, ToolContext], tuple[list[Filter], Search | None]]
 
@@ -63,9 +64,14 @@ def add_crud_tools(
 ) -> None:
     """Register list_<plural>, get_<noun>, create_<noun>, update_<noun>, delete_<noun>.
 
-    `prepare(values, ctx, existing)` may derive columns (totals, defaults) before a write.
+    `label(record)` names a record in summaries; it gets the record with its instants in the
+    business's time zone. `prepare(values, ctx, existing)` may derive columns (totals,
+    defaults) before a write.
     """
     prepare = prepare or (lambda values, ctx, existing: values)
+
+    def name(record: dict, ctx: ToolContext) -> str:
+        return label(shown(record, ctx.zone))
 
     @agent.tool(f"list_{plural}", list_schema, f"List {plural}, newest first, with filters.")
     def list_records(ctx: ToolContext, args: dict) -> dict:
@@ -89,12 +95,12 @@ def add_crud_tools(
     @agent.tool(f"get_{noun}", RecordId(), f"Get one {noun} by id.")
     def get_record(ctx: ToolContext, args: dict) -> dict:
         record = fetch(ctx, table, args["id"], noun)
-        return {noun: record, "summary": f"Found {label(record)}"}
+        return {noun: record, "summary": f"Found {name(record, ctx)}"}
 
     @agent.tool(f"create_{noun}", create, f"Create a {noun}.")
     def create_record(ctx: ToolContext, args: dict) -> dict:
         record = ctx.store.create_record(table, prepare(dumpable(args), ctx, None))
-        return {noun: record, "summary": f"Created {label(record)}"}
+        return {noun: record, "summary": f"Created {name(record, ctx)}"}
 
     @agent.tool(f"update_{noun}", update, f"Change fields of a {noun}; give its id.")
     def update_record(ctx: ToolContext, args: dict) -> dict:
@@ -104,10 +110,10 @@ def add_crud_tools(
         if not values:
             raise ToolError("Nothing to change was given.")
         record = ctx.store.update_record(table, record_id, prepare(values, ctx, existing))
-        return {noun: record, "summary": f"Updated {label(record)}"}
+        return {noun: record, "summary": f"Updated {name(record, ctx)}"}
 
     def describe_delete(ctx: ToolContext, args: dict) -> str:
-        return f"Delete {label(fetch(ctx, table, args['id'], noun))}"
+        return f"Delete {name(fetch(ctx, table, args['id'], noun), ctx)}"
 
     @agent.tool(
         f"delete_{noun}",
@@ -118,4 +124,4 @@ def add_crud_tools(
     def delete_record(ctx: ToolContext, args: dict) -> dict:
         record = fetch(ctx, table, args["id"], noun)
         ctx.store.delete_record(table, str(args["id"]))
-        return {"deleted": True, "id": str(args["id"]), "summary": f"Deleted {label(record)}"}
+        return {"deleted": True, "id": str(args["id"]), "summary": f"Deleted {name(record, ctx)}"}

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 from marshmallow import fields, validate
 
-from ...llm.offline.parse import money
 from ...store.base import Filter, Search
+from ..context import business_profile
+from ..formatting import money
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from .crud import Paging, RecordId, add_crud_tools, fetch
 from .money import ALL_ROWS, PricedDocument, next_number, priced
 from .projects import find_project
-from .settings import business_profile
 
 STATUSES = ("draft", "sent", "viewed", "partial", "paid", "overdue", "cancelled")
 #: Billed and not settled: money clients owe.
@@ -132,7 +132,7 @@ def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
         if "invoice_number" not in values:
             values["invoice_number"] = next_number(ctx, "invoices", "invoice_number", "INV", 1001)
         if "due_date" not in values:
-            terms = (business_profile(ctx) or {}).get("payment_terms_days") or 30
+            terms = (business_profile(ctx.store) or {}).get("payment_terms_days") or 30
             issued = date.fromisoformat(values["issue_date"])
             values["due_date"] = (issued + timedelta(days=terms)).isoformat()
     dated = {**(existing or {}), **values}

@@ -7,8 +7,9 @@ import re
 from marshmallow import fields, validate
 
 from ...store.base import Search
+from ..context import business_profile
+from ..formatting import money
 from ..tools import ToolContext, ToolError, ToolInput
-from .settings import business_profile
 
 #: Columns whose change means the totals must be worked out again.
 PRICE_FIELDS = ("line_items", "tax_rate", "discount_amount")
@@ -66,7 +67,7 @@ def totals(line_items: list[dict], tax_rate: float, discount: float = 0.0) -> di
     ]
     subtotal = round(sum(item["amount"] for item in items), 2)
     if discount > subtotal:
-        raise ToolError(f"The discount (${discount:,.2f}) is more than the subtotal.")
+        raise ToolError(f"The discount ({money(discount)}) is more than the subtotal.")
     tax = round((subtotal - discount) * tax_rate / 100, 2)
     return {
         "line_items": items,
@@ -88,7 +89,7 @@ def priced(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
         return values
     base = existing or {
         "line_items": [],
-        "tax_rate": (business_profile(ctx) or {}).get("default_tax_rate") or 0.0,
+        "tax_rate": (business_profile(ctx.store) or {}).get("default_tax_rate") or 0.0,
         "discount_amount": 0.0,
     }
     merged = {key: values.get(key, base[key]) for key in PRICE_FIELDS}

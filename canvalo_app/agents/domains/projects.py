@@ -6,8 +6,8 @@ from datetime import date
 
 from marshmallow import fields, validate
 
-from ...llm.offline.parse import money
 from ...store.base import Filter, Search
+from ..formatting import money
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from .crud import Paging, RecordId, add_crud_tools, fetch
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from marshmallow import fields, validate
 
-from ...llm.offline.parse import money
 from ...store.base import Filter, Search
+from ..formatting import money
 from ..tools import Agent, ToolContext, ToolInput
 from .crud import Paging, RecordId, add_crud_tools, fetch
 from .money import ALL_ROWS, PRICE_FIELDS, PricedDocument, next_number, priced, totals

@@ -7,9 +7,10 @@ from collections import Counter
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
+from ..context import business_profile
+from ..formatting import plural
 from ..tools import Agent, ToolContext, ToolInput
 from .crud import Paging, RecordId, add_crud_tools, fetch
-from .settings import business_profile
 
 PLATFORMS = ("google", "yelp", "facebook", "houzz", "angi", "website", "other")
 #: More reviews than any one business has; statistics read them all.
@@ -144,7 +145,7 @@ def review_stats(ctx: ToolContext, args: dict) -> dict:
     unanswered = sum(1 for review in reviews if not review["response"])
     mean = average(ratings)
     summary = (
-        f"Average rating {mean:.2f} from {len(ratings)} review{'s' * (len(ratings) != 1)}; "
+        f"Average rating {mean:.2f} from {plural(len(ratings), 'review')}; "
         f"{unanswered} without a reply"
         if ratings
         else "No reviews yet"
@@ -192,7 +193,7 @@ def draft_reply(review: dict, profile: dict) -> str:
 )
 def draft_review_response(ctx: ToolContext, args: dict) -> dict:
     review = fetch(ctx, "reviews", args["id"], "review")
-    draft = draft_reply(review, business_profile(ctx) or {})
+    draft = draft_reply(review, business_profile(ctx.store) or {})
     return {
         "review": review,
         "draft": draft,

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...store.base import Filter, Search
-from .. import context
+from ..context import business_profile
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from .crud import Paging, RecordId, add_crud_tools, dumpable, fetch
 
@@ -135,14 +135,9 @@ add_crud_tools(
 )
 
 
-def business_profile(ctx: ToolContext) -> dict | None:
-    """The caller's business profile row, or None before one is set up."""
-    return context.business_profile(ctx.store)
-
-
 @agent.tool("get_business_profile", ToolInput(), "Read the business profile.")
 def get_business_profile(ctx: ToolContext, args: dict) -> dict:
-    profile = business_profile(ctx)
+    profile = business_profile(ctx.store)
     if profile is None:
         return {"profile": None, "summary": "No business profile has been set up yet"}
     return {
@@ -160,7 +155,7 @@ def update_business_profile(ctx: ToolContext, args: dict) -> dict:
     if not args:
         raise ToolError("Nothing to change was given.")
     values = dumpable(args)
-    existing = business_profile(ctx)
+    existing = business_profile(ctx.store)
     if existing is None:
         profile = ctx.store.create_record("business_settings", values)
     else:

@@ -1,10 +1,10 @@
-"""Deterministic extraction and phrasing helpers shared by every offline rules module.
+"""Deterministic extraction helpers shared by every offline rules module.
 
 Pure functions over the user's words: amounts, percentages, dates, times, durations, names,
 document numbers, statuses, quoted text, what a document is for, e-mail addresses and phone
-numbers; `money`, `day`, `clock` and `plural` phrase values back. The last section holds the
-two-round "find, then act" plan and the replies that go with it, which every domain's rules
-use.
+numbers. (Phrasing values back — `money`, `day`, `clock`, `plural` — is
+`canvalo_app.agents.formatting`, shared with the tools.) The last section holds the two-round
+"find, then act" plan and the replies that go with it, which every domain's rules use.
 
 Date words (``find_date``), with weeks starting on Monday:
 
@@ -88,16 +88,6 @@ def percent(text: str) -> float | None:
     return float(match[1]) if match else None
 
 
-def money(value: float) -> str:
-    """$1,250.00 (negative amounts as -$1,250.00)."""
-    return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
-
-
-def plural(count: int, noun: str) -> str:
-    """ "1 invoice", "3 invoices"."""
-    return f"{count} {noun}{'s' * (count != 1)}"
-
-
 # Dates -----------------------------------------------------------------------------------
 def _month_number(word: str) -> int:
     return next(i for i, name in enumerate(MONTHS, 1) if name.startswith(word.lower()[:3]))
@@ -165,20 +155,7 @@ def find_date(text: str, today: date) -> date | None:
     return _earliest(text.lower(), _DATES, today)
 
 
-def day(value: date | str) -> str:
-    """A date (or an ISO date or datetime string) for people: "Tuesday, December 1, 2026"."""
-    value = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return f"{value:%A, %B} {value.day}, {value.year}"
-
-
 # Times and durations ---------------------------------------------------------------------
-def clock(value: time | str) -> str:
-    """A time of day for people: "10:00 AM", "2:30 PM" (from a time, "HH:MM" or ISO datetime)."""
-    if isinstance(value, str):
-        value = time.fromisoformat(value[11:16] if "T" in value else value)
-    return f"{value.hour % 12 or 12}:{value.minute:02d} {'AM' if value.hour < 12 else 'PM'}"
-
-
 def _clock(hour: int, minute: int, meridiem: str | None) -> time | None:
     if meridiem:
         if not 1 <= hour <= 12:

@@ -1,4 +1,4 @@
-"""Rule sets of the offline model, one module per domain agent.
+"""Rule sets of the offline model, one module per domain agent (`DOMAINS`).
 
 Each module has two functions:
 
@@ -14,17 +14,7 @@ import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
-DOMAINS = (
-    "invoices",
-    "appointments",
-    "projects",
-    "proposals",
-    "contacts",
-    "reviews",
-    "campaigns",
-    "tasks",
-    "settings",
-)
+from ....agents.domains import DOMAINS
 
 
 @dataclass(frozen=True)

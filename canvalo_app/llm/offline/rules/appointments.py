@@ -6,6 +6,9 @@ Understands, for example: "what's on my calendar this week?", "what do I have to
 on Tuesday at 9?", "cancel the Henderson walk-through". A booking without a day or a time
 (as in "invoice the Smith project and schedule the final walk-through") offers free time and
 asks when.
+
+Times asked for are wall-clock times without an offset, which the tools take as the business's
+local time; results come back in that time, so answers read them as written.
 """
 
 from __future__ import annotations
@@ -14,10 +17,9 @@ import re
 from datetime import date, datetime, timedelta
 
 from ....agents.domains.appointments import NOT_BOOKED
+from ....agents.formatting import clock, day, plural
 from ..parse import (
     Call,
-    clock,
-    day,
     failed,
     find_date,
     find_duration_minutes,
@@ -25,7 +27,6 @@ from ..parse import (
     find_time,
     names,
     not_one,
-    plural,
 )
 from . import Step
 

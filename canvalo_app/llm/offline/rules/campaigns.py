@@ -12,14 +12,13 @@ import re
 from datetime import date, datetime, time
 
 from ....agents.domains.campaigns import CHANNELS, STATUSES
+from ....agents.formatting import clock, day, money, plural
 from ..parse import (
     Call,
-    day,
     failed,
     find_date,
     find_then_act,
     find_time,
-    money,
     not_one,
     quoted,
     status_in,
@@ -78,7 +77,8 @@ def intent(text: str) -> str:
 
 
 def send_at(text: str, today: date) -> str | None:
-    """When to send, in ISO form: the date named, at the time named or else 9:00."""
+    """When to send, in ISO form without an offset (the business's wall-clock time): the date
+    named, at the time named or else 9:00."""
     when = find_date(text, today)
     if when is None:
         return None
@@ -163,13 +163,12 @@ def list_answer(result: dict, text: str) -> str:
         return "I found no campaigns matching that."
     lines = "\n".join(f"- {describe(row)}{when(row)}" for row in rows)
     total = result["total"]
-    return f"You have {total} matching campaign{'s' * (total != 1)}:\n{lines}"
+    return f"You have {plural(total, 'matching campaign')}:\n{lines}"
 
 
 def scheduled_answer(result: dict, text: str) -> str:
-    campaign = result["campaign"]
-    at = datetime.fromisoformat(campaign["scheduled_at"])
-    return f"Scheduled “{campaign['name']}” for {day(at.date())} at {at:%H:%M} ({at:%Z})."
+    campaign, at = result["campaign"], result["campaign"]["scheduled_at"]
+    return f"Scheduled “{campaign['name']}” for {day(at)} at {clock(at)}."
 
 
 ANSWERS = {

@@ -11,17 +11,8 @@ import re
 from datetime import date
 
 from ....agents.domains.contacts import TYPES
-from ..parse import (
-    Call,
-    email,
-    failed,
-    find_then_act,
-    names,
-    not_one,
-    phone,
-    plural,
-    status_in,
-)
+from ....agents.formatting import plural
+from ..parse import Call, email, failed, find_then_act, names, not_one, phone, status_in
 from . import Step
 
 SYNONYMS = {

@@ -13,20 +13,18 @@ import re
 from datetime import date
 
 from ....agents.domains.invoices import STATUSES
+from ....agents.formatting import day, money, plural
 from ..parse import (
     Call,
     amounts,
-    day,
     email,
     failed,
     find_date,
     find_then_act,
     invoice_number,
-    money,
     names,
     not_one,
     percent,
-    plural,
     status_in,
     work,
 )

@@ -12,18 +12,16 @@ import re
 from datetime import date
 
 from ....agents.domains.projects import STATUSES
+from ....agents.formatting import day, money, plural
 from ..parse import (
     Call,
     amounts,
-    day,
     failed,
     find_date,
     find_then_act,
-    money,
     names,
     not_one,
     percent,
-    plural,
     quoted,
     status_in,
     unquoted,

@@ -12,16 +12,14 @@ import re
 from datetime import date
 
 from ....agents.domains.proposals import OPEN, STATUSES
+from ....agents.formatting import day, money, plural
 from ..parse import (
     Call,
     amounts,
-    day,
     failed,
     find_then_act,
-    money,
     names,
     not_one,
-    plural,
     proposal_number,
     status_in,
     work,

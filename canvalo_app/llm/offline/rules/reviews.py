@@ -12,7 +12,8 @@ import re
 from datetime import date
 
 from ....agents.domains.reviews import PLATFORMS
-from ..parse import Call, day, failed, find_then_act, names, not_one, quoted, status_in
+from ....agents.formatting import day, plural
+from ..parse import Call, failed, find_then_act, names, not_one, quoted, status_in
 from . import Step
 
 _DRAFT = re.compile(r"\b(?:draft|write|compose|suggest)\b|\b(?:reply|respond|answer)\s+to\b", re.I)
@@ -90,10 +91,6 @@ def describe(review: dict) -> str:
     return f"{review['reviewer_name']} ({review['rating']} stars, {review['platform'].title()})"
 
 
-def reviews_phrase(count: int) -> str:
-    return f"{count} review{'s' * (count != 1)}"
-
-
 def stats_answer(result: dict, text: str) -> str:
     if not result["count"]:
         return "You don't have any reviews yet."
@@ -102,7 +99,7 @@ def stats_answer(result: dict, text: str) -> str:
     stars = ", ".join(f"{n} stars: {spread[str(n)]}" for n in range(5, 0, -1) if spread[str(n)])
     parts = [
         f"Your average {platform.title() + ' ' if platform else ''}rating is "
-        f"{result['average_rating']:.2f} from {reviews_phrase(result['count'])} ({stars})."
+        f"{result['average_rating']:.2f} from {plural(result['count'], 'review')} ({stars})."
     ]
     if len(result["by_platform"]) > 1:
         parts.append(
@@ -115,7 +112,7 @@ def stats_answer(result: dict, text: str) -> str:
         )
     waiting = result["unanswered"]
     parts.append(
-        f"{reviews_phrase(waiting)} {'is' if waiting == 1 else 'are'} waiting for a reply."
+        f"{plural(waiting, 'review')} {'is' if waiting == 1 else 'are'} waiting for a reply."
         if waiting
         else "Every review has a reply."
     )
@@ -133,7 +130,7 @@ def list_answer(result: dict, text: str) -> str:
         for r in rows
     ]
     shown = f", showing the newest {len(rows)}" if result["total"] > len(rows) else ""
-    return f"I found {reviews_phrase(result['total'])} {kind}{shown}:\n" + "\n".join(lines)
+    return f"I found {plural(result['total'], 'review')} {kind}{shown}:\n" + "\n".join(lines)
 
 
 def draft_answer(result: dict, text: str) -> str:

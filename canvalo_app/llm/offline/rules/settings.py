@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from ..parse import Call, amounts, email, failed, find_time, money, percent, phone, quoted
+from ....agents.formatting import money, plural
+from ..parse import Call, amounts, email, failed, find_time, percent, phone, quoted
 from . import Step
 
 _GOALS = re.compile(r"\b(?:goals?|targets?|on\s+track)\b", re.I)
@@ -174,9 +175,8 @@ def goals_answer(result: dict, text: str) -> str:
     if not result["goals"]:
         return "You don't have any active goals. Tell me one to track, with its target."
     count = result["count"]
-    return (
-        f"You have {count} active goal{'s' * (count != 1)}, {result['on_track']} on track:\n"
-        + "\n".join(goal_line(goal) for goal in result["goals"])
+    return f"You have {plural(count, 'active goal')}, {result['on_track']} on track:\n" + "\n".join(
+        goal_line(goal) for goal in result["goals"]
     )
 
 

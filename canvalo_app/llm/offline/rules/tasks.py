@@ -12,17 +12,8 @@ import re
 from datetime import date, timedelta
 
 from ....agents.domains.tasks import PRIORITIES, STATUSES
-from ..parse import (
-    WEEKDAYS,
-    Call,
-    day,
-    failed,
-    find_date,
-    find_then_act,
-    not_one,
-    quoted,
-    status_in,
-)
+from ....agents.formatting import day, plural
+from ..parse import WEEKDAYS, Call, failed, find_date, find_then_act, not_one, quoted, status_in
 from . import Step
 
 PRIORITY_WORDS = {f"{p} priority": p for p in PRIORITIES} | {
@@ -134,10 +125,6 @@ def describe(task: dict) -> str:
     return f"“{task['title']}” ({task['priority']} priority, {status}{due})"
 
 
-def tasks_phrase(count: int) -> str:
-    return f"{count} task{'s' * (count != 1)}"
-
-
 def list_answer(result: dict, text: str) -> str:
     rows, total = result["tasks"], result["total"]
     overdue = bool(_OVERDUE.search(text))
@@ -167,13 +154,13 @@ def stats_answer(result: dict, text: str) -> str:
     counted = result["total"] - status["cancelled"]
     rate = (
         f"Your task completion rate is {result['completion_rate']}%: {status['done']} of "
-        f"{tasks_phrase(counted)} done (cancelled tasks don't count)."
+        f"{plural(counted, 'task')} done (cancelled tasks don't count)."
         if counted
         else "All your tasks are cancelled, so there is no completion rate."
     )
     overdue = result["overdue"]
     return (
-        f"{rate} {tasks_phrase(overdue)} {'is' if overdue == 1 else 'are'} overdue. "
+        f"{rate} {plural(overdue, 'task')} {'is' if overdue == 1 else 'are'} overdue. "
         f"By status: {status['todo']} to do, {status['in_progress']} in progress, "
         f"{status['done']} done, {status['cancelled']} cancelled. By priority: "
         + ", ".join(f"{priority[p]} {p}" for p in reversed(PRIORITIES))
