@@ -3,10 +3,11 @@ identity, allow-lists, schemas, confirmation of destructive actions, turn limits
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from canvalo_app.agents.context import business_profile, today_for
 from canvalo_app.store.base import Identity
 from canvalo_app.store.demo import seed_demo
 from tests.conftest import BOTH_STORES, USER_A, USER_B
@@ -21,8 +22,8 @@ pytestmark = BOTH_STORES
 def stores(app, users):
     a = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
     b = app.extensions["store"].for_user(Identity(USER_B, users.token(USER_B)))
-    seed_demo(a, date.today())
-    seed_demo(b, date.today())
+    seed_demo(a)
+    seed_demo(b)
     return a, b
 
 
@@ -115,7 +116,7 @@ def test_user_id_argument_is_refused(app, client, users, stores):
 
 def test_endless_tool_calls_are_contained(make_app, users):
     app = make_app()
-    seed_demo(app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A))), date.today())
+    seed_demo(app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A))))
     install(app, route("tasks"), default=call("list_tasks"))
     client = app.test_client()
     evts = stream_events(send(client, users.a, "tasks forever"))
@@ -192,7 +193,7 @@ class TestConfirmation:
         app = make_app(ACTION_TTL_SECONDS=0)
         client = app.test_client()
         store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
-        seed_demo(store, date.today())
+        seed_demo(store)
         invoice, pending = self.start_delete(app, client, users, store)
         assert_error(
             client.post(f"/api/actions/{pending['action_id']}/confirm", headers=users.a),
@@ -233,7 +234,8 @@ def test_profile_and_date_in_the_prompt(app, client, users, stores):
     model = install(app, route("tasks"), say("ok"))
     stream_events(send(client, users.a, "tasks"))
     system = model.requests[-1].system
-    assert "Brightline Painting Co." in system and f"Today is {date.today()}" in system
+    today = today_for(business_profile(stores[0]))  # the business's date, not the server's
+    assert "Brightline Painting Co." in system and f"Today is {today}" in system
     assert "Times are the business's local time (America/New_York)." in system
     assert "Quarterly revenue" in system
 

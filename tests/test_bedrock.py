@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import date
 
 import pytest
 from botocore.exceptions import ClientError
@@ -528,7 +527,7 @@ def test_rejected_request_is_an_error_event_without_the_provider_message(client,
 
 
 def test_tool_use_round_trip_through_the_supervisor_and_an_agent(app, client, users, emulator):
-    seed_demo(app.extensions["store"].for_user(Identity(USER_A, "t")), date.today())
+    seed_demo(app.extensions["store"].for_user(Identity(USER_A, "t")))
     route = {"agents": ["invoices"], "reason": "Overdue invoices."}
     emulator.enqueue(
         tool_use_reply("tooluse_route", "route_to_agents", route),

@@ -29,6 +29,19 @@ def send(client, headers, message="How is business?", **body):
     return client.post("/api/chat/stream", json={"message": message, **body}, headers=headers)
 
 
+def read_until(reader, marker: str) -> str:
+    """Read a live stream until `marker` has arrived; return everything read."""
+    text = ""
+    while marker not in text:
+        text += next(reader).decode()
+    return text
+
+
+def started(reader) -> dict:
+    """The `start` event of a live stream (reading no further than it)."""
+    return events(parse_sse(read_until(reader, "event: start")))[0]
+
+
 def stream_events(response) -> list[dict]:
     return events(parse_sse(response.get_data(as_text=True)))
 
@@ -144,8 +157,7 @@ def test_resume_follows_a_live_generation(app, client, users):
         "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
     )
     reader = iter(response.response)
-    first = next(reader).decode() + next(reader).decode()
-    generation = events(parse_sse(first))[0]["generation_id"]
+    generation = started(reader)["generation_id"]
     response.close()
     threading.Timer(0.2, release.set).start()
     resumed = stream_events(
@@ -162,9 +174,7 @@ def test_stop_keeps_the_partial_answer(app, client, users):
         "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
     )
     reader = iter(response.response)
-    text = ""
-    while "answer" not in text:
-        text += next(reader).decode()
+    text = read_until(reader, "answer")
     generation = events(parse_sse(text))[0]["generation_id"]
     threading.Timer(0.1, release.set).start()
     stopped = client.post(f"/api/chat/generations/{generation}/stop", headers=users.a)
@@ -226,7 +236,7 @@ def test_second_send_while_running_is_409(app, client, users):
         "/api/chat/stream", json={"message": "one"}, headers=users.a, buffered=False
     )
     reader = iter(first.response)
-    start = events(parse_sse(next(reader).decode() + next(reader).decode()))[0]
+    start = started(reader)
     busy = send(client, users.a, "two", conversation_id=start["conversation_id"])
     assert_error(busy, 409, "CONVERSATION_BUSY")
     release.set()
@@ -301,7 +311,7 @@ def test_content_is_flushed_while_streaming(make_app, users):
         "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
     )
     reader = iter(response.response)
-    start = events(parse_sse(next(reader).decode() + next(reader).decode()))[0]
+    start = started(reader)
     assert wait_for(
         lambda: assistant_row(client, users.a, start["conversation_id"])["content"] == "saved early"
     )

@@ -27,29 +27,14 @@ from typing import Any, TypeVar
 
 from postgrest import APIError, CountMethod, ReturnMethod, SyncPostgrestClient
 
-from .base import FILTER_OPS, Filter, Search, now_iso
+from .base import FILTER_OPS, TIMESTAMP_COLUMNS, Filter, Search, now_iso
 
 Query = TypeVar("Query")  # a postgrest-py filter builder
 PAST_THE_END = "PGRST103"  # an offset beyond the last row, when counting
 
-#: timestamptz columns (migrations/). PostgREST renders them in the session's time zone with
-#: trailing zeros dropped; rows carry them in UTC as Python's `isoformat()` writes them, which is
-#: how the app writes them (`now_iso()`, tools), so a value reads back as it was written.
-TIMESTAMP_COLUMNS = frozenset(
-    {
-        "created_at",
-        "updated_at",
-        "last_message_at",
-        "expires_at",
-        "resolved_at",
-        "start_time",
-        "end_time",
-        "responded_at",
-        "scheduled_at",
-        "sent_at",
-        "completed_at",
-    }
-)
+# PostgREST renders timestamptz in the session's time zone with trailing zeros dropped; rows
+# carry them in UTC as Python's `isoformat()` writes them (as `now_iso()` and the tools do),
+# so a value reads back as it was written.
 
 
 def quote(value: str) -> str:

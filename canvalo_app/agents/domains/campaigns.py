@@ -8,7 +8,7 @@ from ...store.base import Filter, Search, now_iso
 from ..formatting import plural
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from ..zone import moment, stored
-from .crud import Paging, RecordId, add_crud_tools, fetch
+from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
 
 CHANNELS = ("email", "sms", "social", "direct_mail")
 STATUSES = ("draft", "scheduled", "active", "sent", "paused", "completed", "cancelled")
@@ -16,8 +16,6 @@ STATUSES = ("draft", "scheduled", "active", "sent", "paused", "completed", "canc
 EDITABLE_STATUSES = tuple(status for status in STATUSES if status != "sent")
 FINISHED = ("sent", "completed", "cancelled")
 COUNTS = ("recipients_count", "opens_count", "clicks_count", "conversions_count")
-#: More campaigns than any one business has; totals read them all.
-ALL_ROWS = 10_000
 SEND_TIME = "When to send: ISO 8601 date and time, local to the business unless an offset is given."
 
 agent = Agent(

@@ -14,6 +14,9 @@ from ...store.base import Filter, Search
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from ..zone import shown
 
+#: Enough for any one business's whole table (the stores page large reads).
+ALL_ROWS = 10_000
+
 ListFilters = Callable[[dict, ToolContext], tuple[list[Filter], Search | None]]
 
 

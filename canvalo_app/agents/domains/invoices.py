@@ -10,8 +10,8 @@ from ...store.base import Filter, Search
 from ..context import business_profile
 from ..formatting import money
 from ..tools import Agent, ToolContext, ToolError, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, fetch
-from .money import ALL_ROWS, PricedDocument, next_number, priced
+from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
+from .money import PricedDocument, next_number, priced
 from .projects import find_project
 
 STATUSES = ("draft", "sent", "viewed", "partial", "paid", "overdue", "cancelled")

@@ -10,11 +10,10 @@ from ...store.base import Search
 from ..context import business_profile
 from ..formatting import money
 from ..tools import ToolContext, ToolError, ToolInput
+from .crud import ALL_ROWS
 
 #: Columns whose change means the totals must be worked out again.
 PRICE_FIELDS = ("line_items", "tax_rate", "discount_amount")
-#: More documents than any one business has; numbering and summaries read them all.
-ALL_ROWS = 10_000
 
 
 class LineItem(ToolInput):

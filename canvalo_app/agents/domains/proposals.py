@@ -9,8 +9,8 @@ from marshmallow import fields, validate
 from ...store.base import Filter, Search
 from ..formatting import money
 from ..tools import Agent, ToolContext, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, fetch
-from .money import ALL_ROWS, PRICE_FIELDS, PricedDocument, next_number, priced, totals
+from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
+from .money import PRICE_FIELDS, PricedDocument, next_number, priced, totals
 
 STATUSES = ("draft", "sent", "viewed", "accepted", "rejected", "expired")
 #: Proposals still waiting on the client's answer.

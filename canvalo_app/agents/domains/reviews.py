@@ -10,11 +10,9 @@ from ...store.base import Filter, Search, now_iso
 from ..context import business_profile
 from ..formatting import plural
 from ..tools import Agent, ToolContext, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, fetch
+from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
 
 PLATFORMS = ("google", "yelp", "facebook", "houzz", "angi", "website", "other")
-#: More reviews than any one business has; statistics read them all.
-ALL_ROWS = 10_000
 
 agent = Agent(
     name="reviews",
@@ -84,12 +82,6 @@ def label(review: dict) -> str:
     return f"the {review['rating']}-star review from {review['reviewer_name']}"
 
 
-def unanswered_ids(ctx: ToolContext) -> list[str]:
-    """Ids of reviews without a reply (the store's filters have no IS NULL)."""
-    rows = ctx.store.list_records("reviews", limit=ALL_ROWS)
-    return [row["id"] for row in rows if not row["response"]]
-
-
 def platform_filter(args: dict) -> list[Filter]:
     return [Filter("platform", "eq", args["platform"])] if "platform" in args else []
 
@@ -101,7 +93,7 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
     if "max_rating" in args:
         filters.append(Filter("rating", "lte", args["max_rating"]))
     if args.get("unanswered_only"):
-        filters.append(Filter("id", "in", unanswered_ids(ctx)))
+        filters.append(Filter("response", "is_null", True))
     search = Search(("reviewer_name", "comment"), args["search"]) if "search" in args else None
     return filters, search
 

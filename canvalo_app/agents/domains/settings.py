@@ -10,13 +10,11 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ...store.base import Filter, Search
 from ..context import business_profile
 from ..tools import Agent, ToolContext, ToolError, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, dumpable, fetch
+from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, dumpable, fetch
 
 METRICS = ("revenue", "jobs_completed", "new_clients", "average_rating", "proposals_won", "custom")
 GOAL_STATUSES = ("active", "achieved", "missed", "paused")
 HOUR = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="Use 24-hour HH:MM.")
-#: More goals than any one business has; progress reads them all.
-ALL_ROWS = 10_000
 
 agent = Agent(
     name="settings",
