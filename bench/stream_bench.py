@@ -41,7 +41,7 @@ def free_port() -> int:
 
 def one_stream(port: int, token: str, message: str, out: list, index: int) -> None:
     t0 = time.perf_counter()
-    marks: dict = {"terminal": 0}
+    marks: dict = {"terminal": 0, "t0": t0}
     try:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         connection.request(
@@ -67,6 +67,16 @@ def one_stream(port: int, token: str, message: str, out: list, index: int) -> No
     except Exception as exc:  # noqa: BLE001 - a benchmark records every failure
         marks["exception"] = repr(exc)
     out[index] = marks
+
+
+def peak_open(spans: list[tuple[float, float]]) -> int:
+    """The most streams open at the same moment."""
+    edges = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    open_now = peak = 0
+    for _, change in edges:
+        open_now += change
+        peak = max(peak, open_now)
+    return peak
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -142,6 +152,7 @@ def run(streams: int, token_delay: float, message: str, ramp: float = 0.0) -> di
         "failed_streams": streams - len(ok),
         "saved_assistant_rows": saved,
     }
+    summary["peak_open_streams"] = peak_open([(r["t0"], r["t0"] + r["end"]) for r in ok])
     for mark in ("first_byte", "start", "first_token", "end"):
         values = [r[mark] * 1000 for r in ok if mark in r]
         if values:
@@ -163,7 +174,7 @@ def main() -> None:
         default=0.0,
         help="seconds over which stream starts are spread (0 = a burst)",
     )
-    parser.add_argument("--message", default="hello, what can you do?")
+    parser.add_argument("--message", default="which invoices are overdue?")
     args = parser.parse_args()
     print(json.dumps(run(args.streams, args.token_delay, args.message, args.ramp), indent=2))
 
