@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 
 from canvalo_app import create_app
+from canvalo_app.agents.context import today_for
+from canvalo_app.agents.tools import ToolContext
 from canvalo_app.auth import mint_dev_token
-from canvalo_app.store.base import BUSINESS_TABLES
+from canvalo_app.store.base import BUSINESS_TABLES, Identity
+from canvalo_app.store.demo import seed_demo
 from tests.pgstack_fixture import RestV1Transport, pgstack  # noqa: F401  (the session fixture)
 
 USER_A = "aaaaaaaa-0000-4000-8000-000000000001"
@@ -147,3 +151,34 @@ def parse_sse(text: str) -> list[dict]:
 def events(frames: list[dict]) -> list[dict]:
     """Only the events (not comments), as their data dicts with the SSE id added."""
     return [{**f["data"], "_id": int(f["id"])} for f in frames if "data" in f]
+
+
+# Seeded stores for the agents' tests ---------------------------------------------------------
+TODAY = date(2026, 11, 23)  # a Monday
+
+
+def user_store(app, users, user: str = USER_A):
+    """`user`'s own store, opened with a real token (row-level security checks it)."""
+    return app.extensions["store"].for_user(Identity(user, users.token(user)))
+
+
+@pytest.fixture
+def stores(app, users):
+    """USER_A's and USER_B's stores, both holding the demo business as of TODAY."""
+    pair = [user_store(app, users, user) for user in (USER_A, USER_B)]
+    for store in pair:
+        seed_demo(store, TODAY)
+    return pair
+
+
+@pytest.fixture
+def ctx(stores) -> ToolContext:
+    return ToolContext(store=stores[0], today=TODAY)
+
+
+@pytest.fixture
+def live(app, users):
+    """USER_A's store seeded as of the day the chat runtime will see (the demo's time zone)."""
+    store = user_store(app, users)
+    seed_demo(store, today_for({"timezone": "America/New_York"}))
+    return store

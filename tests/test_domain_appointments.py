@@ -16,9 +16,7 @@ from canvalo_app.agents.domains.appointments import agent
 from canvalo_app.agents.formatting import day
 from canvalo_app.agents.tools import ToolContext, execute, run_confirmed
 from canvalo_app.llm.offline.parse import find_date
-from tests import test_domain_reviews as shared
-from tests.conftest import BOTH_STORES, USER_A, USER_B
-from tests.test_domain_reviews import (
+from tests.agent_helpers import (
     TODAY,
     agent_types,
     chat,
@@ -28,9 +26,9 @@ from tests.test_domain_reviews import (
     tool_calls,
     user_store,
 )
+from tests.conftest import BOTH_STORES, USER_A, USER_B
 
 #: The seeded-store fixtures the domain tests share.
-stores, ctx, live = shared.stores, shared.ctx, shared.live
 
 
 def appointment(store, word: str) -> dict:

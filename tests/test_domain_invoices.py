@@ -7,12 +7,10 @@ import pytest
 from canvalo_app.agents.domains.invoices import agent
 from canvalo_app.agents.tools import execute, run_confirmed
 from canvalo_app.agents.zone import shown
-from tests import test_domain_reviews as shared
+from tests.agent_helpers import agent_types, chat, drive, first_calls, refused, tool_calls
 from tests.conftest import USER_A, USER_B
-from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
 
 #: The seeded-store fixtures the domain tests share.
-stores, ctx, live = shared.stores, shared.ctx, shared.live
 
 
 def invoice(store, number: str) -> dict:

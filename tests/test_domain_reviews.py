@@ -1,96 +1,24 @@
-"""The reviews agent: its tools on the real store, its offline rules, and the chat end to end.
-
-The small helpers at the top (seeded stores for two users, a driver for the offline rules,
-a chat call) are shared by the other domain test modules.
-"""
+"""The reviews agent: its tools on the real store, its offline rules, and the chat end to end."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from canvalo_app.agents.context import today_for
 from canvalo_app.agents.domains.reviews import agent
-from canvalo_app.agents.tools import Agent, ToolContext, ToolOutcome, execute
-from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
-from canvalo_app.llm.offline import OfflineProvider
-from canvalo_app.llm.offline.rules import Step, rules_for
-from canvalo_app.store.base import Identity
-from canvalo_app.store.demo import seed_demo
+from canvalo_app.agents.tools import ToolContext, execute
+from tests.agent_helpers import (
+    TODAY,
+    agent_types,
+    chat,
+    drive,
+    first_calls,
+    refused,
+    tool_calls,
+    user_store,
+)
 from tests.conftest import USER_A, USER_B
-from tests.test_chat import answer_of, send, stream_events
-
-TODAY = date(2026, 11, 23)  # a Monday
-
-
-# Shared helpers ---------------------------------------------------------------------------
-def user_store(app, users, user: str = USER_A):
-    """`user`'s own store, opened with a real token (row-level security checks it)."""
-    return app.extensions["store"].for_user(Identity(user, users.token(user)))
-
-
-@pytest.fixture
-def stores(app, users):
-    """USER_A's and USER_B's stores, both holding the demo business as of TODAY."""
-    pair = [user_store(app, users, user) for user in (USER_A, USER_B)]
-    for store in pair:
-        seed_demo(store, TODAY)
-    return pair
-
-
-@pytest.fixture
-def ctx(stores) -> ToolContext:
-    return ToolContext(store=stores[0], today=TODAY)
-
-
-@pytest.fixture
-def live(app, users):
-    """USER_A's store seeded as of the day the chat runtime will see (the demo's time zone)."""
-    store = user_store(app, users)
-    seed_demo(store, today_for({"timezone": "America/New_York"}))
-    return store
-
-
-def drive(agent: Agent, text: str, ctx: ToolContext) -> tuple[list[Step], str]:
-    """Run the offline rules for `agent` as the agent loop would, with real tool results."""
-    rules, steps = rules_for(agent.name), []
-    while calls := rules.next_calls(text, steps, ctx.today):
-        for name, args in calls:
-            outcome = execute(agent, name, args, ctx)
-            steps.append(Step(name, args, outcome.status, outcome.result))
-    return steps, rules.answer(text, steps, ctx.today)
-
-
-def first_calls(agent: Agent, text: str) -> list[ToolUse]:
-    """What the offline model asks for first when `agent` gets `text`."""
-    request = ModelRequest(
-        system=f"Today is {TODAY.isoformat()}",
-        messages=[{"role": "user", "content": [{"text": text}]}],
-        tools=agent.specs(),
-        agent_type=agent.name,
-    )
-    events = list(OfflineProvider().stream(request))
-    assert not [e for e in events if isinstance(e, TextDelta)]
-    return [e for e in events if isinstance(e, ToolUse)]
-
-
-def chat(client, users, message: str) -> tuple[list[dict], str]:
-    """One chat turn through the API: its events and the answer's text."""
-    evts = stream_events(send(client, users.a, message))
-    return evts, answer_of(evts)
-
-
-def tool_calls(evts: list[dict]) -> list[str]:
-    return [e["tool_name"] for e in evts if e["type"] == "tool_call"]
-
-
-def agent_types(evts: list[dict]) -> list[str]:
-    return [e["agent_type"] for e in evts if e["type"] == "agent"]
-
-
-def refused(outcome: ToolOutcome) -> bool:
-    return outcome.status == "error"
 
 
 # Tools ------------------------------------------------------------------------------------

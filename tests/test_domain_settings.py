@@ -9,9 +9,7 @@ import pytest
 
 from canvalo_app.agents.domains.settings import agent
 from canvalo_app.agents.tools import ToolContext, execute
-from tests import test_domain_reviews as shared
-from tests.conftest import USER_A, USER_B
-from tests.test_domain_reviews import (
+from tests.agent_helpers import (
     TODAY,
     agent_types,
     chat,
@@ -21,9 +19,9 @@ from tests.test_domain_reviews import (
     tool_calls,
     user_store,
 )
+from tests.conftest import USER_A, USER_B
 
 #: The seeded-store fixtures the domain tests share (conftest.py would be their natural home).
-stores, ctx, live = shared.stores, shared.ctx, shared.live
 
 
 def goal_of(store, word: str) -> dict:

@@ -8,12 +8,10 @@ import pytest
 
 from canvalo_app.agents.domains.tasks import agent
 from canvalo_app.agents.tools import execute
-from tests import test_domain_reviews as shared
+from tests.agent_helpers import agent_types, chat, drive, first_calls, refused, tool_calls
 from tests.conftest import USER_A, USER_B
-from tests.test_domain_reviews import agent_types, chat, drive, first_calls, refused, tool_calls
 
 #: The seeded-store fixtures the domain tests share (conftest.py would be their natural home).
-stores, ctx, live = shared.stores, shared.ctx, shared.live
 
 
 def task_of(store, word: str) -> dict:

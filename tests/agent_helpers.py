@@ -1,0 +1,52 @@
+"""Helpers for the agents' tests: a driver for the offline rules, a chat call, and event
+readers. The seeded-store fixtures (`stores`, `ctx`, `live`) are in conftest.py."""
+
+from __future__ import annotations
+
+from canvalo_app.agents.tools import Agent, ToolContext, ToolOutcome, execute
+from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
+from canvalo_app.llm.offline import OfflineProvider
+from canvalo_app.llm.offline.rules import Step, rules_for
+from tests.conftest import TODAY, USER_A, user_store  # noqa: F401 (re-exported)
+from tests.test_chat import answer_of, send, stream_events
+
+
+def drive(agent: Agent, text: str, ctx: ToolContext) -> tuple[list[Step], str]:
+    """Run the offline rules for `agent` as the agent loop would, with real tool results."""
+    rules, steps = rules_for(agent.name), []
+    while calls := rules.next_calls(text, steps, ctx.today):
+        for name, args in calls:
+            outcome = execute(agent, name, args, ctx)
+            steps.append(Step(name, args, outcome.status, outcome.result))
+    return steps, rules.answer(text, steps, ctx.today)
+
+
+def first_calls(agent: Agent, text: str) -> list[ToolUse]:
+    """What the offline model asks for first when `agent` gets `text`."""
+    request = ModelRequest(
+        system=f"Today is {TODAY.isoformat()}",
+        messages=[{"role": "user", "content": [{"text": text}]}],
+        tools=agent.specs(),
+        agent_type=agent.name,
+    )
+    events = list(OfflineProvider().stream(request))
+    assert not [e for e in events if isinstance(e, TextDelta)]
+    return [e for e in events if isinstance(e, ToolUse)]
+
+
+def chat(client, users, message: str) -> tuple[list[dict], str]:
+    """One chat turn through the API: its events and the answer's text."""
+    evts = stream_events(send(client, users.a, message))
+    return evts, answer_of(evts)
+
+
+def tool_calls(evts: list[dict]) -> list[str]:
+    return [e["tool_name"] for e in evts if e["type"] == "tool_call"]
+
+
+def agent_types(evts: list[dict]) -> list[str]:
+    return [e["agent_type"] for e in evts if e["type"] == "agent"]
+
+
+def refused(outcome: ToolOutcome) -> bool:
+    return outcome.status == "error"
