@@ -120,10 +120,35 @@ def check_columns(table: str, columns) -> None:
             raise ValueError(f"unknown column {table}.{column}")
 
 
+MESSAGE_FIELDS = frozenset({"content", "status", "agent_type", "metadata"})
+
+
 class UserStore(ABC):
-    """Every operation of one user. Rows of other users are invisible: get returns None."""
+    """Every operation of one user. Rows of other users are invisible: get returns None.
+
+    A backend implements four one-row primitives (`_insert`, `_get`, `_update`, `_delete`,
+    each limited to the user's rows and wrapped in the retry decorator) and the queries that
+    list and count; the operations on single rows are written once, here, on top of them.
+    """
 
     user_id: str
+
+    # The primitives ---------------------------------------------------------------------
+    @abstractmethod
+    def _insert(self, table: str, values: dict) -> dict:
+        """Insert a row owned by the user; return it as stored."""
+
+    @abstractmethod
+    def _get(self, table: str, row_id: str) -> dict | None: ...
+
+    @abstractmethod
+    def _update(
+        self, table: str, row_id: str, values: dict, where: list[Filter] = ()
+    ) -> dict | None:
+        """Change the user's row (if it also matches `where`); None if nothing changed."""
+
+    @abstractmethod
+    def _delete(self, table: str, row_id: str) -> bool: ...
 
     # Conversations -------------------------------------------------------------------
     @abstractmethod
@@ -132,17 +157,17 @@ class UserStore(ABC):
     ) -> tuple[list[dict], int]:
         """The user's conversations, newest activity first, and the total that match."""
 
-    @abstractmethod
-    def create_conversation(self, title: str, metadata: dict | None = None) -> dict: ...
+    def create_conversation(self, title: str, metadata: dict | None = None) -> dict:
+        return self._insert("agent_conversations", {"title": title, "metadata": metadata or {}})
 
-    @abstractmethod
-    def get_conversation(self, conversation_id: str) -> dict | None: ...
+    def get_conversation(self, conversation_id: str) -> dict | None:
+        return self._get("agent_conversations", conversation_id)
 
-    @abstractmethod
-    def rename_conversation(self, conversation_id: str, title: str) -> dict | None: ...
+    def rename_conversation(self, conversation_id: str, title: str) -> dict | None:
+        return self._update("agent_conversations", conversation_id, {"title": title})
 
-    @abstractmethod
-    def delete_conversation(self, conversation_id: str) -> bool: ...
+    def delete_conversation(self, conversation_id: str) -> bool:
+        return self._delete("agent_conversations", conversation_id)
 
     # Messages -------------------------------------------------------------------------
     @abstractmethod
@@ -167,17 +192,21 @@ class UserStore(ABC):
         metadata: dict | None = None,
         client_message_id: str | None = None,
         message_id: str | None = None,
-    ) -> dict: ...
-
-    @abstractmethod
-    def get_message(self, message_id: str) -> dict | None: ...
-
-    @abstractmethod
-    def update_message(self, message_id: str, **fields: Any) -> dict | None:
-        """Change content, status, agent_type or metadata of one of the user's messages."""
+    ) -> dict | None:
+        """Add a message to the user's conversation; None if the conversation is not theirs."""
 
     @abstractmethod
     def find_message_by_client_id(self, client_message_id: str) -> dict | None: ...
+
+    def get_message(self, message_id: str) -> dict | None:
+        return self._get("agent_messages", message_id)
+
+    def update_message(self, message_id: str, **fields: Any) -> dict | None:
+        """Change content, status, agent_type or metadata of one of the user's messages."""
+        unknown = set(fields) - MESSAGE_FIELDS
+        if unknown:
+            raise ValueError(f"cannot update message fields {sorted(unknown)}")
+        return self._update("agent_messages", message_id, fields)
 
     # Business records -------------------------------------------------------------------
     @abstractmethod
@@ -198,31 +227,41 @@ class UserStore(ABC):
         self, table: str, *, filters: list[Filter] = (), search: Search | None = None
     ) -> int: ...
 
-    @abstractmethod
-    def get_record(self, table: str, record_id: str) -> dict | None: ...
+    def get_record(self, table: str, record_id: str) -> dict | None:
+        check_columns(table, ())
+        return self._get(table, record_id)
 
-    @abstractmethod
-    def create_record(self, table: str, values: dict) -> dict: ...
+    def create_record(self, table: str, values: dict) -> dict:
+        check_columns(table, values)
+        return self._insert(table, values)
 
-    @abstractmethod
-    def update_record(self, table: str, record_id: str, values: dict) -> dict | None: ...
+    def update_record(self, table: str, record_id: str, values: dict) -> dict | None:
+        check_columns(table, values)
+        return self._update(table, record_id, values)
 
-    @abstractmethod
-    def delete_record(self, table: str, record_id: str) -> bool: ...
+    def delete_record(self, table: str, record_id: str) -> bool:
+        check_columns(table, ())
+        return self._delete(table, record_id)
 
     # Pending actions (destructive tool calls awaiting confirmation) ---------------------
-    @abstractmethod
-    def create_action(self, values: dict) -> dict: ...
+    def create_action(self, values: dict) -> dict:
+        return self._insert("agent_actions", values)
 
-    @abstractmethod
-    def get_action(self, action_id: str) -> dict | None: ...
+    def get_action(self, action_id: str) -> dict | None:
+        return self._get("agent_actions", action_id)
 
-    @abstractmethod
     def resolve_action(self, action_id: str, status: str, now: str) -> dict | None:
-        """Atomically move a pending, unexpired action to `status`; None if it was not."""
+        """Move a pending, unexpired action to `status`; None if it was not.
 
-    @abstractmethod
-    def finish_action(self, action_id: str, status: str, result: dict) -> dict | None: ...
+        One UPDATE with the condition in its WHERE: of two concurrent calls, one matches.
+        """
+        pending = [Filter("status", "eq", "pending"), Filter("expires_at", "gt", now)]
+        return self._update(
+            "agent_actions", action_id, {"status": status, "resolved_at": now}, pending
+        )
+
+    def finish_action(self, action_id: str, status: str, result: dict) -> dict | None:
+        return self._update("agent_actions", action_id, {"status": status, "result": result})
 
 
 class Store(ABC):

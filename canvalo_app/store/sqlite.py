@@ -7,7 +7,6 @@ import queue
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from ..errors import StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
@@ -25,7 +24,6 @@ from .base import (
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 _SQL_OPS = {"eq": "=", "neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-_MESSAGE_FIELDS = {"content", "status", "agent_type", "metadata"}
 
 
 def classify(exc: Exception) -> Exception:
@@ -164,6 +162,7 @@ class SQLiteUserStore(UserStore):
     def _change(self, sql: str, params=()) -> int:
         return self.store.run(sql, params)[1]
 
+    @retry_transient(classify)
     def _insert(self, table: str, values: dict) -> dict:
         now = now_iso()
         row = {
@@ -180,22 +179,26 @@ class SQLiteUserStore(UserStore):
         )
         return self._one(f"SELECT * FROM {table} WHERE id = ?", (row["id"],))
 
-    def _update(self, table: str, row_id: str, values: dict) -> dict | None:
+    @retry_transient(classify)
+    def _update(self, table: str, row_id: str, values: dict, where=()) -> dict | None:
         values = {**_encode(values), "updated_at": now_iso()}
         assignments = ", ".join(f"{column} = ?" for column in values)
+        condition, params = _where(list(where), None)
         changed = self._change(
-            f"UPDATE {table} SET {assignments} WHERE id = ? AND user_id = ?",
-            [*values.values(), row_id, self.user_id],
+            f"UPDATE {table} SET {assignments} WHERE id = ? AND user_id = ?{condition}",
+            [*values.values(), row_id, self.user_id, *params],
         )
         if not changed:
             return None
         return self._one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
 
+    @retry_transient(classify)
     def _get(self, table: str, row_id: str) -> dict | None:
         return self._one(
             f"SELECT * FROM {table} WHERE id = ? AND user_id = ?", (row_id, self.user_id)
         )
 
+    @retry_transient(classify)
     def _delete(self, table: str, row_id: str) -> bool:
         return (
             self._change(
@@ -215,22 +218,6 @@ class SQLiteUserStore(UserStore):
             [self.user_id, *params, limit, offset],
         )
         return rows, total
-
-    @retry_transient(classify)
-    def create_conversation(self, title, metadata=None):
-        return self._insert("agent_conversations", {"title": title, "metadata": metadata or {}})
-
-    @retry_transient(classify)
-    def get_conversation(self, conversation_id):
-        return self._get("agent_conversations", conversation_id)
-
-    @retry_transient(classify)
-    def rename_conversation(self, conversation_id, title):
-        return self._update("agent_conversations", conversation_id, {"title": title})
-
-    @retry_transient(classify)
-    def delete_conversation(self, conversation_id):
-        return self._delete("agent_conversations", conversation_id)
 
     # Messages -------------------------------------------------------------------------
     @retry_transient(classify)
@@ -288,18 +275,7 @@ class SQLiteUserStore(UserStore):
         )
         if not changed:
             return None
-        return self._get("agent_messages", message_id)
-
-    @retry_transient(classify)
-    def get_message(self, message_id):
-        return self._get("agent_messages", message_id)
-
-    @retry_transient(classify)
-    def update_message(self, message_id, **fields):
-        unknown = set(fields) - _MESSAGE_FIELDS
-        if unknown:
-            raise ValueError(f"cannot update message fields {sorted(unknown)}")
-        return self._update("agent_messages", message_id, fields)
+        return self._one("SELECT * FROM agent_messages WHERE id = ?", (message_id,))
 
     @retry_transient(classify)
     def find_message_by_client_id(self, client_message_id):
@@ -339,45 +315,3 @@ class SQLiteUserStore(UserStore):
         return self._count(
             f"SELECT COUNT(*) FROM {table} WHERE user_id = ?{where}", [self.user_id, *params]
         )
-
-    @retry_transient(classify)
-    def get_record(self, table, record_id):
-        check_columns(table, ())
-        return self._get(table, record_id)
-
-    @retry_transient(classify)
-    def create_record(self, table, values):
-        check_columns(table, values)
-        return self._insert(table, values)
-
-    @retry_transient(classify)
-    def update_record(self, table, record_id, values):
-        check_columns(table, values)
-        return self._update(table, record_id, values)
-
-    @retry_transient(classify)
-    def delete_record(self, table, record_id):
-        check_columns(table, ())
-        return self._delete(table, record_id)
-
-    # Pending actions ----------------------------------------------------------------------
-    @retry_transient(classify)
-    def create_action(self, values: dict[str, Any]) -> dict:
-        return self._insert("agent_actions", values)
-
-    @retry_transient(classify)
-    def get_action(self, action_id):
-        return self._get("agent_actions", action_id)
-
-    @retry_transient(classify)
-    def resolve_action(self, action_id, status, now):
-        changed = self._change(
-            "UPDATE agent_actions SET status = ?, resolved_at = ?, updated_at = ? "
-            "WHERE id = ? AND user_id = ? AND status = 'pending' AND expires_at > ?",
-            (status, now, now, action_id, self.user_id, now),
-        )
-        return self._get("agent_actions", action_id) if changed else None
-
-    @retry_transient(classify)
-    def finish_action(self, action_id, status, result):
-        return self._update("agent_actions", action_id, {"status": status, "result": result})

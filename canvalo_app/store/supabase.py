@@ -37,7 +37,6 @@ JWT_REJECTED = {"PGRST301", "PGRST302", "PGRST303"}
 #: statement: connection (08), rollback (40), resources (53), operator (57), system (58),
 #: internal (XX). Other 5xx answers (a broken query or policy) fail the same way every time.
 TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58", "XX")
-MESSAGE_FIELDS = {"content", "status", "agent_type", "metadata"}
 
 #: The most rows one request asks for (Supabase answers at most 1000 by default).
 PAGE_ROWS = 1000
@@ -135,30 +134,29 @@ class SupabaseUserStore(UserStore):
         self.user_id = identity.user_id
         self.tables = UserTables(store.client(identity.token), identity.user_id)
 
+    # The primitives, each one request on the caller's behalf ---------------------------
+    @retry_transient(classify)
+    def _insert(self, table, values):
+        return self.tables.insert(table, values)
+
+    @retry_transient(classify)
+    def _get(self, table, row_id):
+        return self.tables.get(table, row_id)
+
+    @retry_transient(classify)
+    def _update(self, table, row_id, values, where=()):
+        return self.tables.update(table, row_id, values, list(where))
+
+    @retry_transient(classify)
+    def _delete(self, table, row_id):
+        return self.tables.delete(table, row_id)
+
     # Conversations --------------------------------------------------------------------
     @retry_transient(classify)
     def list_conversations(self, limit, offset, q=None):
         search = Search(("title",), q) if q else None
         order = [("updated_at", True), ("id", True)]
         return self.tables.page("agent_conversations", (), search, order, limit, offset)
-
-    @retry_transient(classify)
-    def create_conversation(self, title, metadata=None):
-        return self.tables.insert(
-            "agent_conversations", {"title": title, "metadata": metadata or {}}
-        )
-
-    @retry_transient(classify)
-    def get_conversation(self, conversation_id):
-        return self.tables.get("agent_conversations", conversation_id)
-
-    @retry_transient(classify)
-    def rename_conversation(self, conversation_id, title):
-        return self.tables.update("agent_conversations", conversation_id, {"title": title})
-
-    @retry_transient(classify)
-    def delete_conversation(self, conversation_id):
-        return self.tables.delete("agent_conversations", conversation_id)
 
     # Messages -------------------------------------------------------------------------
     @retry_transient(classify)
@@ -215,17 +213,6 @@ class SupabaseUserStore(UserStore):
             raise
 
     @retry_transient(classify)
-    def get_message(self, message_id):
-        return self.tables.get("agent_messages", message_id)
-
-    @retry_transient(classify)
-    def update_message(self, message_id, **fields):
-        unknown = set(fields) - MESSAGE_FIELDS
-        if unknown:
-            raise ValueError(f"cannot update message fields {sorted(unknown)}")
-        return self.tables.update("agent_messages", message_id, fields)
-
-    @retry_transient(classify)
     def find_message_by_client_id(self, client_message_id):
         if not is_uuid(client_message_id):
             return None
@@ -268,43 +255,3 @@ class SupabaseUserStore(UserStore):
     def count_records(self, table, *, filters=(), search=None):
         check_columns(table, [f.column for f in filters] + list(search.columns if search else ()))
         return self.tables.count(table, filters, search)
-
-    @retry_transient(classify)
-    def get_record(self, table, record_id):
-        check_columns(table, ())
-        return self.tables.get(table, record_id)
-
-    @retry_transient(classify)
-    def create_record(self, table, values):
-        check_columns(table, values)
-        return self.tables.insert(table, values)
-
-    @retry_transient(classify)
-    def update_record(self, table, record_id, values):
-        check_columns(table, values)
-        return self.tables.update(table, record_id, values)
-
-    @retry_transient(classify)
-    def delete_record(self, table, record_id):
-        check_columns(table, ())
-        return self.tables.delete(table, record_id)
-
-    # Pending actions ----------------------------------------------------------------------
-    @retry_transient(classify)
-    def create_action(self, values):
-        return self.tables.insert("agent_actions", values)
-
-    @retry_transient(classify)
-    def get_action(self, action_id):
-        return self.tables.get("agent_actions", action_id)
-
-    @retry_transient(classify)
-    def resolve_action(self, action_id, status, now):
-        # One UPDATE … WHERE status = 'pending': of two concurrent calls, only one matches.
-        pending = [Filter("status", "eq", "pending"), Filter("expires_at", "gt", now)]
-        changes = {"status": status, "resolved_at": now}
-        return self.tables.update("agent_actions", action_id, changes, pending)
-
-    @retry_transient(classify)
-    def finish_action(self, action_id, status, result):
-        return self.tables.update("agent_actions", action_id, {"status": status, "result": result})
