@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 
-from canvalo_app.llm.offline import parse
+from canvalo_app.llm.offline import parse, rules
 from canvalo_app.llm.offline.rules import Step
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -205,24 +205,24 @@ def test_unquoted():
 def test_find_then_act_and_replies():
     find = ("list_invoices", {"search": "Henderson"})
     act = lambda row: ("mark_invoice_paid", {"invoice_id": row["id"]})  # noqa: E731
-    assert parse.find_then_act([], find, "invoices", act) == [find]
+    assert rules.find_then_act([], find, "invoices", act) == [find]
     one = Step("list_invoices", {}, "ok", {"invoices": [{"id": "i1"}]})
-    assert parse.find_then_act([one], find, "invoices", act) == [
+    assert rules.find_then_act([one], find, "invoices", act) == [
         ("mark_invoice_paid", {"invoice_id": "i1"})
     ]
     two = Step("list_invoices", {}, "ok", {"invoices": [{"id": "i1"}, {"id": "i2"}]})
     none = Step("list_invoices", {}, "ok", {"invoices": []})
-    assert parse.find_then_act([two], find, "invoices", act) == []
-    assert parse.not_one(none, "invoices", "invoice", "Zed", str) == (
+    assert rules.find_then_act([two], find, "invoices", act) == []
+    assert rules.not_one(none, "invoices", "invoice", "Zed", str) == (
         "I couldn't find any invoice matching “Zed”."
     )
-    assert parse.not_one(two, "invoices", "invoice", "Henderson", lambda r: r["id"]) == (
+    assert rules.not_one(two, "invoices", "invoice", "Henderson", lambda r: r["id"]) == (
         "I found 2 invoices matching “Henderson”: i1; i2. Which one did you mean?"
     )
-    assert parse.not_one(one, "invoices", "invoice", "Henderson", str) == ""
+    assert rules.not_one(one, "invoices", "invoice", "Henderson", str) == ""
     pending = Step("delete_invoice", {}, "pending_confirmation", {"summary": "Delete INV-1"})
-    assert parse.failed(pending) == (
+    assert rules.failed(pending) == (
         "I've asked you to confirm: Delete INV-1. Nothing changes until you confirm it in the app."
     )
     error = Step("record_payment", {}, "error", {"error": "INV-1 is cancelled."})
-    assert parse.failed(error) == "I couldn't do that: INV-1 is cancelled."
+    assert rules.failed(error) == "I couldn't do that: INV-1 is cancelled."

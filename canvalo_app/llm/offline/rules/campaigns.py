@@ -13,17 +13,8 @@ from datetime import date, datetime, time
 
 from ....agents.domains.campaigns import CHANNELS, STATUSES
 from ....agents.formatting import clock, day, money, plural
-from ..parse import (
-    Call,
-    failed,
-    find_date,
-    find_then_act,
-    find_time,
-    not_one,
-    quoted,
-    status_in,
-)
-from . import Step
+from ..parse import find_date, find_time, quoted, status_in
+from . import Call, Step, failed, find_then_act, not_one
 
 CHANNEL_WORDS = {
     "text": "sms",

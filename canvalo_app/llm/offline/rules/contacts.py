@@ -12,8 +12,8 @@ from datetime import date
 
 from ....agents.domains.contacts import TYPES
 from ....agents.formatting import plural
-from ..parse import Call, email, failed, find_then_act, names, not_one, phone, status_in
-from . import Step
+from ..parse import email, names, phone, status_in
+from . import Call, Step, failed, find_then_act, not_one
 
 SYNONYMS = {
     **{f"{kind}s": kind for kind in TYPES},

@@ -14,21 +14,8 @@ from datetime import date
 
 from ....agents.domains.invoices import STATUSES
 from ....agents.formatting import day, money, plural
-from ..parse import (
-    Call,
-    amounts,
-    email,
-    failed,
-    find_date,
-    find_then_act,
-    invoice_number,
-    names,
-    not_one,
-    percent,
-    status_in,
-    work,
-)
-from . import Step
+from ..parse import amounts, email, find_date, invoice_number, names, percent, status_in, work
+from . import Call, Step, failed, find_then_act, not_one
 
 SYNONYMS = {
     "late": "overdue",

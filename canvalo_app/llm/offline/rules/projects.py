@@ -13,20 +13,8 @@ from datetime import date
 
 from ....agents.domains.projects import STATUSES
 from ....agents.formatting import day, money, plural
-from ..parse import (
-    Call,
-    amounts,
-    failed,
-    find_date,
-    find_then_act,
-    names,
-    not_one,
-    percent,
-    quoted,
-    status_in,
-    unquoted,
-)
-from . import Step
+from ..parse import amounts, find_date, names, percent, quoted, status_in, unquoted
+from . import Call, Step, failed, find_then_act, not_one
 
 SYNONYMS = {
     "active": "in_progress",

@@ -13,18 +13,8 @@ from datetime import date
 
 from ....agents.domains.proposals import OPEN, STATUSES
 from ....agents.formatting import day, money, plural
-from ..parse import (
-    Call,
-    amounts,
-    failed,
-    find_then_act,
-    names,
-    not_one,
-    proposal_number,
-    status_in,
-    work,
-)
-from . import Step
+from ..parse import amounts, names, proposal_number, status_in, work
+from . import Call, Step, failed, find_then_act, not_one
 
 SYNONYMS = {
     **dict.fromkeys(("won", "signed", "approved"), "accepted"),

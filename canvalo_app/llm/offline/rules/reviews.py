@@ -13,8 +13,8 @@ from datetime import date
 
 from ....agents.domains.reviews import PLATFORMS
 from ....agents.formatting import day, plural
-from ..parse import Call, failed, find_then_act, names, not_one, quoted, status_in
-from . import Step
+from ..parse import names, quoted, status_in
+from . import Call, Step, failed, find_then_act, not_one
 
 _DRAFT = re.compile(r"\b(?:draft|write|compose|suggest)\b|\b(?:reply|respond|answer)\s+to\b", re.I)
 _UNANSWERED = re.compile(

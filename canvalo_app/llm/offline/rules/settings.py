@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ....agents.formatting import money, plural
-from ..parse import Call, amounts, email, failed, find_time, percent, phone, quoted
-from . import Step
+from ..parse import amounts, email, find_time, percent, phone, quoted
+from . import Call, Step, failed
 
 _GOALS = re.compile(r"\b(?:goals?|targets?|on\s+track)\b", re.I)
 _CHANGE = re.compile(r"\b(?:set|change|update|make|raise|lower|increase|decrease)\b", re.I)
