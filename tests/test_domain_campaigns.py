@@ -12,8 +12,6 @@ from canvalo_app.agents.tools import execute
 from tests.agent_helpers import agent_types, chat, drive, first_calls, refused, tool_calls
 from tests.conftest import USER_A, USER_B
 
-#: The seeded-store fixtures the domain tests share (conftest.py would be their natural home).
-
 
 def campaign_of(store, word: str) -> dict:
     return next(c for c in store.list_records("campaigns") if word in c["name"])

@@ -129,10 +129,6 @@ def test_bad_input_is_refused(ctx, stores, tool, args):
     assert stores[0].count_records("reviews") == 4
 
 
-def test_schemas_never_offer_a_user_id():
-    assert all("user_id" not in str(spec.input_schema) for spec in agent.specs())
-
-
 def test_another_users_reviews_are_out_of_reach(ctx, stores):
     theirs = review_of(stores[1], "Mark Ellis")
     listed = execute(agent, "list_reviews", {"limit": 100}, ctx).result["reviews"]

@@ -21,8 +21,6 @@ from tests.agent_helpers import (
 )
 from tests.conftest import USER_A, USER_B
 
-#: The seeded-store fixtures the domain tests share (conftest.py would be their natural home).
-
 
 def goal_of(store, word: str) -> dict:
     return next(g for g in store.list_records("goals") if word in g["title"])

@@ -11,8 +11,6 @@ from canvalo_app.agents.tools import execute
 from tests.agent_helpers import agent_types, chat, drive, first_calls, refused, tool_calls
 from tests.conftest import USER_A, USER_B
 
-#: The seeded-store fixtures the domain tests share (conftest.py would be their natural home).
-
 
 def task_of(store, word: str) -> dict:
     return next(t for t in store.list_records("tasks") if word in t["title"])
