@@ -47,6 +47,8 @@ def send_message(
             conversation["id"], "user", text, client_message_id=client_message_id
         )
         assistant = store.add_message(conversation["id"], "assistant", "", status="streaming")
+        if user_message is None or assistant is None:  # deleted while we were sending
+            raise AppError("CONVERSATION_NOT_FOUND")
     except BaseException:
         registry.release(conversation["id"])
         raise
