@@ -792,3 +792,39 @@ def test_large_reads_come_back_whole(alice):
     assert [row["title"] for row in rows] == [f"task {n:04d}" for n in range(1005)]
     assert alice.count_records("tasks") == 1005
     assert len(alice.list_records("tasks", order_by="title", limit=1002, offset=2)) == 1002
+
+
+class LostAnswer(httpx.BaseTransport):
+    """The network edge: the first write reaches PostgREST and commits, but its answer is
+    lost on the way back (a read timeout) — the case where a retry could write twice."""
+
+    def __init__(self):
+        self.stack = RestV1Transport()
+        self.lost = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.stack.handle_request(request)
+        if request.method == "POST" and not self.lost:
+            self.lost = True
+            response.read()
+            raise httpx.ReadTimeout("the answer was lost")
+        return response
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+def test_a_retried_write_whose_answer_was_lost_writes_once(pgstack):
+    edge = LostAnswer()
+    store = supabase_store(pgstack, SUPABASE_HTTP_TRANSPORT=edge)
+    user_id = str(uuid.uuid4())
+    try:
+        user = store.for_user(Identity(user_id, pgstack.token_for(user_id)))
+        conversation = user.create_conversation("Once")
+        assert user.list_conversations(10, 0)[1] == 1
+        edge.lost = False  # and again for a message with its own id
+        message = user.add_message(conversation["id"], "user", "hi", message_id=str(uuid.uuid4()))
+        assert message["content"] == "hi"
+        assert user.list_messages(conversation["id"], 10, 0)[1] == 1
+    finally:
+        store.close()

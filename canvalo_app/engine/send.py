@@ -43,10 +43,17 @@ def send_message(
         conversation = store.create_conversation(conversation_title(text))
     registry.reserve(conversation["id"])
     try:
+        # Ids chosen here, so a store retry after a lost answer cannot write a message twice.
         user_message = store.add_message(
-            conversation["id"], "user", text, client_message_id=client_message_id
+            conversation["id"],
+            "user",
+            text,
+            client_message_id=client_message_id,
+            message_id=new_id(),
         )
-        assistant = store.add_message(conversation["id"], "assistant", "", status="streaming")
+        assistant = store.add_message(
+            conversation["id"], "assistant", "", status="streaming", message_id=new_id()
+        )
         if user_message is None or assistant is None:  # deleted while we were sending
             raise AppError("CONVERSATION_NOT_FOUND")
     except BaseException:

@@ -136,7 +136,11 @@ class UserStore(ABC):
     # The primitives ---------------------------------------------------------------------
     @abstractmethod
     def _insert(self, table: str, values: dict) -> dict:
-        """Insert a row owned by the user; return it as stored."""
+        """Insert a row owned by the user; return it as stored.
+
+        `values` carries the new row's id, chosen before the first try: a retry of a write
+        that committed but whose answer was lost finds that row instead of adding another.
+        """
 
     @abstractmethod
     def _get(self, table: str, row_id: str) -> dict | None: ...
@@ -158,7 +162,9 @@ class UserStore(ABC):
         """The user's conversations, newest activity first, and the total that match."""
 
     def create_conversation(self, title: str, metadata: dict | None = None) -> dict:
-        return self._insert("agent_conversations", {"title": title, "metadata": metadata or {}})
+        return self._insert(
+            "agent_conversations", {"id": new_id(), "title": title, "metadata": metadata or {}}
+        )
 
     def get_conversation(self, conversation_id: str) -> dict | None:
         return self._get("agent_conversations", conversation_id)
@@ -233,7 +239,7 @@ class UserStore(ABC):
 
     def create_record(self, table: str, values: dict) -> dict:
         check_columns(table, values)
-        return self._insert(table, values)
+        return self._insert(table, {"id": new_id(), **values})
 
     def update_record(self, table: str, record_id: str, values: dict) -> dict | None:
         check_columns(table, values)
@@ -245,7 +251,7 @@ class UserStore(ABC):
 
     # Pending actions (destructive tool calls awaiting confirmation) ---------------------
     def create_action(self, values: dict) -> dict:
-        return self._insert("agent_actions", values)
+        return self._insert("agent_actions", {"id": new_id(), **values})
 
     def get_action(self, action_id: str) -> dict | None:
         return self._get("agent_actions", action_id)

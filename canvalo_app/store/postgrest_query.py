@@ -36,6 +36,8 @@ PAST_THE_END = "PGRST103"  # an offset beyond the last row, when counting
 # carry them in UTC as Python's `isoformat()` writes them (as `now_iso()` and the tools do),
 # so a value reads back as it was written.
 
+UNIQUE_VIOLATION = "23505"
+
 
 def quote(value: str) -> str:
     """`value` as a double-quoted PostgREST list or logic-tree element."""
@@ -138,7 +140,14 @@ class UserTables:
 
     def insert(self, table: str, values: dict) -> dict:
         row = {**values, "user_id": self.user_id}
-        return decode(self.rest.table(table).insert(row).execute().data[0])
+        try:
+            return decode(self.rest.table(table).insert(row).execute().data[0])
+        except APIError as exc:
+            # The same id again: an earlier try committed and only its answer was lost.
+            existing = self.get(table, row["id"]) if exc.code == UNIQUE_VIOLATION else None
+            if existing is None:
+                raise
+            return existing
 
     def update(self, table: str, row_id: str, values: dict, where=()) -> dict | None:
         """Change the user's row `row_id` if it also matches `where`; None if nothing did."""
