@@ -62,8 +62,14 @@ def _translated(classify: Classifier, call: Callable):
         raise translated from exc
 
 
-def retry_transient(classify: Classifier):
-    """Method decorator: translate failures with `classify`, retry per `self.retry_policy`."""
+def retry_transient(classify: Classifier, retry: bool = True):
+    """Method decorator: translate failures with `classify`, retry per `self.retry_policy`.
+
+    `retry=False` only translates: for checks that must answer at once (readiness).
+    """
+
+    def policy(self) -> RetryPolicy:
+        return self.retry_policy if retry else self.retry_policy._replace(attempts=0)
 
     def decorator(method):
         if inspect.isgeneratorfunction(method):
@@ -77,7 +83,7 @@ def retry_transient(classify: Classifier):
                     except StopIteration:
                         return stream, _EMPTY
 
-                stream, item = self.retry_policy.retrying().call(first_item)
+                stream, item = policy(self).retrying().call(first_item)
                 try:
                     while item is not _EMPTY:
                         yield item
@@ -92,8 +98,10 @@ def retry_transient(classify: Classifier):
 
         @wraps(method)
         def wrapper(self, *args, **kwargs):
-            return self.retry_policy.retrying().call(
-                _translated, classify, lambda: method(self, *args, **kwargs)
+            return (
+                policy(self)
+                .retrying()
+                .call(_translated, classify, lambda: method(self, *args, **kwargs))
             )
 
         return wrapper

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,13 +110,17 @@ def test_readiness_reports_store_and_model(client):
     assert body["checks"]["model"]["ok"] is True
 
 
-def test_readiness_503_names_the_store(app, client):
+def test_readiness_503_names_the_store(make_app):
+    app = make_app(RETRY_BASE_DELAY=5.0, RETRY_MAX_DELAY=5.0)  # a retried check: 15 s
+    client = app.test_client()
     path = app.config["SQLITE_PATH"]
     app.extensions["store"].close()
     os.remove(path)
     os.mkdir(path)  # the database file is now a directory: unreadable
     try:
+        started = time.monotonic()
         error = assert_error(client.get("/health/ready"), 503, "SERVICE_NOT_READY")
+        assert time.monotonic() - started < 2.0  # readiness answers at once, no retries
         assert error["details"]["checks"]["store"] == {
             "ok": False,
             "backend": "sqlite",

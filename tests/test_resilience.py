@@ -114,3 +114,15 @@ def test_stream_closed_when_the_consumer_stops():
     assert next(stream) == "a"
     stream.close()
     assert closed == [True]
+
+
+def test_translate_only_makes_one_attempt():
+    class Check(Service):
+        @retry_transient(classify, retry=False)
+        def call(self):
+            return self._next()
+
+    check = Check([Flaky(), "never"])
+    with pytest.raises(AppError) as raised:
+        check.call()
+    assert raised.value.code == "MODEL_THROTTLED" and check.attempts == 1

@@ -123,7 +123,7 @@ class SQLiteStore(Store):
     def for_user(self, identity: Identity) -> SQLiteUserStore:
         return SQLiteUserStore(self, identity.user_id)
 
-    @retry_transient(classify)
+    @retry_transient(classify, retry=False)  # readiness answers at once
     def ping(self) -> None:
         self.run("SELECT 1 FROM agent_conversations LIMIT 1")
 

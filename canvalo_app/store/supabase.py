@@ -94,7 +94,7 @@ class SupabaseStore(Store):
     def for_user(self, identity: Identity) -> SupabaseUserStore:
         return SupabaseUserStore(self, identity)
 
-    @retry_transient(classify)
+    @retry_transient(classify, retry=False)  # readiness answers at once
     def ping(self) -> None:
         """Read zero rows as anon: "permission denied" comes from PostgreSQL, so both answered."""
         anon = self.client(self.publishable_key)
