@@ -80,7 +80,6 @@ class TurnState:
 class Turn:
     app: Flask
     store: UserStore
-    generation: object
     state: TurnState
 
     def __post_init__(self):
@@ -228,9 +227,10 @@ class Turn:
 
 
 def run_turn(
-    app: Flask, store: UserStore, generation, user_text: str, state: TurnState
+    app: Flask, store: UserStore, generation, state: TurnState
 ) -> Iterator[tuple[str, dict]]:
-    """All the events of one turn, for the runner to log, save and stream."""
+    """All the events of one turn, for the runner to log, save and stream. The user's words
+    are the newest message of the stored history."""
     messages, summary = history(
         store, generation.conversation_id, generation.message_id, app.config["HISTORY_TOKEN_BUDGET"]
     )
@@ -239,7 +239,7 @@ def run_turn(
     preamble = system_preamble(store, profile, today)
     if summary:
         preamble += "\n" + summary
-    turn = Turn(app, store, generation, state)
+    turn = Turn(app, store, state)
     ctx = ToolContext(
         store,
         today,

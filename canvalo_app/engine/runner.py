@@ -63,22 +63,20 @@ class MessageWriter:
         )
 
 
-def start_generation(
-    app: Flask, generation: GenerationLog, identity: Identity, user_text: str
-) -> None:
+def start_generation(app: Flask, generation: GenerationLog, identity: Identity) -> None:
     """Run the generation in its own greenlet (a thread outside gevent)."""
     request_id = current_request_id()
     worker = threading.Thread(
         target=run_generation,
         name=f"generation-{generation.id}",
-        args=(app, generation, identity, user_text, request_id),
+        args=(app, generation, identity, request_id),
         daemon=True,
     )
     worker.start()
 
 
 def run_generation(
-    app: Flask, generation: GenerationLog, identity: Identity, user_text: str, request_id: str = "-"
+    app: Flask, generation: GenerationLog, identity: Identity, request_id: str = "-"
 ) -> None:
     set_request_id(request_id)
     with app.app_context():
@@ -88,7 +86,7 @@ def run_generation(
         state = TurnState()
         deadline = time.monotonic() + config["TURN_DEADLINE_SECONDS"]
         try:
-            for type_, data in run_turn(app, store, generation, user_text, state):
+            for type_, data in run_turn(app, store, generation, state):
                 if generation.stop_requested.is_set():
                     raise Stopped
                 if time.monotonic() > deadline:

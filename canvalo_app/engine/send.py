@@ -77,5 +77,5 @@ def send_message(
         },
     )
     registry.add(generation)
-    start_generation(app, generation, identity, text)
+    start_generation(app, generation, identity)
     return generation
