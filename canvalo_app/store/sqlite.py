@@ -10,20 +10,10 @@ from pathlib import Path
 
 from ..errors import StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
-from .base import (
-    JSON_COLUMNS,
-    Filter,
-    Identity,
-    Search,
-    Store,
-    UserStore,
-    check_columns,
-    new_id,
-    now_iso,
-)
+from .base import Identity, Search, Store, UserStore, check_columns, new_id, now_iso
+from .sqlite_query import decode, encode, where_clause
 
 SCHEMA = Path(__file__).with_name("schema.sql")
-_SQL_OPS = {"eq": "=", "neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
 def classify(exc: Exception) -> Exception:
@@ -33,45 +23,6 @@ def classify(exc: Exception) -> Exception:
     ):
         return StoreUnavailable()
     return exc
-
-
-def _row(row: sqlite3.Row | None) -> dict | None:
-    if row is None:
-        return None
-    return {
-        key: json.loads(row[key]) if key in JSON_COLUMNS and row[key] is not None else row[key]
-        for key in row.keys()  # noqa: SIM118 (iterating a Row yields values)
-    }
-
-
-def _encode(values: dict) -> dict:
-    return {
-        k: json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in values.items()
-    }
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _where(filters: list[Filter], search: Search | None) -> tuple[str, list]:
-    clauses, params = [], []
-    for column, op, value in filters:
-        if op in ("in", "not_in"):
-            values = list(value)  # SQLite accepts IN (): nothing is in it, everything not
-            negate = "NOT " if op == "not_in" else ""
-            clauses.append(f"{column} {negate}IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-        elif op == "is_null":
-            clauses.append(f"{column} IS {'' if value else 'NOT '}NULL")
-        else:
-            clauses.append(f"{column} {_SQL_OPS[op]} ?")
-            params.append(value)
-    if search and search.text:
-        clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in search.columns) + ")")
-        params.extend([_like(search.text)] * len(search.columns))
-    return "".join(f" AND {c}" for c in clauses), params
 
 
 class SQLiteStore(Store):
@@ -154,7 +105,7 @@ class SQLiteUserStore(UserStore):
         return rows[0] if rows else None
 
     def _all(self, sql: str, params=()) -> list[dict]:
-        return [_row(r) for r in self.store.run(sql, params)[0]]
+        return [decode(r) for r in self.store.run(sql, params)[0]]
 
     def _count(self, sql: str, params=()) -> int:
         return self.store.run(sql, params)[0][0][0]
@@ -169,7 +120,7 @@ class SQLiteUserStore(UserStore):
             "id": new_id(),
             "created_at": now,
             "updated_at": now,
-            **_encode(values),
+            **encode(values),
             "user_id": self.user_id,
         }
         columns = ", ".join(row)
@@ -181,9 +132,9 @@ class SQLiteUserStore(UserStore):
 
     @retry_transient(classify)
     def _update(self, table: str, row_id: str, values: dict, where=()) -> dict | None:
-        values = {**_encode(values), "updated_at": now_iso()}
+        values = {**encode(values), "updated_at": now_iso()}
         assignments = ", ".join(f"{column} = ?" for column in values)
-        condition, params = _where(list(where), None)
+        condition, params = where_clause(list(where), None)
         changed = self._change(
             f"UPDATE {table} SET {assignments} WHERE id = ? AND user_id = ?{condition}",
             [*values.values(), row_id, self.user_id, *params],
@@ -200,17 +151,13 @@ class SQLiteUserStore(UserStore):
 
     @retry_transient(classify)
     def _delete(self, table: str, row_id: str) -> bool:
-        return (
-            self._change(
-                f"DELETE FROM {table} WHERE id = ? AND user_id = ?", (row_id, self.user_id)
-            )
-            > 0
-        )
+        sql = f"DELETE FROM {table} WHERE id = ? AND user_id = ?"
+        return self._change(sql, (row_id, self.user_id)) > 0
 
     # Conversations --------------------------------------------------------------------
     @retry_transient(classify)
     def list_conversations(self, limit, offset, q=None):
-        where, params = _where([], Search(("title",), q) if q else None)
+        where, params = where_clause([], Search(("title",), q) if q else None)
         base = f"FROM agent_conversations WHERE user_id = ?{where}"
         total = self._count(f"SELECT COUNT(*) {base}", [self.user_id, *params])
         rows = self._all(
@@ -300,7 +247,7 @@ class SQLiteUserStore(UserStore):
         check_columns(
             table, [f.column for f in filters] + [order_by] + list(search.columns if search else ())
         )
-        where, params = _where(list(filters), search)
+        where, params = where_clause(list(filters), search)
         direction = "DESC" if descending else "ASC"
         return self._all(
             f"SELECT * FROM {table} WHERE user_id = ?{where} "
@@ -311,7 +258,7 @@ class SQLiteUserStore(UserStore):
     @retry_transient(classify)
     def count_records(self, table, *, filters=(), search=None):
         check_columns(table, [f.column for f in filters] + list(search.columns if search else ()))
-        where, params = _where(list(filters), search)
+        where, params = where_clause(list(filters), search)
         return self._count(
             f"SELECT COUNT(*) FROM {table} WHERE user_id = ?{where}", [self.user_id, *params]
         )
