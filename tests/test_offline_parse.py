@@ -6,7 +6,7 @@ from datetime import date, time
 
 import pytest
 
-from canvalo_app.llm.offline import parse, rules
+from canvalo_app.llm.offline import dates, parse, rules
 from canvalo_app.llm.offline.rules import Step
 
 TODAY = date(2026, 11, 23)  # a Monday
@@ -69,13 +69,13 @@ def test_percent(text, expected):
     ],
 )
 def test_find_date(text, expected):
-    assert parse.find_date(text, TODAY) == expected
+    assert dates.find_date(text, TODAY) == expected
 
 
 def test_next_weekday_from_a_sunday_is_the_coming_one():
     sunday = date(2026, 11, 29)
-    assert parse.find_date("next Tuesday", sunday) == parse.find_date("Tuesday", sunday)
-    assert parse.find_date("Tuesday", sunday) == date(2026, 12, 1)
+    assert dates.find_date("next Tuesday", sunday) == dates.find_date("Tuesday", sunday)
+    assert dates.find_date("Tuesday", sunday) == date(2026, 12, 1)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_next_weekday_from_a_sunday_is_the_coming_one():
     ],
 )
 def test_find_time(text, expected):
-    assert parse.find_time(text) == expected
+    assert dates.find_time(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_find_time(text, expected):
     ],
 )
 def test_find_duration_minutes(text, expected):
-    assert parse.find_duration_minutes(text) == expected
+    assert dates.find_duration_minutes(text) == expected
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from ..formatting import day
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from ..zone import moment, shown, stored, wall_clock
 from .crud import Paging, RecordId, add_crud_tools, fetch
+from .free_time import free_windows, work_days, working_hours
 
 STATUSES = ("scheduled", "confirmed", "completed", "cancelled", "no_show")
 TYPES = ("estimate", "consultation", "site_visit", "job", "follow_up", "other")
@@ -224,47 +225,6 @@ def check_conflicts(ctx: ToolContext, args: dict) -> dict:
     }
 
 
-def working_hours(ctx: ToolContext) -> tuple[time, time]:
-    """The business's working hours, 08:00-17:00 unless its profile says otherwise."""
-    profile = business_profile(ctx.store) or {}
-    start, end = (
-        profile.get("working_hours_start") or "08:00",
-        profile.get("working_hours_end") or "17:00",
-    )
-    return time.fromisoformat(start), time.fromisoformat(end)
-
-
-def work_days(after: date, count: int) -> list[date]:
-    """The next `count` weekdays after `after`."""
-    days, current = [], after
-    while len(days) < count:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days.append(current)
-    return days
-
-
-def free_windows(ctx: ToolContext, on: date, hours: tuple[time, time], minutes: int) -> list[dict]:
-    """Gaps of at least `minutes` between the day's appointments, within working hours (the
-    business's clock on day `on`)."""
-    cursor, close = (wall_clock(on, hour, ctx.zone) for hour in hours)
-    closing = {"start_time": close, "end_time": close}
-    windows = []
-    for busy in conflicts(ctx, cursor, close) + [closing]:
-        gap_end = min(moment(busy["start_time"], ctx.zone), close)
-        if gap_end - cursor >= timedelta(minutes=minutes):
-            windows.append(
-                {
-                    "date": on.isoformat(),
-                    "start": f"{cursor.astimezone(ctx.zone):%H:%M}",
-                    "end": f"{gap_end.astimezone(ctx.zone):%H:%M}",
-                    "minutes": int((gap_end - cursor).total_seconds() // 60),
-                }
-            )
-        cursor = max(cursor, moment(busy["end_time"], ctx.zone))
-    return windows
-
-
 @agent.tool(
     "suggest_free_slots",
     SlotRequest(),
@@ -274,8 +234,12 @@ def free_windows(ctx: ToolContext, on: date, hours: tuple[time, time], minutes: 
 def suggest_free_slots(ctx: ToolContext, args: dict) -> dict:
     days = [args["date"]] if "date" in args else work_days(ctx.today, args["days"])
     minutes = args.get("duration_minutes") or DEFAULT_MINUTES
-    hours = working_hours(ctx)
-    windows = [window for on in days for window in free_windows(ctx, on, hours, minutes)]
+    hours = working_hours(business_profile(ctx.store))
+    windows = []
+    for on in days:
+        opens, closes = (wall_clock(on, hour, ctx.zone) for hour in hours)
+        busy = conflicts(ctx, opens, closes)
+        windows += free_windows(on, opens, closes, busy, minutes, ctx.zone)
     return {
         "windows": windows,
         "days_checked": [on.isoformat() for on in days],

@@ -13,10 +13,8 @@ from ..tools import Agent, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
 from .money import PricedDocument, next_number, priced
 from .projects import find_project
+from .receivables import OPEN, STATUSES, balance, overdue_report, totals_report
 
-STATUSES = ("draft", "sent", "viewed", "partial", "paid", "overdue", "cancelled")
-#: Billed and not settled: money clients owe.
-OPEN = ("sent", "viewed", "partial", "overdue")
 #: What update_invoice may set; paid, partial and cancelled come from their own tools.
 SETTABLE = ("draft", "sent", "viewed", "overdue")
 
@@ -98,16 +96,6 @@ class ProjectInvoice(ToolInput):
 
 def label(invoice: dict) -> str:
     return f"invoice {invoice['invoice_number']} for {invoice['client_name']}"
-
-
-def balance(invoice: dict) -> float:
-    return round(invoice["total_amount"] - invoice["amount_paid"], 2)
-
-
-def is_overdue(invoice: dict, today: date) -> bool:
-    """Marked overdue, or billed, unsettled and past its due date."""
-    past_due = bool(invoice["due_date"]) and invoice["due_date"] < today.isoformat()
-    return invoice["status"] == "overdue" or (invoice["status"] in OPEN and past_due)
 
 
 def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | None]:
@@ -213,28 +201,7 @@ def open_invoices(ctx: ToolContext) -> list[dict]:
     "Invoices past due and unsettled (oldest first) with balances, days overdue and total.",
 )
 def overdue_summary(ctx: ToolContext, args: dict) -> dict:
-    rows = [overdue_row(i, ctx.today) for i in open_invoices(ctx) if is_overdue(i, ctx.today)]
-    rows.sort(key=lambda row: -row["days_overdue"])
-    total = round(sum(row["balance"] for row in rows), 2)
-    summary = (
-        f"{len(rows)} overdue, {money(total)} outstanding; oldest {rows[0]['invoice_number']}"
-        if rows
-        else "No overdue invoices"
-    )
-    return {
-        "invoices": rows,
-        "count": len(rows),
-        "total_overdue": total,
-        "oldest": rows[0] if rows else None,
-        "summary": summary,
-    }
-
-
-def overdue_row(invoice: dict, today: date) -> dict:
-    due = invoice["due_date"]
-    days = max((today - date.fromisoformat(due)).days, 0) if due else 0
-    keys = ("id", "invoice_number", "client_name", "client_email", "due_date", "status")
-    return {key: invoice[key] for key in keys} | {"balance": balance(invoice), "days_overdue": days}
+    return overdue_report(open_invoices(ctx), ctx.today)
 
 
 @agent.tool(
@@ -244,26 +211,7 @@ def overdue_row(invoice: dict, today: date) -> dict:
     "been collected.",
 )
 def invoice_totals(ctx: ToolContext, args: dict) -> dict:
-    invoices = ctx.store.list_records("invoices", limit=ALL_ROWS)
-    by_status = {status: {"count": 0, "total": 0.0} for status in STATUSES}
-    for invoice in invoices:
-        entry = by_status[invoice["status"]]
-        entry["count"] += 1
-        entry["total"] = round(entry["total"] + invoice["total_amount"], 2)
-    unsettled = [invoice for invoice in invoices if invoice["status"] in OPEN]
-    outstanding = round(sum(balance(invoice) for invoice in unsettled), 2)
-    overdue = round(sum(balance(i) for i in unsettled if is_overdue(i, ctx.today)), 2)
-    collected = round(sum(i["amount_paid"] for i in invoices if i["status"] != "cancelled"), 2)
-    return {
-        "by_status": by_status,
-        "outstanding": outstanding,
-        "open_count": len(unsettled),
-        "overdue": overdue,
-        "collected": collected,
-        "draft_total": by_status["draft"]["total"],
-        "summary": f"{money(outstanding)} outstanding on {len(unsettled)} invoices "
-        f"({money(overdue)} overdue); {money(collected)} collected",
-    }
+    return totals_report(ctx.store.list_records("invoices", limit=ALL_ROWS), ctx.today)
 
 
 def cancellable(ctx: ToolContext, args: dict) -> dict:

@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta
 
 from ....agents.domains.appointments import NOT_BOOKED
 from ....agents.formatting import clock, day, plural
-from ..parse import find_date, find_duration_minutes, find_time, names
+from ..dates import find_date, find_duration_minutes, find_time
+from ..parse import names
 from . import Call, Step, failed, find_then_act, not_one
 
 _QUESTION = re.compile(r"^\s*(?:what|when|which|who|show|list|do|does|am|any|how|is)\b", re.I)

@@ -13,7 +13,8 @@ from datetime import date, datetime, time
 
 from ....agents.domains.campaigns import CHANNELS, STATUSES
 from ....agents.formatting import clock, day, money, plural
-from ..parse import find_date, find_time, quoted, status_in
+from ..dates import find_date, find_time
+from ..parse import quoted, status_in
 from . import Call, Step, failed, find_then_act, not_one
 
 CHANNEL_WORDS = {

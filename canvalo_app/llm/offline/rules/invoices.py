@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ....agents.domains.invoices import STATUSES
+from ....agents.domains.receivables import STATUSES
 from ....agents.formatting import day, money, plural
-from ..parse import amounts, email, find_date, invoice_number, names, percent, status_in, work
+from ..dates import find_date
+from ..parse import amounts, email, invoice_number, names, percent, status_in, work
 from . import Call, Step, failed, find_then_act, not_one
 
 SYNONYMS = {

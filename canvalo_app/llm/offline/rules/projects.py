@@ -13,7 +13,8 @@ from datetime import date
 
 from ....agents.domains.projects import STATUSES
 from ....agents.formatting import day, money, plural
-from ..parse import amounts, find_date, names, percent, quoted, status_in, unquoted
+from ..dates import find_date
+from ..parse import amounts, names, percent, quoted, status_in, unquoted
 from . import Call, Step, failed, find_then_act, not_one
 
 SYNONYMS = {

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ....agents.formatting import money, plural
-from ..parse import amounts, email, find_time, percent, phone, quoted
+from ..dates import find_time
+from ..parse import amounts, email, percent, phone, quoted
 from . import Call, Step, failed
 
 _GOALS = re.compile(r"\b(?:goals?|targets?|on\s+track)\b", re.I)

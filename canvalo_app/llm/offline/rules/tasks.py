@@ -13,7 +13,8 @@ from datetime import date, timedelta
 
 from ....agents.domains.tasks import PRIORITIES, STATUSES
 from ....agents.formatting import day, plural
-from ..parse import WEEKDAYS, find_date, quoted, status_in
+from ..dates import WEEKDAYS, find_date
+from ..parse import quoted, status_in
 from . import Call, Step, failed, find_then_act, not_one
 
 PRIORITY_WORDS = {f"{p} priority": p for p in PRIORITIES} | {

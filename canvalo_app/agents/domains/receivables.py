@@ -1,0 +1,70 @@
+"""What clients owe: balances, overdue invoices and totals by status, computed from rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..formatting import money
+
+STATUSES = ("draft", "sent", "viewed", "partial", "paid", "overdue", "cancelled")
+#: Billed and not settled: money clients owe.
+OPEN = ("sent", "viewed", "partial", "overdue")
+
+
+def balance(invoice: dict) -> float:
+    return round(invoice["total_amount"] - invoice["amount_paid"], 2)
+
+
+def is_overdue(invoice: dict, today: date) -> bool:
+    """Marked overdue, or billed, unsettled and past its due date."""
+    past_due = bool(invoice["due_date"]) and invoice["due_date"] < today.isoformat()
+    return invoice["status"] == "overdue" or (invoice["status"] in OPEN and past_due)
+
+
+def overdue_row(invoice: dict, today: date) -> dict:
+    due = invoice["due_date"]
+    days = max((today - date.fromisoformat(due)).days, 0) if due else 0
+    keys = ("id", "invoice_number", "client_name", "client_email", "due_date", "status")
+    return {key: invoice[key] for key in keys} | {"balance": balance(invoice), "days_overdue": days}
+
+
+def overdue_report(open_invoices: list[dict], today: date) -> dict:
+    """The overdue ones among `open_invoices`, oldest first, with balances and their total."""
+    rows = [overdue_row(i, today) for i in open_invoices if is_overdue(i, today)]
+    rows.sort(key=lambda row: -row["days_overdue"])
+    total = round(sum(row["balance"] for row in rows), 2)
+    summary = (
+        f"{len(rows)} overdue, {money(total)} outstanding; oldest {rows[0]['invoice_number']}"
+        if rows
+        else "No overdue invoices"
+    )
+    return {
+        "invoices": rows,
+        "count": len(rows),
+        "total_overdue": total,
+        "oldest": rows[0] if rows else None,
+        "summary": summary,
+    }
+
+
+def totals_report(invoices: list[dict], today: date) -> dict:
+    """Count and value by status; outstanding, overdue and collected money."""
+    by_status = {status: {"count": 0, "total": 0.0} for status in STATUSES}
+    for invoice in invoices:
+        entry = by_status[invoice["status"]]
+        entry["count"] += 1
+        entry["total"] = round(entry["total"] + invoice["total_amount"], 2)
+    unsettled = [invoice for invoice in invoices if invoice["status"] in OPEN]
+    outstanding = round(sum(balance(invoice) for invoice in unsettled), 2)
+    overdue = round(sum(balance(i) for i in unsettled if is_overdue(i, today)), 2)
+    collected = round(sum(i["amount_paid"] for i in invoices if i["status"] != "cancelled"), 2)
+    return {
+        "by_status": by_status,
+        "outstanding": outstanding,
+        "open_count": len(unsettled),
+        "overdue": overdue,
+        "collected": collected,
+        "draft_total": by_status["draft"]["total"],
+        "summary": f"{money(outstanding)} outstanding on {len(unsettled)} invoices "
+        f"({money(overdue)} overdue); {money(collected)} collected",
+    }
