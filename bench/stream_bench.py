@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,15 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.server import free_port, server_env, start_server, wait_ready  # noqa: E402
 from canvalo_app.auth import mint_dev_token  # noqa: E402
 
 SECRET = "bench-dev-secret-0123456789abcdef0123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def one_stream(port: int, token: str, message: str, out: list, index: int) -> None:
@@ -88,33 +80,12 @@ def run(streams: int, token_delay: float, message: str, ramp: float = 0.0) -> di
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="canvalo-bench-"))
     db = workdir / "bench.sqlite3"
-    env = {
-        **os.environ,
-        "CANVALO_ENV": "testing",
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(port),
-        "SQLITE_PATH": str(db),
-        "DEV_JWT_SECRET": SECRET,
-        "OFFLINE_TOKEN_DELAY": str(token_delay),
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMIT_CHAT": "100000 per minute",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = server_env(port, db, SECRET, OFFLINE_TOKEN_DELAY=str(token_delay),
+                     RATE_LIMIT_CHAT="100000 per minute")  # fmt: skip
+    server = start_server(env)
     try:
-        for _ in range(200):
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                probe.request("GET", "/health")
-                if probe.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+        if not wait_ready(port):
+            raise RuntimeError("the server did not start")
         # One user per stream: each conversation is its own, as in production.
         tokens = [
             mint_dev_token(SECRET, f"00000000-0000-4000-8000-{n:012d}") for n in range(streams)

@@ -4,60 +4,26 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from bench.server import ROOT, free_port, server_env, start_server, wait_ready
 from tests.conftest import USER_A, Users, parse_sse
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = free_port()
-    env = {
-        **os.environ,
-        "CANVALO_ENV": "testing",
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(port),
-        "SQLITE_PATH": str(tmp_path_factory.mktemp("srv") / "db.sqlite3"),
-        "OFFLINE_TOKEN_DELAY": "0.05",
-        "DEV_JWT_SECRET": Users.secret,
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("PORT", None)
+    db = tmp_path_factory.mktemp("srv") / "db.sqlite3"
+    env = server_env(port, db, Users.secret, OFFLINE_TOKEN_DELAY="0.05")
     seed(env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
+    process = start_server(env, output=subprocess.PIPE)
+    if not wait_ready(port):
         process.kill()
         pytest.fail("gunicorn did not start: " + process.stdout.read().decode()[-2000:])
     yield port
@@ -147,31 +113,12 @@ def test_disconnect_then_the_answer_is_saved(server):
 def test_shutdown_ends_streams_with_a_terminal_event(tmp_path):
     port = free_port()
     db = tmp_path / "db.sqlite3"
-    env = {
-        **os.environ,
-        "CANVALO_ENV": "testing",
-        "API_HOST": "127.0.0.1",
-        "API_PORT": str(port),
-        "SQLITE_PATH": str(db),
-        "OFFLINE_TOKEN_DELAY": "0.3",
-        "DEV_JWT_SECRET": Users.secret,
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = server_env(port, db, Users.secret, OFFLINE_TOKEN_DELAY="0.3")
+    seed(env)
+    process = start_server(env)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                connection, response = open_stream(port)
-                break
-            except OSError:
-                time.sleep(0.1)
+        assert wait_ready(port), "gunicorn did not start"
+        connection, response = open_stream(port)
         frames = read_frames(response, stop_after_tokens=1)
         process.send_signal(signal.SIGTERM)
         frames += read_frames(response)

@@ -1,0 +1,1 @@
+"""Benchmarks, and the local server harness they share with the serving tests."""

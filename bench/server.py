@@ -1,0 +1,50 @@
+"""The service as deployed — gunicorn with the gevent worker — on a free loopback port,
+with the SQLite store and the offline model. Used by the benchmark and the serving tests."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(port: int, db: Path, dev_secret: str, **settings: str) -> dict:
+    """The environment of a local server: testing config on `port`, SQLite file `db`."""
+    env = {**os.environ, "CANVALO_ENV": "testing", "API_HOST": "127.0.0.1",
+           "API_PORT": str(port), "SQLITE_PATH": str(db), "DEV_JWT_SECRET": dev_secret,
+           "LOG_LEVEL": "WARNING", **settings}  # fmt: skip
+    env.pop("PORT", None)
+    return env
+
+
+def start_server(env: dict, output=subprocess.DEVNULL) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def wait_ready(port: int, timeout: float = 20.0) -> bool:
+    """Whether `/health` answered 200 within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            probe.request("GET", "/health")
+            if probe.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
