@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from ..agents.context import today_for
+from ..agents.domains.money import totals
 from ..agents.zone import business_zone, stored, wall_clock
 from .base import UserStore
 
@@ -27,23 +28,7 @@ PROFILE = {
 
 
 def _line_items(*items: tuple[str, float, float]) -> list[dict]:
-    return [
-        {"description": d, "quantity": q, "unit_price": p, "amount": round(q * p, 2)}
-        for d, q, p in items
-    ]
-
-
-def _totals(items: list[dict], tax_rate: float, discount: float = 0.0) -> dict:
-    subtotal = round(sum(i["amount"] for i in items), 2)
-    tax = round((subtotal - discount) * tax_rate / 100, 2)
-    return {
-        "line_items": items,
-        "subtotal": subtotal,
-        "tax_rate": tax_rate,
-        "tax_amount": tax,
-        "discount_amount": discount,
-        "total_amount": round(subtotal - discount + tax, 2),
-    }
+    return [{"description": d, "quantity": q, "unit_price": p} for d, q, p in items]
 
 
 def _at(day: date, hour: int, minutes: int = 0) -> str:
@@ -99,26 +84,26 @@ def seed_demo(store: UserStore, today: date | None = None) -> dict[str, int]:
         "invoices": [
             {"invoice_number": "INV-1001", "client_name": "Grace Kim", "issue_date": d(-50),
              "due_date": d(-20), "status": "paid", "amount_paid": 2675.0,
-             **_totals(_line_items(("Deck staining", 1, 2500)), 7.0)},
+             **totals(_line_items(("Deck staining", 1, 2500)), 7.0)},
             {"invoice_number": "INV-1002", "client_name": "Tom Henderson",
              "client_email": "tom@hendersonfamily.example", "issue_date": d(-40),
              "due_date": d(-10), "status": "overdue",
-             **_totals(_line_items(("Exterior prep and prime", 1, 3200)), 7.0)},
+             **totals(_line_items(("Exterior prep and prime", 1, 3200)), 7.0)},
             {"invoice_number": "INV-1003", "client_name": "Dan Smith", "issue_date": d(-35),
              "due_date": d(-5), "status": "partial", "amount_paid": 1000.0,
-             **_totals(_line_items(("Deposit: office interior", 1, 2500)), 7.0)},
+             **totals(_line_items(("Deposit: office interior", 1, 2500)), 7.0)},
             {"invoice_number": "INV-1004", "client_name": "Maria Lopez", "issue_date": d(-2),
              "due_date": d(28), "status": "sent",
-             **_totals(_line_items(("Cabinet refinishing deposit", 1, 1200)), 7.0)},
+             **totals(_line_items(("Cabinet refinishing deposit", 1, 1200)), 7.0)},
             {"invoice_number": "INV-1005", "client_name": "Nina Brooks", "issue_date": d(-1),
              "due_date": d(29), "status": "draft",
-             **_totals(_line_items(("Rental unit touch-up", 6, 65)), 7.0)},
+             **totals(_line_items(("Rental unit touch-up", 6, 65)), 7.0)},
             {"invoice_number": "INV-1006", "client_name": "Priya Shah", "issue_date": d(-20),
              "due_date": d(10), "status": "viewed",
-             **_totals(_line_items(("Color consultation", 2, 75)), 7.0)},
+             **totals(_line_items(("Color consultation", 2, 75)), 7.0)},
             {"invoice_number": "INV-0999", "client_name": "Old Client LLC", "issue_date": d(-90),
              "due_date": d(-60), "status": "cancelled",
-             **_totals(_line_items(("Cancelled job", 1, 500)), 7.0)},
+             **totals(_line_items(("Cancelled job", 1, 500)), 7.0)},
         ],
         "appointments": [
             {"title": "Estimate: Lopez cabinets", "client_name": "Maria Lopez",
@@ -137,12 +122,12 @@ def seed_demo(store: UserStore, today: date | None = None) -> dict[str, int]:
         "proposals": [
             {"proposal_number": "PRO-201", "title": "Kitchen cabinet refinishing",
              "client_name": "Maria Lopez", "status": "sent", "valid_until": d(20),
-             **_totals(_line_items(("Cabinet doors", 18, 85), ("Cabinet boxes", 1, 900)), 7.0)},
+             **totals(_line_items(("Cabinet doors", 18, 85), ("Cabinet boxes", 1, 900)), 7.0)},
             {"proposal_number": "PRO-202", "title": "Whole-house interior",
              "client_name": "Priya Shah", "status": "draft", "valid_until": d(30),
-             **_totals(_line_items(("Rooms", 7, 650), ("Ceilings", 7, 180)), 7.0, 300.0)},
+             **totals(_line_items(("Rooms", 7, 650), ("Ceilings", 7, 180)), 7.0, 300.0)},
             {"proposal_number": "PRO-198", "title": "Office interior", "client_name": "Dan Smith",
-             "status": "accepted", **_totals(_line_items(("Office suites", 5, 1700)), 7.0)},
+             "status": "accepted", **totals(_line_items(("Office suites", 5, 1700)), 7.0)},
         ],
         "reviews": [
             {"reviewer_name": "Grace Kim", "rating": 5, "platform": "google",
