@@ -240,12 +240,12 @@ def test_second_send_while_running_is_409(app, client, users):
     busy = send(client, users.a, "two", conversation_id=start["conversation_id"])
     assert_error(busy, 409, "CONVERSATION_BUSY")
     release.set()
+    read_until(reader, "event: complete")
     first.close()
-    assert wait_for(
-        lambda: assistant_row(client, users.a, start["conversation_id"])["status"] == "complete"
-    )
-    again = stream_events(send(client, users.a, "two", conversation_id=start["conversation_id"]))
-    assert again[-1]["type"] == "complete"
+    # The moment a client has read `complete`, the conversation is free again.
+    again = send(client, users.a, "two", conversation_id=start["conversation_id"])
+    assert again.status_code == 200, again.json
+    assert stream_events(again)[-1]["type"] == "complete"
 
 
 def test_same_client_message_id_reattaches(app, client, users):

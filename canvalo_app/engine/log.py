@@ -82,10 +82,18 @@ class GenerationRegistry:
         self._by_client_id: dict[tuple[str, str], str] = {}
 
     def reserve(self, conversation_id: str) -> None:
-        """Claim the conversation for a new generation, or 409 if one is running."""
+        """Claim the conversation for a new generation, or 409 if one is running.
+
+        A generation whose terminal event is out no longer holds its conversation, even if
+        its greenlet has not yet returned: a client that has read `complete` may send again.
+        """
         with self._lock:
             self._prune()
-            if conversation_id in self._running or conversation_id in self._reserved:
+            running = self._logs.get(self._running.get(conversation_id, ""))
+            if running is not None and running.finished:
+                del self._running[conversation_id]
+                running = None
+            if running is not None or conversation_id in self._reserved:
                 raise AppError("CONVERSATION_BUSY")
             self._reserved.add(conversation_id)
 
@@ -117,7 +125,8 @@ class GenerationRegistry:
 
     def running(self) -> list[GenerationLog]:
         with self._lock:
-            return [self._logs[g] for g in self._running.values()]
+            logs = (self._logs[g] for g in self._running.values())
+            return [log for log in logs if not log.finished]
 
     def _prune(self) -> None:
         cutoff = time.monotonic() - self.retention_seconds
