@@ -6,7 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app canvalo_app
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev test-servers clean
+
+# Debian packages the tests start servers from; installed when missing (root, or sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +43,13 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# PostgreSQL 15 (with PostgREST from npm, see scripts/pgstack.py) and Redis for the tests.
+test-servers:
+	@test -x /usr/lib/postgresql/15/bin/postgres && command -v redis-server >/dev/null || \
+	  $(APT_INSTALL) postgresql-15 redis-server || \
+	  ($(SUDO) apt-get update -q && $(APT_INSTALL) postgresql-15 redis-server)
+
+test: lint test-servers
 	$(BIN)/python -m pytest
 
 clean:

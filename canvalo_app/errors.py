@@ -8,7 +8,6 @@ text a user reads; nothing else in the code does.
 from __future__ import annotations
 
 import logging
-import time
 from typing import NamedTuple
 
 from flask import Flask, jsonify
@@ -254,11 +253,6 @@ _HTTP_CODES = {
 def from_http_exception(exc: HTTPException) -> AppError:
     code = _HTTP_CODES.get(exc.code or 500, "INTERNAL_ERROR")
     headers = {}
-    if exc.code == 429:
-        from .extensions import limiter
-
-        window = limiter.current_limit
-        headers["Retry-After"] = str(max(1, int(window.reset_at - time.time())) if window else 60)
     if exc.code == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)
     return AppError(code, headers=headers)

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 from flask_cors import CORS
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from config import ConfigError
 
+from .ratelimit import RateLimiter
 from .resilience import RetryPolicy
 from .store.base import Store, UserStore
-
-#: Rate limits; routes name their own limit and key (the chat limit is per user).
-limiter = Limiter(key_func=get_remote_address)
 
 
 def _make_store(config: dict) -> Store:
@@ -34,8 +30,7 @@ def init_app(app: Flask) -> None:
     if app.config["STORE"] == "sqlite":
         store.init_schema()  # the embedded store creates its tables on first start
     app.extensions["store"] = store
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    limiter.init_app(app)
+    app.extensions["rate_limiter"] = RateLimiter(app.config["REDIS_URL"])
     CORS(
         app,
         origins=app.config["CORS_ORIGINS"],
@@ -48,6 +43,10 @@ def init_app(app: Flask) -> None:
 
 def store() -> Store:
     return current_app.extensions["store"]
+
+
+def rate_limiter() -> RateLimiter:
+    return current_app.extensions["rate_limiter"]
 
 
 def user_store() -> UserStore:

@@ -63,6 +63,12 @@ def _operation(rule, view, method: str, plugin: MarshmallowPlugin) -> dict:
             "description": doc.get("description", "OK"),
             "content": content,
         }
+    if "rate_limited" in doc:
+        operation["responses"]["429"] = {
+            "description": f"Over the caller's {doc['rate_limited']}; see Retry-After",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": {"application/json": {"schema": "Error"}},
+        }
     operation["responses"]["default"] = {
         "description": "Error envelope",
         "content": {"application/json": {"schema": "Error"}},

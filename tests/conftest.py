@@ -15,6 +15,7 @@ from canvalo_app.auth import mint_dev_token
 from canvalo_app.store.base import BUSINESS_TABLES, Identity
 from canvalo_app.store.demo import seed_demo
 from tests.pgstack_fixture import RestV1Transport, pgstack  # noqa: F401  (the session fixture)
+from tests.redis_fixture import redis_server  # noqa: F401  (the session fixture)
 
 USER_A = "aaaaaaaa-0000-4000-8000-000000000001"
 USER_B = "bbbbbbbb-0000-4000-8000-000000000002"

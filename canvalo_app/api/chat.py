@@ -7,19 +7,15 @@ from flask import Blueprint, current_app, g, request
 from ..auth import require_auth
 from ..engine.send import send_message
 from ..errors import AppError
-from ..extensions import limiter, user_store
+from ..extensions import user_store
 from ..sse import sse_response
-from .decorators import body, query, response, streams
+from .decorators import body, query, rate_limited, response, streams
 from .schemas import ChatStreamSchema, EventsQuery, MessageSchema
 
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
     "start, agent, token, tool_call, tool_result, confirmation_required, then complete or error"
 )
-
-
-def chat_limit() -> str:
-    return current_app.config["RATE_LIMIT_CHAT"]
 
 
 def owned_generation(generation_id):
@@ -31,7 +27,7 @@ def owned_generation(generation_id):
 
 @bp.post("/stream")
 @require_auth
-@limiter.limit(chat_limit, key_func=lambda: g.identity.user_id)
+@rate_limited("RATE_LIMIT_CHAT")
 @body(ChatStreamSchema())
 @streams(EVENTS)
 def stream(body):

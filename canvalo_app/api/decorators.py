@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import request
+from flask import current_app, g, request
 from marshmallow import Schema
 
 from ..errors import AppError
+from ..extensions import rate_limiter
 
 
 def _doc(view, **info):
@@ -78,5 +79,20 @@ def streams(description: str):
 
     def decorator(view):
         return _doc(view, stream=description)
+
+    return decorator
+
+
+def rate_limited(setting: str):
+    """Count the call against the caller's limit named by config `setting` (after auth)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            limit = current_app.config[setting]
+            rate_limiter().hit(limit, request.endpoint, g.identity.user_id)
+            return view(*args, **kwargs)
+
+        return _doc(wrapper, rate_limited=setting)
 
     return decorator

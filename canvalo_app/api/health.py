@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from ..errors import AppError
-from ..extensions import store
+from ..extensions import rate_limiter, store
 from ..openapi import openapi_document
 
 bp = Blueprint("health", __name__)
@@ -31,8 +31,9 @@ def health():
 
 @bp.get("/health/ready")
 def ready():
-    """Readiness: the store answers and a model is configured; 503 names what is not."""
-    checks = {"store": _check_store(), "model": _check_model()}
+    """Readiness: the store and rate-limit storage answer, a model is configured; 503 names
+    what is not."""
+    checks = {"store": _check_store(), "model": _check_model(), "rate_limits": _check_limits()}
     if not all(check["ok"] for check in checks.values()):
         raise AppError("SERVICE_NOT_READY", details={"checks": checks})
     return {"status": "ready", "checks": checks}
@@ -57,3 +58,10 @@ def _check_model() -> dict:
     if model is None:
         return {"ok": False, "error": "MODEL_NOT_CONFIGURED"}
     return {"ok": True, **model.describe()}
+
+
+def _check_limits() -> dict:
+    limiter = rate_limiter()
+    if not limiter.healthy():
+        return {"ok": False, "backend": limiter.backend, "error": "REDIS_UNAVAILABLE"}
+    return {"ok": True, "backend": limiter.backend}

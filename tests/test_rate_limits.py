@@ -1,0 +1,77 @@
+"""The per-user chat rate limit: in process, shared through a real Redis, and Redis down."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.redis_fixture import RedisServer
+from tests.scripted_model import install, say
+from tests.test_chat import send
+from tests.test_conversations import assert_error
+
+
+def chat_app(make_app, **overrides):
+    app = make_app(RATE_LIMIT_CHAT="2 per minute", **overrides)
+    install(app, default=say("ok"))
+    return app
+
+
+def assert_limited(response) -> None:
+    assert_error(response, 429, "RATE_LIMITED")
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    redis_server.client().flushdb()
+    return redis_server.url
+
+
+def test_chat_is_rate_limited_per_user(make_app, users):
+    client = chat_app(make_app).test_client()
+    assert send(client, users.a).status_code == 200
+    assert send(client, users.a).status_code == 200
+    assert_limited(send(client, users.a))
+    assert send(client, users.b).status_code == 200
+
+
+def test_limit_is_counted_per_worker_without_redis(make_app, users):
+    one, two = chat_app(make_app).test_client(), chat_app(make_app).test_client()
+    for client in (one, one, two, two):
+        assert send(client, users.a).status_code == 200
+
+
+def test_workers_share_one_count_through_redis(make_app, users, redis_url, redis_server):
+    one = chat_app(make_app, REDIS_URL=redis_url).test_client()
+    two = chat_app(make_app, REDIS_URL=redis_url).test_client()
+    assert send(one, users.a).status_code == 200
+    assert send(two, users.a).status_code == 200
+    assert_limited(send(one, users.a))
+    assert_limited(send(two, users.a))
+    assert send(two, users.b).status_code == 200
+    keys = [key.decode() for key in redis_server.client().keys("*")]
+    assert keys and all(key.startswith("canvalo:ratelimit") for key in keys)
+
+
+def test_readiness_reports_redis(make_app, redis_url):
+    body = make_app(REDIS_URL=redis_url).test_client().get("/health/ready").json
+    assert body["checks"]["rate_limits"] == {"ok": True, "backend": "redis"}
+
+
+def test_redis_down_still_serves_and_limits_in_process(make_app, users):
+    app = chat_app(make_app, REDIS_URL="redis://127.0.0.1:9/0")
+    client = app.test_client()
+    assert send(client, users.a).status_code == 200
+    assert send(client, users.a).status_code == 200
+    assert_limited(send(client, users.a))
+    error = assert_error(client.get("/health/ready"), 503, "SERVICE_NOT_READY")
+    assert error["details"]["checks"]["rate_limits"] == {
+        "ok": False,
+        "backend": "redis",
+        "error": "REDIS_UNAVAILABLE",
+    }
+
+
+def test_openapi_documents_the_429(client):
+    responses = client.get("/openapi.json").json["paths"]["/api/chat/stream"]["post"]["responses"]
+    assert "Retry-After" in responses["429"]["headers"]
