@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from flask import Flask
 
@@ -19,6 +21,7 @@ from ..errors import AppError
 from ..logs import current_request_id, set_request_id
 from ..store.base import Identity, UserStore
 from .log import GenerationLog
+from .sweep import close_for_lapsed_session
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +32,17 @@ class Stopped(Exception):
 
 @dataclass
 class MessageWriter:
-    """The assistant row: content buffered in memory, flushed at most every `interval` s."""
+    """The assistant row: content buffered in memory, flushed at most every `interval` s.
+
+    A failed flush does not end the answer: the text stays in memory for the next flush and
+    the final save. If the user's token expires during the turn, `on_lapsed` saves the final
+    state instead (see engine/sweep.py).
+    """
 
     store: UserStore
     message_id: str
     interval: float
+    on_lapsed: Callable[[dict], bool]
     content: str = ""
     _flushed_at: float = field(default_factory=time.monotonic)
     _dirty: bool = False
@@ -45,22 +54,31 @@ class MessageWriter:
             self.flush()
 
     def flush(self) -> None:
-        if self._dirty:
-            self.store.update_message(self.message_id, content=self.content)
-            self._dirty = False
         self._flushed_at = time.monotonic()
+        if not self._dirty:
+            return
+        try:
+            self.store.update_message(self.message_id, content=self.content)
+        except AppError as error:
+            log.warning("could not flush message %s: %s", self.message_id, error.code)
+            return
+        self._dirty = False
 
     def finish(self, status: str, state: TurnState, error_code: str | None = None) -> None:
         metadata = state.metadata()
         if error_code:
             metadata["error_code"] = error_code
-        self.store.update_message(
-            self.message_id,
-            content=self.content,
-            status=status,
-            agent_type=state.agent_type,
-            metadata=metadata,
-        )
+        fields = {
+            "content": self.content,
+            "status": status,
+            "agent_type": state.agent_type,
+            "metadata": metadata,
+        }
+        try:
+            self.store.update_message(self.message_id, **fields)
+        except AppError as error:
+            if error.code != "TOKEN_EXPIRED" or not self.on_lapsed(fields):
+                raise
 
 
 def start_generation(app: Flask, generation: GenerationLog, identity: Identity) -> None:
@@ -82,7 +100,9 @@ def run_generation(
     with app.app_context():
         config = app.config
         store = app.extensions["store"].for_user(identity)
-        writer = MessageWriter(store, generation.message_id, config["CONTENT_FLUSH_SECONDS"])
+        lapsed = partial(close_for_lapsed_session, app, identity.user_id, generation.message_id)
+        flush_every = config["CONTENT_FLUSH_SECONDS"]
+        writer = MessageWriter(store, generation.message_id, flush_every, lapsed)
         state = TurnState()
         deadline = time.monotonic() + config["TURN_DEADLINE_SECONDS"]
         try:

@@ -207,12 +207,16 @@ class UserStore(ABC):
     def get_message(self, message_id: str) -> dict | None:
         return self._get("agent_messages", message_id)
 
-    def update_message(self, message_id: str, **fields: Any) -> dict | None:
-        """Change content, status, agent_type or metadata of one of the user's messages."""
+    def update_message(
+        self, message_id: str, *, if_streaming: bool = False, **fields: Any
+    ) -> dict | None:
+        """Change content, status, agent_type or metadata of one of the user's messages
+        (with `if_streaming`, only while it is `streaming`); None if nothing changed."""
         unknown = set(fields) - MESSAGE_FIELDS
         if unknown:
             raise ValueError(f"cannot update message fields {sorted(unknown)}")
-        return self._update("agent_messages", message_id, fields)
+        where = [Filter("status", "eq", "streaming")] if if_streaming else []
+        return self._update("agent_messages", message_id, fields, where)
 
     # Business records -------------------------------------------------------------------
     @abstractmethod
@@ -285,6 +289,13 @@ class Store(ABC):
     @abstractmethod
     def sweep_streaming(self, older_than: str) -> int:
         """Mark messages left `streaming` since before `older_than` as `interrupted`."""
+
+    @abstractmethod
+    def maintenance_for(self, user_id: str) -> UserStore | None:
+        """`user_id`'s rows through the maintenance credentials (None without them).
+
+        For maintenance jobs only (engine/sweep.py), never for tools or user requests.
+        """
 
     def init_schema(self) -> None:
         """Create tables if the store manages its own schema (SQLite); else nothing."""

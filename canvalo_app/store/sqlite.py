@@ -86,6 +86,9 @@ class SQLiteStore(Store):
             (now_iso(), older_than),
         )[1]
 
+    def maintenance_for(self, user_id: str) -> SQLiteUserStore:
+        return SQLiteUserStore(self, user_id)
+
     def close(self) -> None:
         while True:
             try:

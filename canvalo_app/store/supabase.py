@@ -124,15 +124,21 @@ class SupabaseStore(Store):
         )
         return response.count or 0
 
+    def maintenance_for(self, user_id: str) -> SupabaseUserStore | None:
+        """The user's rows with the secret key, still filtered by `user_id` in every query."""
+        if not self.secret_key:
+            return None
+        return SupabaseUserStore(self, Identity(user_id, self.secret_key), api_key=self.secret_key)
+
     def close(self) -> None:
         self.http.close()
 
 
 class SupabaseUserStore(UserStore):
-    def __init__(self, store: SupabaseStore, identity: Identity):
+    def __init__(self, store: SupabaseStore, identity: Identity, api_key: str | None = None):
         self.retry_policy = store.retry_policy
         self.user_id = identity.user_id
-        self.tables = UserTables(store.client(identity.token), identity.user_id)
+        self.tables = UserTables(store.client(identity.token, api_key), identity.user_id)
 
     # The primitives, each one request on the caller's behalf ---------------------------
     @retry_transient(classify)
