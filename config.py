@@ -8,6 +8,7 @@ starts, and a wrong one is named in the error.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -149,10 +150,27 @@ def load_config(env: str | None = None) -> dict:
     }
 
 
-def check_production(config: dict) -> None:
-    """Refuse settings that are unsafe in production, naming the one that is wrong."""
-    if config["ENV_NAME"] != "production":
-        return
+#: An exact origin, as browsers send it: scheme://host[:port], nothing flask-cors could
+#: read as a pattern.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
+
+
+def check_config(config: dict) -> None:
+    """Refuse unsafe settings, naming each one that is wrong (production refuses more)."""
+    problems = []
+    inexact = [o for o in config["CORS_ORIGINS"] if o != "*" and not _ORIGIN.fullmatch(o)]
+    if inexact:
+        problems.append(
+            "CORS_ORIGINS must list exact origins (scheme://host[:port]), not "
+            + ", ".join(repr(origin) for origin in inexact)
+        )
+    if config["ENV_NAME"] == "production":
+        problems += _production_problems(config)
+    if problems:
+        raise ConfigError("Refusing to start: " + "; ".join(problems))
+
+
+def _production_problems(config: dict) -> list[str]:
     problems = []
     if config.get("DEV_JWT_SECRET"):
         problems.append(
@@ -166,8 +184,8 @@ def check_production(config: dict) -> None:
             "(or ALLOW_OFFLINE_MODEL_IN_PRODUCTION=true to run it on purpose)"
         )
     if config["STORE"] == "supabase":
-        for name in ("SUPABASE_URL", "SUPABASE_PUBLISHABLE_KEY"):
+        # The secret key runs the sweep: without it, rows of a killed worker stay streaming.
+        for name in ("SUPABASE_URL", "SUPABASE_PUBLISHABLE_KEY", "SUPABASE_SECRET_KEY"):
             if not config.get(name):
                 problems.append(f"{name} is required when STORE=supabase")
-    if problems:
-        raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+    return problems

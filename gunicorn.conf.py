@@ -1,7 +1,8 @@
 """gunicorn settings for long-lived SSE streams on gevent workers.
 
-This file reads only the platform's serving contract (PORT, WEB_CONCURRENCY) and the bind
-address; everything else is the app's config.
+This file reads only the platform's port (PORT) and the bind address; everything else is
+the app's config. WEB_CONCURRENCY, which some platforms set on their own, is ignored: see
+`workers`.
 """
 
 import os
@@ -15,9 +16,10 @@ bind = (
 
 worker_class = "gevent"
 # Generation state (the event log resume reads, stop signals, the one-generation-per-
-# conversation rule) lives in the worker's memory, so run one worker; it carries
-# thousands of concurrent streams.
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+# conversation rule) lives in the worker's memory, so run exactly one worker; it carries
+# thousands of concurrent streams. Scale out with more instances only once that state is
+# shared.
+workers = 1
 worker_connections = 2000
 # No preload: boto3 and TLS must be created after gevent patches the worker.
 preload_app = False
@@ -27,6 +29,15 @@ keepalive = 95  # longer than the platform router's idle timeout
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Every log line to stdout, gunicorn's own included (by default its error log is stderr).
+_stdout = {"class": "logging.StreamHandler", "formatter": "generic", "stream": "ext://sys.stdout"}
+logconfig_dict = {
+    "handlers": {"console": _stdout, "error_console": _stdout},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
 forwarded_allow_ips = "*"
 
 

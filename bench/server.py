@@ -29,10 +29,12 @@ def server_env(port: int, db: Path, dev_secret: str, **settings: str) -> dict:
     return env
 
 
-def start_server(env: dict, output=subprocess.DEVNULL) -> subprocess.Popen:
+def start_server(
+    env: dict, output=subprocess.DEVNULL, errors=subprocess.STDOUT
+) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=output, stderr=errors,
     )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → errors → CLI → logging."""
-    from config import check_production, load_config
+    from config import check_config, load_config
 
     from . import auth, cli, engine, extensions, llm
     from .api import register_blueprints
@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(overrides.get("ENV_NAME")))
     app.config.update(overrides)
-    check_production(app.config)
+    check_config(app.config)
 
     configure_logging(app)
     auth.init_app(app)

@@ -153,6 +153,8 @@ def test_openapi_describes_every_route(app, client):
         ({"MODEL_PROVIDER": "offline"}, "MODEL_PROVIDER"),
         ({"SUPABASE_URL": None}, "SUPABASE_URL"),
         ({"SUPABASE_PUBLISHABLE_KEY": None}, "SUPABASE_PUBLISHABLE_KEY"),
+        ({"SUPABASE_SECRET_KEY": None}, "SUPABASE_SECRET_KEY"),
+        ({"CORS_ORIGINS": [".*"]}, "CORS_ORIGINS"),
     ],
 )
 def test_production_refuses_unsafe_settings(tmp_path, overrides, named):
@@ -163,6 +165,7 @@ def test_production_refuses_unsafe_settings(tmp_path, overrides, named):
         "STORE": "supabase",
         "SUPABASE_URL": "https://project.supabase.example",
         "SUPABASE_PUBLISHABLE_KEY": "sb_publishable_x",
+        "SUPABASE_SECRET_KEY": "sb_secret_x",
     }
     config = app_config(tmp_path, **{**safe, **overrides})
     with pytest.raises(ConfigError, match=named):
@@ -208,3 +211,24 @@ def test_the_agents_do_not_depend_on_the_offline_model():
         check=True,
     )
     assert run.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [".*", "https://*.example.com", "https://app.example.com/", "app.example.com", "http://[::1]"],
+)
+def test_cors_origins_must_be_exact_in_every_environment(tmp_path, origin):
+    with pytest.raises(ConfigError, match="CORS_ORIGINS"):
+        create_app(app_config(tmp_path, CORS_ORIGINS=["https://ok.example", origin]))
+
+
+def test_exact_origins_are_accepted(tmp_path):
+    origins = ["https://app.canvalo.example", "http://localhost:5173", "http://127.0.0.1:3000"]
+    app = create_app(app_config(tmp_path, CORS_ORIGINS=origins))
+    try:
+        allowed = app.test_client().get("/health", headers={"Origin": "http://127.0.0.1:3000"})
+        assert allowed.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:3000"
+        other = app.test_client().get("/health", headers={"Origin": "https://evil.example"})
+        assert "Access-Control-Allow-Origin" not in other.headers
+    finally:
+        app.extensions["store"].close()

@@ -264,3 +264,22 @@ def test_lists_do_not_mix_users(client, users):
     ]
     assert titles_a == ["A1"] and titles_b == ["B1"]
     assert USER_A != USER_B
+
+
+def test_a_user_id_in_a_body_must_be_the_callers_own(client, users):
+    own = client.post(
+        "/api/conversations", json={"title": "Mine", "user_id": USER_A}, headers=users.a
+    )
+    assert own.status_code == 201 and "user_id" not in own.json
+    path = f"/api/conversations/{own.json['id']}"
+    for method, json in (
+        ("post", {"title": "Theirs", "user_id": USER_B}),
+        ("patch", {"title": "Renamed", "user_id": USER_B}),
+    ):
+        url = "/api/conversations" if method == "post" else path
+        assert_error(getattr(client, method)(url, json=json, headers=users.a), 403, "FORBIDDEN")
+    renamed = client.patch(path, json={"title": "Renamed", "user_id": USER_A}, headers=users.a)
+    assert renamed.json["title"] == "Renamed"
+    assert [
+        c["title"] for c in client.get("/api/conversations", headers=users.b).json["conversations"]
+    ] == []

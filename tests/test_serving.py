@@ -133,3 +133,21 @@ def test_shutdown_ends_streams_with_a_terminal_event(tmp_path):
             "SELECT status, content FROM agent_messages WHERE role = 'assistant'"
         ).fetchone()
     assert status == "interrupted" and content
+
+
+def test_logs_go_to_stdout_only(tmp_path):
+    port = free_port()
+    env = server_env(
+        port, tmp_path / "db.sqlite3", Users.secret, WEB_CONCURRENCY="4", LOG_LEVEL="INFO"
+    )
+    process = start_server(env, output=subprocess.PIPE, errors=subprocess.PIPE)
+    try:
+        assert wait_ready(port), "gunicorn did not start"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert err.decode() == ""
+    log = out.decode()
+    assert "Booting worker" in log and '"GET /health HTTP/1.1" 200' in log
+    assert log.count("Booting worker") == 1  # one worker, whatever WEB_CONCURRENCY says

@@ -32,8 +32,6 @@ def owned_generation(generation_id):
 @streams(EVENTS)
 def stream(body):
     """Send a message and stream the answer as Server-Sent Events."""
-    if body["user_id"] is not None and body["user_id"] != g.identity.user_id:
-        raise AppError("FORBIDDEN")
     generation = send_message(
         current_app._get_current_object(),
         g.identity,

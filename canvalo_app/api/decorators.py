@@ -36,12 +36,19 @@ def json_body() -> dict:
 
 
 def body(schema: Schema):
-    """Validate the JSON body with `schema` and pass the result as `body=`."""
+    """Validate the JSON body with `schema` and pass the result as `body=` (after auth).
+
+    A `user_id` in the body is never trusted: one that is not the caller's is a 403.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            return view(*args, body=schema.load(json_body()), **kwargs)
+            loaded = schema.load(json_body())
+            claimed = loaded.pop("user_id", None)
+            if claimed is not None and claimed != g.identity.user_id:
+                raise AppError("FORBIDDEN")
+            return view(*args, body=loaded, **kwargs)
 
         return _doc(wrapper, body=schema)
 

@@ -7,10 +7,21 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 
 
 class StrictSchema(Schema):
-    """Request bodies: unknown fields are an error, not silently dropped."""
+    """Request bodies: unknown fields are an error, not silently dropped.
+
+    `user_id`, which older front ends send, is accepted; the `body` decorator refuses it
+    (403) unless it is the token's own subject, and drops it.
+    """
 
     class Meta:
         unknown = RAISE
+
+    user_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        load_only=True,
+        metadata={"description": "Optional; must equal the token's subject, else 403."},
+    )
 
 
 class QuerySchema(Schema):
@@ -106,8 +117,7 @@ class ChatStreamSchema(StrictSchema):
     message = fields.String(required=True, validate=_message_length)
     conversation_id = fields.UUID(load_default=None, allow_none=True)
     client_message_id = fields.UUID(load_default=None, allow_none=True)
-    # Sent by older front ends: user_id must match the token; history is ignored.
-    user_id = fields.String(load_default=None, allow_none=True)
+    # Sent by older front ends and ignored: the stored history is the only history.
     history = fields.Raw(load_default=None, allow_none=True)
 
 
