@@ -1,5 +1,6 @@
-"""Helpers for the agents' tests: a driver for the offline rules, a chat call, and event
-readers. The seeded-store fixtures (`stores`, `ctx`, `live`) are in conftest.py."""
+"""Helpers for the agents' tests: a driver for the offline rules, a chat call, a scripted
+tool call, and event readers. The seeded-store fixtures (`stores`, `ctx`, `live`) are in
+conftest.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
 from canvalo_app.llm.offline import OfflineProvider
 from canvalo_app.llm.offline.rules import Step, rules_for
 from tests.conftest import TODAY, USER_A, user_store  # noqa: F401 (re-exported)
+from tests.scripted_model import call, install, route, say
 from tests.test_chat import answer_of, send, stream_events
 
 
@@ -40,8 +42,25 @@ def chat(client, users, message: str) -> tuple[list[dict], str]:
     return evts, answer_of(evts)
 
 
+def scripted_call(app, client, users, domain: str, tool: str, **args) -> tuple[dict, dict]:
+    """A chat turn in which a scripted model has `domain` call `tool` with `args`: the
+    tool_result event and the result the model was given back."""
+    model = install(app, route(domain), call(tool, **args), say("Done."))
+    [event] = [
+        e for e in stream_events(send(client, users.a, "do it")) if e["type"] == "tool_result"
+    ]
+    given = model.requests[-1].messages[-1]["content"][0]["toolResult"]["content"][0]["json"]
+    return event, given["result"]
+
+
 def tool_calls(evts: list[dict]) -> list[str]:
     return [e["tool_name"] for e in evts if e["type"] == "tool_call"]
+
+
+def confirmation(evts: list[dict]) -> dict:
+    """The turn's one confirmation_required event."""
+    [pending] = [e for e in evts if e["type"] == "confirmation_required"]
+    return pending
 
 
 def agent_types(evts: list[dict]) -> list[str]:

@@ -23,6 +23,7 @@ from tests.agent_helpers import (
     drive,
     first_calls,
     refused,
+    scripted_call,
     tool_calls,
     user_store,
 )
@@ -268,6 +269,10 @@ def test_delete_waits_for_confirmation(ctx, stores):
         (
             "create_appointment",
             {"title": "Visit", "start_time": "2026-11-26T10:00", "user_id": USER_B},
+        ),
+        (
+            "create_appointment",
+            {"title": "Visit", "start_time": "2026-11-26T10:00", "status": "cancelled"},
         ),
         ("list_appointments", {"status": "done"}),
         ("list_appointments", {"from_date": "soon"}),
@@ -590,3 +595,24 @@ def test_chat_books_and_cancels_in_the_business_time(app, client, users):
     confirmed = client.post(f"/api/actions/{pending['action_id']}/confirm", headers=users.a)
     assert confirmed.json["result"]["summary"].endswith(f"on {day(when)} at 10:00")
     assert appointment(store, "Maria")["status"] == "cancelled"
+
+
+def test_a_model_cannot_cancel_by_updating_the_status(app, client, users, live):
+    before = appointment(live, "walk-through")
+    event, result = scripted_call(
+        app,
+        client,
+        users,
+        "appointments",
+        "update_appointment",
+        id=before["id"],
+        status="cancelled",
+    )
+    assert event["status"] == "error" and result["error"] == "Invalid input"
+    assert result["fields"] == {
+        "status": [
+            "cancelled is set only by cancel_appointment: call that instead. Here it can be "
+            "one of: scheduled, confirmed, completed, no_show."
+        ]
+    }
+    assert appointment(live, "walk-through") == before

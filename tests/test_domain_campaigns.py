@@ -8,9 +8,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from canvalo_app.agents.domains.campaigns import agent
-from canvalo_app.agents.tools import execute
-from tests.agent_helpers import agent_types, chat, drive, first_calls, refused, tool_calls
+from canvalo_app.agents.tools import execute, run_confirmed
+from tests.agent_helpers import (
+    agent_types,
+    chat,
+    confirmation,
+    drive,
+    first_calls,
+    refused,
+    scripted_call,
+    tool_calls,
+)
 from tests.conftest import USER_A, USER_B
+from tests.test_conversations import assert_error
 
 
 def campaign_of(store, word: str) -> dict:
@@ -86,12 +96,25 @@ def test_send_waits_for_confirmation_then_sends(app, client, users, ctx, stores)
     assert sent["status"] == "sent" and since(sent["sent_at"]) < timedelta(minutes=1)
 
 
+def test_cancel_waits_for_confirmation_then_cancels(ctx, stores):
+    cabinet = campaign_of(stores[0], "Cabinet")
+    outcome = execute(agent, "cancel_campaign", {"id": cabinet["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == "Cancel the social campaign “Cabinet refinishing promo”"
+    assert stores[0].get_record("campaigns", cabinet["id"]) == cabinet
+    result = run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
+    assert result["summary"] == "Cancelled the social campaign “Cabinet refinishing promo”"
+    assert stores[0].get_record("campaigns", cabinet["id"])["status"] == "cancelled"
+
+
 @pytest.mark.parametrize("status", ["sent", "cancelled", "completed"])
-def test_finished_campaigns_are_not_sent_or_scheduled(ctx, stores, status):
+def test_finished_campaigns_are_not_sent_scheduled_or_cancelled(ctx, stores, status):
     cabinet = campaign_of(stores[0], "Cabinet")
     stores[0].update_record("campaigns", cabinet["id"], {"status": status})
-    sending = execute(agent, "send_campaign", {"id": cabinet["id"]}, ctx)
-    assert refused(sending) and sending.result["error"].endswith(f"is already {status}.")
+    for tool in ("send_campaign", "cancel_campaign"):
+        outcome = execute(agent, tool, {"id": cabinet["id"]}, ctx)
+        assert refused(outcome), tool
+        assert outcome.result["error"] == f"“Cabinet refinishing promo” is already {status}."
     later = {"id": cabinet["id"], "scheduled_at": "2026-12-01T10:00:00Z"}
     assert refused(execute(agent, "schedule_campaign", later, ctx))
     assert stores[0].get_record("campaigns", cabinet["id"])["status"] == status
@@ -128,6 +151,7 @@ def test_create_takes_a_send_time_as_the_business_time(ctx, stores):
     [
         ("create_campaign", {"name": "X", "channel": "fax"}),
         ("create_campaign", {"name": "X", "status": "sent"}),
+        ("create_campaign", {"name": "X", "status": "cancelled"}),
         ("create_campaign", {"channel": "email"}),
         ("create_campaign", {"name": "x" * 201}),
         ("create_campaign", {"name": "X", "opens_count": -1}),
@@ -138,6 +162,7 @@ def test_create_takes_a_send_time_as_the_business_time(ctx, stores):
         ("campaign_metrics", {"id": "nope"}),
         ("schedule_campaign", {"id": "00000000-0000-4000-8000-000000000000"}),
         ("send_campaign", {"id": "00000000-0000-4000-8000-000000000000", "user_id": USER_A}),
+        ("cancel_campaign", {"id": "nope"}),
     ],
 )
 def test_bad_input_is_refused(ctx, stores, tool, args):
@@ -155,6 +180,7 @@ def test_another_users_campaigns_are_out_of_reach(ctx, stores):
         ("get_campaign", {}),
         ("campaign_metrics", {}),
         ("send_campaign", {}),
+        ("cancel_campaign", {}),
         ("schedule_campaign", {"scheduled_at": "2026-12-01T10:00:00Z"}),
         ("update_campaign", {"name": "hijacked"}),
         ("delete_campaign", {}),
@@ -173,6 +199,7 @@ def test_another_users_campaigns_are_out_of_reach(ctx, stores):
         ("show my scheduled campaigns", "list_campaigns", {"limit": 20, "status": "scheduled"}),
         ("list my text campaigns", "list_campaigns", {"limit": 20, "channel": "sms"}),
         ("send the holiday campaign", "list_campaigns", {"search": "holiday", "limit": 5}),
+        ("cancel the spring campaign", "list_campaigns", {"search": "spring", "limit": 5}),
     ],
 )
 def test_rules_first_call(text, name, args):
@@ -204,6 +231,24 @@ def test_rules_send_waits_for_confirmation(ctx, stores):
     assert "Nothing is sent until you confirm it in the app." in reply
     assert "Holiday touch-up reminder" in reply
     assert campaign_of(stores[0], "Holiday")["status"] == "scheduled"
+
+
+def test_rules_cancel_waits_for_confirmation(ctx, stores):
+    steps, reply = drive(agent, "cancel the holiday campaign", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_campaigns", "ok"),
+        ("cancel_campaign", "pending_confirmation"),
+    ]
+    assert reply == (
+        "I've asked you to confirm: Cancel the sms campaign “Holiday touch-up reminder”. "
+        "Nothing changes until you confirm it in the app."
+    )
+    assert campaign_of(stores[0], "Holiday")["status"] == "scheduled"
+    steps, reply = drive(agent, "cancel the spring campaign", ctx)
+    assert [s.name for s in steps] == ["list_campaigns", "cancel_campaign"]
+    assert reply == "I couldn't do that: “Spring exterior special” is already sent."
+    steps, reply = drive(agent, "cancel my campaign", ctx)
+    assert steps == [] and reply == "Which campaign should I cancel? Tell me its name."
 
 
 def test_rules_refusals_and_questions(ctx):
@@ -246,3 +291,46 @@ def test_chat_send_needs_confirmation(client, users, live):
         == 200
     )
     assert campaign_of(live, "Holiday")["status"] == "sent"
+
+
+@pytest.mark.parametrize(
+    ("status", "tool"),
+    [
+        ("cancelled", "cancel_campaign"),
+        ("sent", "send_campaign"),
+        ("scheduled", "schedule_campaign"),
+    ],
+)
+def test_a_model_cannot_cancel_or_send_by_updating_the_status(
+    app, client, users, live, status, tool
+):
+    before = campaign_of(live, "Holiday")
+    event, result = scripted_call(
+        app, client, users, "campaigns", "update_campaign", id=before["id"], status=status
+    )
+    assert event["status"] == "error" and result["error"] == "Invalid input"
+    assert result["fields"] == {
+        "status": [
+            f"{status} is set only by {tool}: call that instead. Here it can be one of: draft, "
+            "active, paused, completed."
+        ]
+    }
+    assert campaign_of(live, "Holiday") == before
+
+
+def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
+    before = campaign_of(live, "Holiday")
+    evts, reply = chat(client, users, "cancel the holiday campaign")
+    assert agent_types(evts) == ["campaigns"]
+    assert tool_calls(evts) == ["list_campaigns", "cancel_campaign"]
+    pending = confirmation(evts)
+    assert pending["tool_name"] == "cancel_campaign"
+    assert pending["summary"] == "Cancel the sms campaign “Holiday touch-up reminder”"
+    assert "Nothing changes until you confirm it in the app." in reply
+    assert campaign_of(live, "Holiday") == before
+    url = f"/api/actions/{pending['action_id']}/confirm"
+    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
+    assert campaign_of(live, "Holiday") == before
+    confirmed = client.post(url, headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    assert campaign_of(live, "Holiday")["status"] == "cancelled"

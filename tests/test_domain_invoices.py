@@ -119,6 +119,8 @@ def test_update_recomputes_totals_and_guards_payments(ctx, stores):
         assert refused(outcome) and outcome.result["error"] == error
     paid = invoice(stores[0], "INV-1001")
     assert refused(execute(agent, "update_invoice", {"id": paid["id"], "status": "sent"}, ctx))
+    marked = execute(agent, "update_invoice", {"id": partial["id"], "status": "paid"}, ctx)
+    assert refused(marked) and "record_payment" in str(marked.result)
     assert stores[0].get_record("invoices", partial["id"]) == partial
     assert stores[0].get_record("invoices", paid["id"]) == paid
 

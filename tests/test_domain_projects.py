@@ -5,9 +5,19 @@ from __future__ import annotations
 import pytest
 
 from canvalo_app.agents.domains.projects import agent
-from canvalo_app.agents.tools import execute
-from tests.agent_helpers import agent_types, chat, drive, first_calls, refused, tool_calls
+from canvalo_app.agents.tools import execute, run_confirmed
+from tests.agent_helpers import (
+    agent_types,
+    chat,
+    confirmation,
+    drive,
+    first_calls,
+    refused,
+    scripted_call,
+    tool_calls,
+)
 from tests.conftest import USER_A, USER_B
+from tests.test_conversations import assert_error
 
 
 def project(store, word: str) -> dict:
@@ -117,6 +127,29 @@ def test_delete_waits_for_confirmation(ctx, stores):
     assert stores[0].get_record("projects", kim["id"]) == kim
 
 
+def test_cancel_waits_for_confirmation_then_cancels(ctx, stores):
+    smith = project(stores[0], "Smith")
+    outcome = execute(agent, "cancel_project", {"id": smith["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == "Cancel the project “Smith Dental office interior”"
+    assert stores[0].get_record("projects", smith["id"]) == smith
+    result = run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
+    assert result["summary"] == "Cancelled the project “Smith Dental office interior”"
+    assert stores[0].get_record("projects", smith["id"])["status"] == "cancelled"
+    again = execute(agent, "cancel_project", {"id": smith["id"]}, ctx)
+    assert refused(again) and again.result["error"] == (
+        "The project “Smith Dental office interior” is already cancelled."
+    )
+
+
+def test_a_completed_project_is_not_cancelled(ctx, stores):
+    kim = project(stores[0], "Kim")
+    outcome = execute(agent, "cancel_project", {"id": kim["id"]}, ctx)
+    assert refused(outcome)
+    assert outcome.result["error"] == "The project “Kim deck staining” is already completed."
+    assert stores[0].get_record("projects", kim["id"]) == kim
+
+
 @pytest.mark.parametrize(
     ("tool", "args"),
     [
@@ -124,6 +157,7 @@ def test_delete_waits_for_confirmation(ctx, stores):
         ("create_project", {"name": ""}),
         ("create_project", {"name": "x" * 201}),
         ("create_project", {"name": "A", "status": "active"}),
+        ("create_project", {"name": "A", "status": "cancelled"}),
         ("create_project", {"name": "A", "progress": 101}),
         ("create_project", {"name": "A", "budget": -1}),
         ("create_project", {"name": "A", "budget": "a lot"}),
@@ -132,6 +166,7 @@ def test_delete_waits_for_confirmation(ctx, stores):
         ("project_progress", {"id": "Henderson"}),
         ("update_project_progress", {"id": "6a1d4d7c-6a55-4c3a-9a3a-2b7d5d0a0c11"}),
         ("budget_overview", {"user_id": USER_A}),
+        ("cancel_project", {"id": "Henderson"}),
     ],
 )
 def test_bad_input_is_refused(ctx, stores, tool, args):
@@ -150,6 +185,7 @@ def test_another_users_projects_are_out_of_reach(ctx, stores):
         ("update_project", {"name": "Hijacked"}),
         ("update_project_progress", {"progress": 1}),
         ("delete_project", {}),
+        ("cancel_project", {}),
     ]:
         outcome = execute(agent, tool, {"id": theirs["id"], **extra}, ctx)
         assert refused(outcome) and "was found" in outcome.result["error"], tool
@@ -172,6 +208,7 @@ def test_another_users_projects_are_out_of_reach(ctx, stores):
         ("show my projects", "list_projects", {"limit": 20}),
         ("show my projects in progress", "list_projects", {"limit": 20, "status": "in_progress"}),
         ("set the Henderson project to 75%", "list_projects", {"limit": 5, "search": "Henderson"}),
+        ("cancel the Smith project", "list_projects", {"limit": 5, "search": "Smith"}),
         (
             'create a project "Fence staining" for Grace Kim with a $2,000 budget',
             "create_project",
@@ -232,6 +269,21 @@ def test_rules_delete_waits_for_confirmation(ctx, stores):
     assert stores[0].count_records("projects") == 4
 
 
+def test_rules_cancel_waits_for_confirmation(ctx, stores):
+    steps, reply = drive(agent, "cancel the Smith project", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_projects", "ok"),
+        ("cancel_project", "pending_confirmation"),
+    ]
+    assert reply == (
+        "I've asked you to confirm: Cancel the project “Smith Dental office interior”. "
+        "Nothing changes until you confirm it in the app."
+    )
+    assert project(stores[0], "Smith")["status"] == "in_progress"
+    _, reply = drive(agent, "cancel the Kim project", ctx)
+    assert reply == "I couldn't do that: The project “Kim deck staining” is already completed."
+
+
 # End to end -------------------------------------------------------------------------------
 def test_chat_how_is_a_project_going(client, users, live):
     evts, reply = chat(client, users, "how is the Henderson project going?")
@@ -252,3 +304,36 @@ def test_chat_updates_progress(client, users, live):
     assert tool_calls(evts) == ["list_projects", "update_project_progress"]
     assert project(live, "Henderson")["progress"] == 75
     assert "now 75% done" in reply
+
+
+def test_a_model_cannot_cancel_by_updating_the_status(app, client, users, live):
+    before = project(live, "Smith")
+    event, result = scripted_call(
+        app, client, users, "projects", "update_project", id=before["id"], status="cancelled"
+    )
+    assert event["status"] == "error" and result["error"] == "Invalid input"
+    assert result["fields"] == {
+        "status": [
+            "cancelled is set only by cancel_project: call that instead. Here it can be one "
+            "of: planning, in_progress, on_hold, completed."
+        ]
+    }
+    assert project(live, "Smith") == before
+
+
+def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
+    before = project(live, "Smith")
+    evts, reply = chat(client, users, "cancel the Smith project")
+    assert agent_types(evts) == ["projects"]
+    assert tool_calls(evts) == ["list_projects", "cancel_project"]
+    pending = confirmation(evts)
+    assert pending["tool_name"] == "cancel_project"
+    assert pending["summary"] == "Cancel the project “Smith Dental office interior”"
+    assert "Nothing changes until you confirm it in the app." in reply
+    assert project(live, "Smith") == before
+    url = f"/api/actions/{pending['action_id']}/confirm"
+    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
+    assert project(live, "Smith") == before
+    confirmed = client.post(url, headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    assert project(live, "Smith")["status"] == "cancelled"

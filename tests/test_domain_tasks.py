@@ -7,9 +7,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from canvalo_app.agents.domains.tasks import agent
-from canvalo_app.agents.tools import execute
-from tests.agent_helpers import agent_types, chat, drive, first_calls, refused, tool_calls
+from canvalo_app.agents.tools import execute, run_confirmed
+from tests.agent_helpers import (
+    agent_types,
+    chat,
+    confirmation,
+    drive,
+    first_calls,
+    refused,
+    scripted_call,
+    tool_calls,
+)
 from tests.conftest import USER_A, USER_B
+from tests.test_conversations import assert_error
 
 
 def task_of(store, word: str) -> dict:
@@ -91,6 +101,27 @@ def test_delete_waits_for_confirmation(ctx, stores):
     assert stores[0].get_record("tasks", sprayer["id"]) == sprayer
 
 
+def test_cancel_waits_for_confirmation_then_cancels(ctx, stores):
+    primer = stores[0].create_record("tasks", {"title": "Buy primer"})
+    outcome = execute(agent, "cancel_task", {"id": primer["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == "Cancel the task “Buy primer”"
+    assert stores[0].get_record("tasks", primer["id"]) == primer
+    result = run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
+    assert result["summary"] == "Cancelled the task “Buy primer”"
+    row = stores[0].get_record("tasks", primer["id"])
+    assert (row["status"], row["completed_at"]) == ("cancelled", None)
+    again = execute(agent, "cancel_task", {"id": primer["id"]}, ctx)
+    assert refused(again) and again.result["error"] == "“Buy primer” is already cancelled."
+
+
+def test_a_done_task_is_not_cancelled(ctx, stores):
+    sprayer = task_of(stores[0], "sprayer")
+    outcome = execute(agent, "cancel_task", {"id": sprayer["id"]}, ctx)
+    assert refused(outcome) and outcome.result["error"] == "“Clean sprayer” is already done."
+    assert stores[0].get_record("tasks", sprayer["id"]) == sprayer
+
+
 @pytest.mark.parametrize(
     ("tool", "args"),
     [
@@ -98,6 +129,7 @@ def test_delete_waits_for_confirmation(ctx, stores):
         ("create_task", {"title": "x" * 201}),
         ("create_task", {"title": "X", "priority": "critical"}),
         ("create_task", {"title": "X", "status": "blocked"}),
+        ("create_task", {"title": "X", "status": "cancelled"}),
         ("create_task", {"title": "X", "due_date": "next friday"}),
         ("create_task", {"title": "X", "user_id": USER_B}),
         ("create_task", {"priority": "high"}),
@@ -106,6 +138,7 @@ def test_delete_waits_for_confirmation(ctx, stores):
         ("list_tasks", {"overdue_only": "maybe"}),
         ("complete_task", {"id": "17"}),
         ("task_stats", {"user_id": USER_A}),
+        ("cancel_task", {"id": "17"}),
     ],
 )
 def test_bad_input_is_refused(ctx, stores, tool, args):
@@ -123,6 +156,7 @@ def test_another_users_tasks_are_out_of_reach(ctx, stores):
         ("get_task", {}),
         ("complete_task", {}),
         ("delete_task", {}),
+        ("cancel_task", {}),
         ("update_task", {"title": "hijacked"}),
     ]:
         assert refused(execute(agent, tool, {"id": theirs["id"], **extra}, ctx)), tool
@@ -155,6 +189,8 @@ def test_another_users_tasks_are_out_of_reach(ctx, stores):
             {"search": "Order paint for Smith Dental", "limit": 5},
         ),
         ("what's my task completion rate?", "task_stats", {}),
+        ("cancel the task to buy primer", "list_tasks", {"search": "buy primer", "limit": 5}),
+        ("call off the sprayer task", "list_tasks", {"search": "sprayer", "limit": 5}),
         (
             "what's due this week?",
             "list_tasks",
@@ -238,6 +274,26 @@ def test_rules_ask_or_say_when_nothing_fits(ctx, stores):
     ]
 
 
+def test_rules_cancel_waits_for_confirmation(ctx, stores):
+    primer = stores[0].create_record("tasks", {"title": "Buy primer"})
+    steps, reply = drive(agent, "cancel the task to buy primer", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_tasks", "ok"),
+        ("cancel_task", "pending_confirmation"),
+    ]
+    assert reply == (
+        "I've asked you to confirm: Cancel the task “Buy primer”. "
+        "Nothing changes until you confirm it in the app."
+    )
+    assert stores[0].get_record("tasks", primer["id"]) == primer
+    steps, reply = drive(agent, "cancel the task", ctx)
+    assert steps == [] and reply == "Which task should I cancel? Tell me its name."
+    _, reply = drive(agent, "cancel the roof task", ctx)
+    assert reply == "I couldn't find any task matching “roof”."
+    _, reply = drive(agent, "cancel the sprayer task", ctx)
+    assert reply == "I couldn't do that: “Clean sprayer” is already done."
+
+
 # End to end -------------------------------------------------------------------------------
 def test_chat_overdue_tasks(client, users, live):
     evts, reply = chat(client, users, "what tasks are overdue?")
@@ -260,3 +316,35 @@ def test_chat_completes_a_task(client, users, live):
     assert tool_calls(evts) == ["list_tasks", "complete_task"]
     assert task_of(live, "Order paint")["status"] == "done"
     assert reply == "Marked “Order paint for Smith Dental” done."
+
+
+def test_a_model_cannot_cancel_by_updating_the_status(app, client, users, live):
+    before = task_of(live, "insurance")
+    event, result = scripted_call(
+        app, client, users, "tasks", "update_task", id=before["id"], status="cancelled"
+    )
+    assert event["status"] == "error" and result["error"] == "Invalid input"
+    assert result["fields"] == {
+        "status": [
+            "cancelled is set only by cancel_task: call that instead. Here it can be one of: "
+            "todo, in_progress, done."
+        ]
+    }
+    assert task_of(live, "insurance") == before
+
+
+def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
+    before = live.create_record("tasks", {"title": "Buy primer"})
+    evts, reply = chat(client, users, "cancel the task to buy primer")
+    assert agent_types(evts) == ["tasks"] and tool_calls(evts) == ["list_tasks", "cancel_task"]
+    pending = confirmation(evts)
+    assert pending["tool_name"] == "cancel_task"
+    assert pending["summary"] == "Cancel the task “Buy primer”"
+    assert "Nothing changes until you confirm it in the app." in reply
+    assert live.get_record("tasks", before["id"]) == before
+    url = f"/api/actions/{pending['action_id']}/confirm"
+    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
+    assert live.get_record("tasks", before["id"]) == before
+    confirmed = client.post(url, headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    assert live.get_record("tasks", before["id"])["status"] == "cancelled"

@@ -17,10 +17,12 @@ from ..context import business_profile
 from ..formatting import day
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from ..zone import moment, shown, stored, wall_clock
-from .crud import Paging, RecordId, add_crud_tools, fetch
+from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
 from .free_time import free_windows, work_days, working_hours
 
 STATUSES = ("scheduled", "confirmed", "completed", "cancelled", "no_show")
+#: Statuses that create_appointment and update_appointment leave to their own tools.
+OWN_TOOLS = {"cancelled": "cancel_appointment"}
 TYPES = ("estimate", "consultation", "site_visit", "job", "follow_up", "other")
 UPCOMING = ("scheduled", "confirmed")
 DEFAULT_MINUTES = 60
@@ -63,7 +65,7 @@ class AppointmentFields(Span):
     project_id = fields.UUID(metadata={"description": "The project it is about."})
     appointment_type = fields.String(validate=validate.OneOf(TYPES))
     location = fields.String(validate=validate.Length(max=500))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = status_field(STATUSES, OWN_TOOLS)
     notes = fields.String(validate=validate.Length(max=2000))
     allow_overlap = fields.Boolean(
         metadata={"description": "Book even though it overlaps; only after the user agreed."}

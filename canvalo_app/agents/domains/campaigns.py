@@ -8,24 +8,32 @@ from ...store.base import Filter, Search, now_iso
 from ..formatting import plural
 from ..tools import Agent, ToolContext, ToolError, ToolInput
 from ..zone import moment, stored
-from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
+from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch, status_field
 
 CHANNELS = ("email", "sms", "social", "direct_mail")
 STATUSES = ("draft", "scheduled", "active", "sent", "paused", "completed", "cancelled")
-#: A campaign is sent only through send_campaign, which the user must confirm.
-EDITABLE_STATUSES = tuple(status for status in STATUSES if status != "sent")
+#: Statuses that create_campaign and update_campaign leave to their own tools, which the user
+#: must confirm.
+OWN_TOOLS = {
+    "sent": "send_campaign",
+    "scheduled": "schedule_campaign",
+    "cancelled": "cancel_campaign",
+}
 FINISHED = ("sent", "completed", "cancelled")
 COUNTS = ("recipients_count", "opens_count", "clicks_count", "conversions_count")
 SEND_TIME = "When to send: ISO 8601 date and time, local to the business unless an offset is given."
 
 agent = Agent(
     name="campaigns",
-    description="Marketing campaigns: listing, results and rates, scheduling and sending.",
+    description=(
+        "Marketing campaigns: listing, results and rates, scheduling, sending and cancelling."
+    ),
     instructions=(
         "You manage the contractor's marketing campaigns. Find a campaign with list_campaigns "
         "before acting on it. Use campaign_metrics for open, click and conversion rates and "
-        "cost per conversion. Sending needs the user's confirmation in the app; say so. Ask "
-        "for missing details such as when to schedule; never invent campaigns or results."
+        "cost per conversion. Sending and cancelling need the user's confirmation in the app; "
+        "say so. Ask for missing details such as when to schedule; never invent campaigns or "
+        "results."
     ),
 )
 
@@ -45,10 +53,7 @@ class CampaignFields(ToolInput):
     channel = fields.String(
         validate=validate.OneOf(CHANNELS), metadata={"description": "How it reaches people."}
     )
-    status = fields.String(
-        validate=validate.OneOf(EDITABLE_STATUSES),
-        metadata={"description": "State; to send a campaign use send_campaign."},
-    )
+    status = status_field(STATUSES, OWN_TOOLS)
     audience = fields.String(validate=validate.Length(max=200), metadata={"description": "Who."})
     subject = fields.String(validate=validate.Length(max=200), metadata={"description": "Subject."})
     content = fields.String(validate=validate.Length(max=5000), metadata={"description": "Body."})
@@ -164,8 +169,9 @@ def campaign_metrics(ctx: ToolContext, args: dict) -> dict:
     return {"campaigns": rows, "count": count, "totals": totals, "summary": summary}
 
 
-def sendable(ctx: ToolContext, campaign_id) -> dict:
-    """The campaign, if it can still be sent or scheduled; else a ToolError saying why."""
+def unfinished(ctx: ToolContext, campaign_id) -> dict:
+    """The campaign, if it can still be sent, scheduled or cancelled; else a ToolError saying
+    why."""
     campaign = fetch(ctx, "campaigns", campaign_id, "campaign")
     if campaign["status"] in FINISHED:
         raise ToolError(f"“{campaign['name']}” is already {campaign['status']}.")
@@ -173,7 +179,7 @@ def sendable(ctx: ToolContext, campaign_id) -> dict:
 
 
 def describe_send(ctx: ToolContext, args: dict) -> str:
-    campaign = sendable(ctx, args["id"])
+    campaign = unfinished(ctx, args["id"])
     audience = f" to {campaign['audience']}" if campaign["audience"] else ""
     return f"Send {label(campaign)}{audience}"
 
@@ -185,7 +191,7 @@ def describe_send(ctx: ToolContext, args: dict) -> str:
     describe=describe_send,
 )
 def send_campaign(ctx: ToolContext, args: dict) -> dict:
-    campaign = sendable(ctx, args["id"])
+    campaign = unfinished(ctx, args["id"])
     campaign = ctx.store.update_record(
         "campaigns", campaign["id"], {"status": "sent", "sent_at": now_iso()}
     )
@@ -194,7 +200,7 @@ def send_campaign(ctx: ToolContext, args: dict) -> dict:
 
 @agent.tool("schedule_campaign", ScheduleInput(), "Schedule a campaign to go out at a set time.")
 def schedule_campaign(ctx: ToolContext, args: dict) -> dict:
-    campaign = sendable(ctx, args["id"])
+    campaign = unfinished(ctx, args["id"])
     when = moment(args["scheduled_at"], ctx.zone)
     local = when.astimezone(ctx.zone)
     if local.date() < ctx.today:
@@ -208,3 +214,15 @@ def schedule_campaign(ctx: ToolContext, args: dict) -> dict:
         "campaign": campaign,
         "summary": f"Scheduled {label(campaign)} for {local:%Y-%m-%d %H:%M %Z}",
     }
+
+
+@agent.tool(
+    "cancel_campaign",
+    RecordId(),
+    "Cancel a campaign that has not gone out, so it never does (asks the user to confirm first).",
+    describe=lambda ctx, args: f"Cancel {label(unfinished(ctx, args['id']))}",
+)
+def cancel_campaign(ctx: ToolContext, args: dict) -> dict:
+    campaign = unfinished(ctx, args["id"])
+    campaign = ctx.store.update_record("campaigns", campaign["id"], {"status": "cancelled"})
+    return {"campaign": campaign, "summary": f"Cancelled {label(campaign)}"}

@@ -1,12 +1,14 @@
 """The five record tools every domain has — list, get, create, update, delete — made once.
 
 A domain calls `add_crud_tools` with its table, its input schemas and how to turn list
-arguments into store filters; it then adds the tools only it has.
+arguments into store filters; it then adds the tools only it has. `status_field` is the
+status its create and update tools may write: never one that only its own tool sets (a
+cancel or a send, which the user must confirm).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from marshmallow import Schema, fields, validate
 
@@ -28,6 +30,35 @@ class Paging(ToolInput):
     """Mixin for list inputs."""
 
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class Settable(validate.OneOf):
+    """One of `statuses` except those set only by their own tools (`own_tools` maps such a
+    status to them); one of those is refused with the tools' names, so the model calls them."""
+
+    def __init__(self, statuses: Sequence[str], own_tools: dict[str, str]):
+        super().__init__([status for status in statuses if status not in own_tools])
+        self.own_tools = own_tools
+
+    def _format_error(self, value) -> str:
+        if value in self.own_tools:
+            return (
+                f"{value} is set only by {self.own_tools[value]}: call that instead. "
+                f"Here it can be one of: {self.choices_text}."
+            )
+        return super()._format_error(value)
+
+
+def status_field(
+    statuses: Sequence[str], own_tools: dict[str, str], description: str = "State."
+) -> fields.String:
+    """The status a create or update tool may write; the model is told which tools set the
+    others."""
+    others = ", ".join(f"{status} by {tool}" for status, tool in own_tools.items())
+    return fields.String(
+        validate=Settable(statuses, own_tools),
+        metadata={"description": f"{description} Set only by their own tools: {others}."},
+    )
 
 
 def dumpable(values: dict) -> dict:

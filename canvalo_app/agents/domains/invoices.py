@@ -10,13 +10,17 @@ from ...store.base import Filter, Search
 from ..context import business_profile
 from ..formatting import money
 from ..tools import Agent, ToolContext, ToolError, ToolInput
-from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
+from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch, status_field
 from .money import PricedDocument, next_number, priced
 from .projects import find_project
 from .receivables import OPEN, STATUSES, balance, overdue_report, totals_report
 
-#: What update_invoice may set; paid, partial and cancelled come from their own tools.
-SETTABLE = ("draft", "sent", "viewed", "overdue")
+#: Statuses that create_invoice and update_invoice leave to their own tools.
+OWN_TOOLS = {
+    "partial": "record_payment",
+    "paid": "record_payment or mark_invoice_paid",
+    "cancelled": "cancel_invoice",
+}
 
 agent = Agent(
     name="invoices",
@@ -41,10 +45,7 @@ class InvoiceFields(PricedDocument):
     due_date = fields.Date(
         metadata={"description": "YYYY-MM-DD; defaults to the issue date plus payment terms."}
     )
-    status = fields.String(
-        validate=validate.OneOf(SETTABLE),
-        metadata={"description": "draft (default), sent, viewed or overdue."},
-    )
+    status = status_field(STATUSES, OWN_TOOLS, "draft (default), sent, viewed or overdue.")
     terms = fields.String(validate=validate.Length(max=2000))
 
 

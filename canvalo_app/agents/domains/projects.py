@@ -9,9 +9,13 @@ from marshmallow import fields, validate
 from ...store.base import Filter, Search
 from ..formatting import money
 from ..tools import Agent, ToolContext, ToolError, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, fetch
+from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
 
 STATUSES = ("planning", "in_progress", "on_hold", "completed", "cancelled")
+#: Statuses that create_project and update_project leave to their own tools.
+OWN_TOOLS = {"cancelled": "cancel_project"}
+#: Projects that can no longer be cancelled.
+FINISHED = ("completed", "cancelled")
 #: Projects still under way: the ones budgets are watched on.
 ACTIVE = ("planning", "in_progress", "on_hold")
 #: A project is at risk when its budget use runs this many points ahead of its progress.
@@ -22,9 +26,10 @@ agent = Agent(
     description="Painting projects: status, progress, budgets and costs.",
     instructions=(
         "You manage the contractor's projects. Find a project with list_projects (by its or "
-        "its client's name) before reporting on or changing it; if several match, ask which. "
-        "Use project_progress for one project and budget_overview for all active ones. Ask "
-        "for missing values (a new project needs a name) and never invent figures or dates."
+        "its client's name) before reporting on, changing or cancelling it; if several match, "
+        "ask which. Use project_progress for one project and budget_overview for all active "
+        "ones. Cancelling needs the user's confirmation in the app; say so. Ask for missing "
+        "values (a new project needs a name) and never invent figures or dates."
     ),
 )
 
@@ -34,7 +39,7 @@ class ProjectFields(ToolInput):
     client_name = fields.String(validate=validate.Length(1, 200))
     contact_id = fields.UUID(metadata={"description": "The client's contact record."})
     address = fields.String(validate=validate.Length(max=500))
-    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "State."})
+    status = status_field(STATUSES, OWN_TOOLS)
     start_date = fields.Date(metadata={"description": "YYYY-MM-DD."})
     end_date = fields.Date(metadata={"description": "Planned finish, YYYY-MM-DD."})
     budget = fields.Float(
@@ -200,3 +205,22 @@ def budget_overview(ctx: ToolContext, args: dict) -> dict:
         "at_risk": at_risk,
         "summary": summary,
     }
+
+
+def cancellable(ctx: ToolContext, args: dict) -> dict:
+    project = fetch(ctx, "projects", args["id"], "project")
+    if project["status"] in FINISHED:
+        raise ToolError(f"The {label(project)} is already {project['status']}.")
+    return project
+
+
+@agent.tool(
+    "cancel_project",
+    RecordId(),
+    "Cancel a project (asks the user to confirm first).",
+    describe=lambda ctx, args: f"Cancel the {label(cancellable(ctx, args))}",
+)
+def cancel_project(ctx: ToolContext, args: dict) -> dict:
+    project = cancellable(ctx, args)
+    project = ctx.store.update_record("projects", project["id"], {"status": "cancelled"})
+    return {"project": project, "summary": f"Cancelled the {label(project)}"}

@@ -8,19 +8,24 @@ from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
 from ..tools import Agent, ToolContext, ToolError, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, fetch
+from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
 
 STATUSES = ("todo", "in_progress", "done", "cancelled")
+#: Statuses that create_task and update_task leave to their own tools.
+OWN_TOOLS = {"cancelled": "cancel_task"}
 PRIORITIES = ("low", "medium", "high", "urgent")
 OPEN = ("todo", "in_progress")
+#: Tasks that can no longer be cancelled.
+FINISHED = ("done", "cancelled")
 
 agent = Agent(
     name="tasks",
     description="To-do tasks: adding, listing, completing, overdue work and completion rate.",
     instructions=(
-        "You manage the contractor's tasks. Find a task with list_tasks before changing or "
-        "completing it; if several match, ask which one. A new task needs a title; ask for it "
-        "if missing, and take the due date and priority from the user's words. Use task_stats "
+        "You manage the contractor's tasks. Find a task with list_tasks before changing, "
+        "completing or cancelling it; if several match, ask which one. Cancelling needs the "
+        "user's confirmation in the app; say so. A new task needs a title; ask for it if "
+        "missing, and take the due date and priority from the user's words. Use task_stats "
         "for completion rate and overdue counts. Never invent tasks or dates."
     ),
 )
@@ -33,7 +38,7 @@ class TaskFields(ToolInput):
     description = fields.String(
         validate=validate.Length(max=2000), metadata={"description": "Details."}
     )
-    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "State."})
+    status = status_field(STATUSES, OWN_TOOLS)
     priority = fields.String(
         validate=validate.OneOf(PRIORITIES), metadata={"description": "How urgent it is."}
     )
@@ -122,6 +127,26 @@ def complete_task(ctx: ToolContext, args: dict) -> dict:
     values = stamp_completion({"status": "done"}, ctx, task)
     task = ctx.store.update_record("tasks", task["id"], values)
     return {"task": task, "already_done": False, "summary": f"Completed {label(task)}"}
+
+
+def cancellable(ctx: ToolContext, args: dict) -> dict:
+    task = fetch(ctx, "tasks", args["id"], "task")
+    if task["status"] in FINISHED:
+        raise ToolError(f"“{task['title']}” is already {task['status']}.")
+    return task
+
+
+@agent.tool(
+    "cancel_task",
+    RecordId(),
+    "Cancel a task that is no longer needed (asks the user to confirm first).",
+    describe=lambda ctx, args: f"Cancel {label(cancellable(ctx, args))}",
+)
+def cancel_task(ctx: ToolContext, args: dict) -> dict:
+    task = cancellable(ctx, args)
+    values = stamp_completion({"status": "cancelled"}, ctx, task)
+    task = ctx.store.update_record("tasks", task["id"], values)
+    return {"task": task, "summary": f"Cancelled {label(task)}"}
 
 
 @agent.tool(

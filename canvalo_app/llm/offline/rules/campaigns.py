@@ -1,9 +1,9 @@
-"""Offline rules for the campaigns agent: results, listings, scheduling and sending.
+"""Offline rules for the campaigns agent: results, listings, scheduling, sending, cancelling.
 
 Understands, for example: "how did my spring campaign do?", "show campaign metrics",
 "what's the open rate of the holiday campaign?", "show my scheduled campaigns",
-"list my sms campaigns", "send the holiday campaign" (waits for confirmation in the app),
-"schedule the cabinet campaign for December 1 at 10am".
+"list my sms campaigns", "send the holiday campaign" and "cancel the holiday campaign" (both
+wait for confirmation in the app), "schedule the cabinet campaign for December 1 at 10am".
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ CHANNEL_WORDS = {
 STATUS_WORDS = {"drafts": "draft", "upcoming": "scheduled", "running": "active"}
 DEFAULT_SEND_TIME = time(9, 0)
 
+_CANCEL = re.compile(r"\b(?:cancel|call\s+off)\b", re.I)
 _SEND = re.compile(r"\bsend\b", re.I)
 _SCHEDULE = re.compile(r"\b(?:re)?schedule\b", re.I)
 _METRICS = re.compile(
@@ -61,7 +62,9 @@ def campaign_hint(text: str) -> str | None:
     return None
 
 
-INTENTS = (("send", _SEND), ("schedule", _SCHEDULE), ("metrics", _METRICS))
+INTENTS = (("cancel", _CANCEL), ("send", _SEND), ("schedule", _SCHEDULE), ("metrics", _METRICS))
+#: Intents that first find one campaign, then act on it.
+ACTIONS = ("cancel", "send", "schedule")
 
 
 def intent(text: str) -> str:
@@ -78,8 +81,8 @@ def send_at(text: str, today: date) -> str | None:
 
 
 def act(kind: str, text: str, campaign: dict, today: date) -> Call:
-    if kind == "send":
-        return "send_campaign", {"id": campaign["id"]}
+    if kind in ("cancel", "send"):
+        return f"{kind}_campaign", {"id": campaign["id"]}
     return "schedule_campaign", {"id": campaign["id"], "scheduled_at": send_at(text, today)}
 
 
@@ -93,7 +96,7 @@ def list_args(text: str) -> dict:
 
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
     kind, hint = intent(text), campaign_hint(text)
-    if kind in ("send", "schedule"):
+    if kind in ACTIONS:
         if not hint or (kind == "schedule" and not send_at(text, today)):
             return []  # the answer asks which campaign, or when
         find = ("list_campaigns", {"search": hint, "limit": 5})
@@ -172,21 +175,21 @@ ANSWERS = {
 
 def answer(text: str, steps: list[Step], today: date) -> str:
     kind, hint = intent(text), campaign_hint(text)
-    if kind in ("send", "schedule") and not hint:
+    if kind in ACTIONS and not hint:
         return f"Which campaign should I {kind}? Tell me its name."
     if kind == "schedule" and not steps:
         return f"When should “{hint}” go out? Give me a date (and a time if you like)."
     if not steps:
-        return "I can show your campaigns and their results, and schedule or send them."
+        return "I can show your campaigns and their results, and schedule, send or cancel them."
     last = steps[-1]
-    if last.status == "pending_confirmation":
+    if last.status == "pending_confirmation" and kind == "send":
         return (
             f"I've prepared this: {last.result['summary']}. Nothing is sent until you "
             "confirm it in the app."
         )
     if last.status != "ok":
         return failed(last)
-    acting = kind in ("send", "schedule") and len(steps) == 1
+    acting = kind in ACTIONS and len(steps) == 1
     if acting and (missing := not_one(last, "campaigns", "campaign", hint, describe)):
         return missing
     return ANSWERS.get(last.name, lambda result, _: result.get("summary", "Done."))(

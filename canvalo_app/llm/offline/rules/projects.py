@@ -3,7 +3,8 @@
 Understands, for example: "how is the Henderson project going?", "what's the budget status of
 my projects?", "which projects are at risk?", "show my projects in progress", "set the
 Henderson project to 75%", "create a project “Fence staining” for Grace Kim with a $2,000
-budget", "delete the Kim project".
+budget", "cancel the Smith project" and "delete the Kim project" (both wait for confirmation in
+the app).
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ SYNONYMS = {
 }
 _INTENTS = [
     ("delete", re.compile(r"\b(?:delete|remove)\b", re.I)),
+    ("cancel", re.compile(r"\b(?:cancel|call\s+off)\b", re.I)),
     ("create", re.compile(r"\b(?:create|add|new|start|set\s+up)\b.*\bproject\b", re.I)),
     ("update", re.compile(r"\b(?:set|update|mark|move|put)\b.*\d+\s*(?:%|percent)", re.I)),
     ("budget", re.compile(r"\b(?:budgets?|at\s+risk|over\s*budget|costs?|spend|spent)\b", re.I)),
     ("progress", re.compile(r"\b(?:how|going|(?<!in\s)progress|doing|on\s+track|status)\b", re.I)),
 ]
 #: Intents that first find one project, then act on it.
-ACTIONS = ("delete", "update", "progress")
+ACTIONS = ("delete", "cancel", "update", "progress")
 _CALLED = re.compile(r"\b(?:called|named)\s+(.+?)(?:\s+for\b|\s+with\b|[,.!?]|$)", re.I)
 
 
@@ -59,8 +61,8 @@ def find_call(text: str) -> Call:
 
 
 def act(kind: str, text: str, project: dict) -> Call:
-    if kind == "delete":
-        return "delete_project", {"id": project["id"]}
+    if kind in ("delete", "cancel"):
+        return f"{kind}_project", {"id": project["id"]}
     if kind == "update":
         args = {"id": project["id"], "progress": round(percent(text) or 0)}
         if found := amounts(text):

@@ -3,7 +3,8 @@
 Understands, for example: "what tasks are overdue?", "show my high priority tasks",
 "what's due this week?", "add a task to order primer by Friday with high priority",
 "remind me to call the supplier tomorrow", "mark the sprayer task done",
-"complete the task Order paint for Smith Dental", "what's my task completion rate?".
+"complete the task Order paint for Smith Dental", "what's my task completion rate?",
+"cancel the task to buy primer" (waits for confirmation in the app).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _COMPLETE = re.compile(
     r"|\bi\s+(?:did|finished|completed)\b",
     re.I,
 )
+_CANCEL = re.compile(r"\b(?:cancel|call\s+off)\b", re.I)
 _OVERDUE = re.compile(r"\b(?:overdue|late|past\s+due|behind)\b", re.I)
 _ALL = re.compile(r"\ball\b", re.I)
 _DUE = re.compile(r"\bdue\b", re.I)
@@ -49,12 +51,21 @@ _TITLE_END = re.compile(
 )
 _COMMAND_WORDS = re.compile(
     r"\b(?:please|can|you|i|mark|marked|complete|completed|finish|finished|did|close|check|"
-    r"tick|off|as|done|the|my|a|task|to-?do|it|is|that)\b|[?!.]",
+    r"tick|off|as|done|cancel|call\s+off|the|my|a|it|is|that|"
+    r"(?:task|to-?do)(?:\s+(?:to|called|named)\b)?)\b|[?!.]",
     re.I,
 )
+#: Intents that first find one task, then act on it, and the tool each calls.
+ACTIONS = {"complete": "complete_task", "cancel": "cancel_task"}
 
 
-INTENTS = (("stats", _STATS), ("create", _CREATE), ("complete", _COMPLETE), ("overdue", _OVERDUE))
+INTENTS = (
+    ("stats", _STATS),
+    ("create", _CREATE),
+    ("cancel", _CANCEL),
+    ("complete", _COMPLETE),
+    ("overdue", _OVERDUE),
+)
 
 
 def intent(text: str) -> str:
@@ -107,10 +118,10 @@ def list_args(text: str, today: date) -> dict:
 
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
     kind = intent(text)
-    if kind == "complete" and task_hint(text):
+    if kind in ACTIONS and task_hint(text):
         find = ("list_tasks", {"search": task_hint(text), "limit": 5})
-        return find_then_act(steps, find, "tasks", lambda t: ("complete_task", {"id": t["id"]}))
-    if steps or (kind == "create" and not new_title(text)) or kind == "complete":
+        return find_then_act(steps, find, "tasks", lambda t: (ACTIONS[kind], {"id": t["id"]}))
+    if steps or (kind == "create" and not new_title(text)) or kind in ACTIONS:
         return []
     if kind == "stats":
         return [("task_stats", {})]
@@ -184,11 +195,13 @@ def answer(text: str, steps: list[Step], today: date) -> str:
             return "What should the task say? Tell me what needs doing (and when, if you like)."
         if kind == "complete":
             return "Which task should I mark done? Tell me its name."
-        return "I can list, add and complete tasks, and tell you your completion rate."
+        if kind == "cancel":
+            return "Which task should I cancel? Tell me its name."
+        return "I can list, add, complete and cancel tasks, and tell you your completion rate."
     last = steps[-1]
     if last.status != "ok":
         return failed(last)
-    acting = kind == "complete" and len(steps) == 1
+    acting = kind in ACTIONS and len(steps) == 1
     if acting and (missing := not_one(last, "tasks", "task", task_hint(text) or "", describe)):
         return missing
     return ANSWERS.get(last.name, lambda result, _: result.get("summary", "Done."))(
