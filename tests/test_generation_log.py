@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from canvalo_app.engine.log import GenerationLog, GenerationRegistry
@@ -71,3 +73,70 @@ def test_nothing_follows_a_terminal_event(type_):
     log.append(type_, {})
     with pytest.raises(RuntimeError):
         log.append("token", {"content": "late"})
+
+
+# Copies of one send (same client_message_id) ------------------------------------------------
+def sent_log(client_message_id="cm1", conversation_id="c1", generation_id="g1") -> GenerationLog:
+    log = new_log(conversation_id, generation_id)
+    log.client_message_id = client_message_id
+    return log
+
+
+def claim_later(registry: GenerationRegistry, timeout: float = 5.0):
+    """Claim "cm1" for u1 on another thread; its outcome lands in the returned dict."""
+    outcome: dict = {}
+
+    def claim():
+        try:
+            outcome["log"] = registry.claim("u1", "cm1", timeout)
+        except AppError as error:
+            outcome["error"] = error.code
+
+    thread = threading.Thread(target=claim)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_copy_of_a_send_waits_for_the_first_and_gets_its_generation():
+    registry = GenerationRegistry(retention_seconds=60)
+    assert registry.claim("u1", "cm1", timeout=0) is None
+    thread, outcome = claim_later(registry)
+    thread.join(0.2)
+    assert thread.is_alive() and outcome == {}  # waiting, not answered
+    registry.reserve("c1")
+    log = sent_log()
+    registry.add(log)
+    thread.join(5)
+    assert outcome == {"log": log}
+    assert registry.claim("u1", "cm1", timeout=0) is log  # and so does any later copy
+
+
+def test_a_copy_of_a_failed_send_goes_ahead_itself():
+    registry = GenerationRegistry(retention_seconds=60)
+    assert registry.claim("u1", "cm1", timeout=0) is None
+    thread, outcome = claim_later(registry)
+    thread.join(0.2)
+    assert thread.is_alive()
+    registry.unclaim("u1", "cm1")
+    thread.join(5)
+    assert outcome == {"log": None}  # claimed: this copy now prepares the send
+    with pytest.raises(AppError) as raised:  # and a third copy waits for it in turn
+        registry.claim("u1", "cm1", timeout=0.05)
+    assert raised.value.code == "CONVERSATION_BUSY"
+
+
+def test_claims_are_per_user_and_per_message():
+    registry = GenerationRegistry(retention_seconds=60)
+    assert registry.claim("u1", "cm1", timeout=0) is None
+    assert registry.claim("u2", "cm1", timeout=0) is None
+    assert registry.claim("u1", "cm2", timeout=0) is None
+
+
+def test_a_claim_does_not_change_conversation_reservations():
+    registry = GenerationRegistry(retention_seconds=60)
+    assert registry.claim("u1", "cm1", timeout=0) is None
+    assert not busy(registry)
+    registry.reserve("c1")
+    registry.add(sent_log())
+    assert registry.claim("u1", "cm1", timeout=0) is not None
+    assert busy(registry)  # another message into the running conversation is still 409

@@ -275,6 +275,23 @@ def test_add_message_needs_a_conversation_of_the_user(alice, bob):
     assert bob.list_messages(bobs["id"], 10, 0) == ([], 0)
 
 
+def test_a_client_message_id_names_one_message_per_user(alice, bob):
+    conversation = alice.create_conversation("Chat")
+    client_id = str(uuid.uuid4())
+    first = alice.add_message(conversation["id"], "user", "Hi", client_message_id=client_id)
+    for into in (conversation, alice.create_conversation("Elsewhere")):
+        with pytest.raises(AppError) as refused:  # a second copy of the send, from anywhere
+            alice.add_message(into["id"], "user", "Hi", client_message_id=client_id)
+        assert refused.value.code == "DUPLICATE_MESSAGE"
+    assert alice.list_messages(conversation["id"], 10, 0)[1] == 1
+    assert alice.find_message_by_client_id(client_id) == first
+    # Without one, and for another user, nothing is refused.
+    assert alice.add_message(conversation["id"], "assistant", "Hello")
+    assert alice.add_message(conversation["id"], "assistant", "Hello again")
+    bobs = bob.create_conversation("Bob's")
+    assert bob.add_message(bobs["id"], "user", "Hi", client_message_id=client_id)
+
+
 def test_deleting_a_conversation_deletes_its_messages(alice):
     conversation = alice.create_conversation("Chat")
     message = alice.add_message(conversation["id"], "user", "hello")
@@ -822,8 +839,14 @@ def test_a_retried_write_whose_answer_was_lost_writes_once(pgstack):
         user = store.for_user(Identity(user_id, pgstack.token_for(user_id)))
         conversation = user.create_conversation("Once")
         assert user.list_conversations(10, 0)[1] == 1
-        edge.lost = False  # and again for a message with its own id
-        message = user.add_message(conversation["id"], "user", "hi", message_id=str(uuid.uuid4()))
+        edge.lost = False  # and again for a sent message, whose client_message_id is unique too
+        message = user.add_message(
+            conversation["id"],
+            "user",
+            "hi",
+            message_id=str(uuid.uuid4()),
+            client_message_id=str(uuid.uuid4()),
+        )
         assert message["content"] == "hi"
         assert user.list_messages(conversation["id"], 10, 0)[1] == 1
     finally:

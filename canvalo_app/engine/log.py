@@ -2,7 +2,8 @@
 
 A log lives in the worker's memory (one gevent worker serves all streams, see
 gunicorn.conf.py). The registry holds the running and recently finished logs, enforces one
-running generation per conversation and finds a generation by its `client_message_id`.
+running generation per conversation and one generation per `client_message_id`: copies of a
+send re-attach to the generation the first copy started.
 Under the gevent worker, `threading` is patched: the locks and conditions here are greenlet
 primitives.
 """
@@ -76,10 +77,42 @@ class GenerationRegistry:
     def __init__(self, retention_seconds: float):
         self.retention_seconds = retention_seconds
         self._lock = threading.Lock()
+        self._added = threading.Condition(self._lock)  # a generation was added or a claim ended
         self._logs: dict[str, GenerationLog] = {}
         self._running: dict[str, str] = {}  # conversation id -> generation id
         self._reserved: set[str] = set()  # conversations whose send is being prepared
         self._by_client_id: dict[tuple[str, str], str] = {}
+        self._claimed: set[tuple[str, str]] = set()  # client messages whose send is prepared
+
+    def claim(self, user_id: str, client_message_id: str, timeout: float) -> GenerationLog | None:
+        """Claim a client message for this send, or return the generation it already has.
+
+        Call before anything is written for the send. A copy of the same send (a client
+        retrying before its first request was answered) that is still being prepared is
+        waited for, up to `timeout` seconds: its generation is returned once added, or, if
+        that send failed and gave its claim back, this one claims the message instead. Still
+        being prepared after `timeout`: 409, retryable.
+        """
+        key = (user_id, client_message_id)
+        deadline = time.monotonic() + timeout
+        with self._added:
+            while True:
+                attached = self._logs.get(self._by_client_id.get(key, ""))
+                if attached is not None:
+                    return attached
+                if key not in self._claimed:
+                    self._claimed.add(key)
+                    return None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AppError("CONVERSATION_BUSY")
+                self._added.wait(remaining)
+
+    def unclaim(self, user_id: str, client_message_id: str) -> None:
+        """Give back the claim of a send that failed; a waiting copy may then go ahead."""
+        with self._added:
+            self._claimed.discard((user_id, client_message_id))
+            self._added.notify_all()
 
     def reserve(self, conversation_id: str) -> None:
         """Claim the conversation for a new generation, or 409 if one is running.
@@ -102,12 +135,16 @@ class GenerationRegistry:
             self._reserved.discard(conversation_id)
 
     def add(self, log: GenerationLog) -> None:
-        with self._lock:
+        """Register a started generation; it takes over its send's claims."""
+        with self._added:
             self._reserved.discard(log.conversation_id)
             self._logs[log.id] = log
             self._running[log.conversation_id] = log.id
             if log.client_message_id:
-                self._by_client_id[(log.user_id, log.client_message_id)] = log.id
+                key = (log.user_id, log.client_message_id)
+                self._by_client_id[key] = log.id
+                self._claimed.discard(key)
+                self._added.notify_all()
 
     def finished(self, log: GenerationLog) -> None:
         with self._lock:
@@ -118,10 +155,6 @@ class GenerationRegistry:
         """The user's generation; another user's is as unknown as a missing one."""
         log = self._logs.get(generation_id)
         return log if log is not None and log.user_id == user_id else None
-
-    def by_client_message(self, user_id: str, client_message_id: str) -> GenerationLog | None:
-        generation_id = self._by_client_id.get((user_id, client_message_id))
-        return self._logs.get(generation_id) if generation_id else None
 
     def running(self) -> list[GenerationLog]:
         with self._lock:

@@ -2,17 +2,24 @@
 
 The user message is committed before any model call; the assistant row exists (`streaming`)
 before the generation starts; one generation runs per conversation; a retried send with the
-same `client_message_id` re-attaches to its generation instead of starting another.
+same `client_message_id` re-attaches to its generation instead of starting another, also
+while the first copy is still in flight (and, across workers, the store refuses the second
+copy of the user message).
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Flask
 
 from ..errors import AppError
-from ..store.base import Identity, new_id
-from .log import GenerationLog
+from ..store.base import Identity, UserStore, new_id
+from .log import GenerationLog, GenerationRegistry
 from .runner import start_generation
+
+#: How long a copy of a send waits for the first copy to start its generation.
+SAME_SEND_WAIT_SECONDS = 5.0
 
 
 def conversation_title(text: str, limit: int = 60) -> str:
@@ -30,34 +37,17 @@ def send_message(
     registry = app.extensions["generations"]
     store = app.extensions["store"].for_user(identity)
     if client_message_id:
-        attached = registry.by_client_message(identity.user_id, client_message_id)
+        # Before any write: a copy of this send still in flight is waited for, then joined.
+        attached = registry.claim(identity.user_id, client_message_id, SAME_SEND_WAIT_SECONDS)
         if attached is not None:
             return attached
-        if store.find_message_by_client_id(client_message_id):
-            raise AppError("DUPLICATE_MESSAGE")
-    if conversation_id:
-        conversation = store.get_conversation(conversation_id)
-        if conversation is None:
-            raise AppError("CONVERSATION_NOT_FOUND")
-    else:
-        conversation = store.create_conversation(conversation_title(text))
-    registry.reserve(conversation["id"])
     try:
-        # Ids chosen here, so a store retry after a lost answer cannot write a message twice.
-        user_message = store.add_message(
-            conversation["id"],
-            "user",
-            text,
-            client_message_id=client_message_id,
-            message_id=new_id(),
+        conversation, user_message, assistant = write_turn(
+            registry, store, text, conversation_id, client_message_id
         )
-        assistant = store.add_message(
-            conversation["id"], "assistant", "", status="streaming", message_id=new_id()
-        )
-        if user_message is None or assistant is None:  # deleted while we were sending
-            raise AppError("CONVERSATION_NOT_FOUND")
     except BaseException:
-        registry.release(conversation["id"])
+        if client_message_id:
+            registry.unclaim(identity.user_id, client_message_id)
         raise
     generation = GenerationLog(
         id=new_id(),
@@ -79,3 +69,51 @@ def send_message(
     registry.add(generation)
     start_generation(app, generation, identity)
     return generation
+
+
+def write_turn(
+    registry: GenerationRegistry,
+    store: UserStore,
+    text: str,
+    conversation_id: str | None,
+    client_message_id: str | None,
+) -> tuple[dict, dict, dict]:
+    """Store the user message and the `streaming` assistant row; return them with their
+    conversation, which is reserved for the new generation (and created if need be)."""
+    if client_message_id and store.find_message_by_client_id(client_message_id):
+        # Sent before, by a generation this worker no longer holds (or never held).
+        raise AppError("DUPLICATE_MESSAGE")
+    if conversation_id:
+        conversation = store.get_conversation(conversation_id)
+        if conversation is None:
+            raise AppError("CONVERSATION_NOT_FOUND")
+    else:
+        conversation = store.create_conversation(conversation_title(text))
+    registry.reserve(conversation["id"])
+    try:
+        # Ids chosen here, so a store retry after a lost answer cannot write a message twice.
+        user_message = store.add_message(
+            conversation["id"],
+            "user",
+            text,
+            client_message_id=client_message_id,
+            message_id=new_id(),
+        )
+        if user_message is None:  # deleted while we were sending
+            raise AppError("CONVERSATION_NOT_FOUND")
+        assistant = store.add_message(
+            conversation["id"], "assistant", "", status="streaming", message_id=new_id()
+        )
+        if assistant is None:
+            raise AppError("CONVERSATION_NOT_FOUND")
+    except AppError as error:
+        registry.release(conversation["id"])
+        if error.code == "DUPLICATE_MESSAGE" and not conversation_id:
+            # Another worker stored this send first: the conversation made for it stays empty.
+            with suppress(AppError):
+                store.delete_conversation(conversation["id"])
+        raise
+    except BaseException:
+        registry.release(conversation["id"])
+        raise
+    return conversation, user_message, assistant

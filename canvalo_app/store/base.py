@@ -199,7 +199,10 @@ class UserStore(ABC):
         client_message_id: str | None = None,
         message_id: str | None = None,
     ) -> dict | None:
-        """Add a message to the user's conversation; None if the conversation is not theirs."""
+        """Add a message to the user's conversation; None if the conversation is not theirs.
+
+        A `client_message_id` the user has already sent: AppError DUPLICATE_MESSAGE.
+        """
 
     @abstractmethod
     def find_message_by_client_id(self, client_message_id: str) -> dict | None: ...

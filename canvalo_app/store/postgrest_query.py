@@ -39,6 +39,11 @@ PAST_THE_END = "PGRST103"  # an offset beyond the last row, when counting
 UNIQUE_VIOLATION = "23505"
 
 
+def violates(exc: APIError, constraint: str) -> bool:
+    """Whether PostgreSQL refused the write for a duplicate key in `constraint`."""
+    return exc.code == UNIQUE_VIOLATION and f'"{constraint}"' in (exc.message or "")
+
+
 def quote(value: str) -> str:
     """`value` as a double-quoted PostgREST list or logic-tree element."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -144,7 +149,8 @@ class UserTables:
             return decode(self.rest.table(table).insert(row).execute().data[0])
         except APIError as exc:
             # The same id again: an earlier try committed and only its answer was lost.
-            existing = self.get(table, row["id"]) if exc.code == UNIQUE_VIOLATION else None
+            retried = exc.code == UNIQUE_VIOLATION and "id" in row
+            existing = self.get(table, row["id"]) if retried else None
             if existing is None:
                 raise
             return existing

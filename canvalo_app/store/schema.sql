@@ -31,6 +31,17 @@ CREATE TABLE IF NOT EXISTS agent_messages (
 );
 CREATE INDEX IF NOT EXISTS agent_messages_history ON agent_messages (conversation_id, created_at);
 CREATE INDEX IF NOT EXISTS agent_messages_streaming ON agent_messages (status) WHERE status = 'streaming';
+-- One message per send: a copy of a send that reached the store second is refused. Files
+-- written before this index may hold a client_message_id twice: the earliest message keeps it.
+UPDATE agent_messages SET client_message_id = NULL
+ WHERE client_message_id IS NOT NULL
+   AND EXISTS (SELECT 1 FROM agent_messages AS earlier
+                WHERE earlier.user_id = agent_messages.user_id
+                  AND earlier.client_message_id = agent_messages.client_message_id
+                  AND (earlier.created_at, earlier.rowid)
+                      < (agent_messages.created_at, agent_messages.rowid));
+CREATE UNIQUE INDEX IF NOT EXISTS agent_messages_user_client_message
+    ON agent_messages (user_id, client_message_id) WHERE client_message_id IS NOT NULL;
 
 -- Keep the conversation's activity counters current, as the PostgreSQL trigger does.
 CREATE TRIGGER IF NOT EXISTS agent_messages_after_insert AFTER INSERT ON agent_messages

@@ -8,12 +8,14 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import StoreUnavailable
+from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
 from .base import Identity, Search, Store, UserStore, check_columns, new_id, now_iso
 from .sqlite_query import decode, encode, where_clause
 
 SCHEMA = Path(__file__).with_name("schema.sql")
+#: How SQLite names the unique index on (user_id, client_message_id) when it refuses a row.
+CLIENT_MESSAGE_TAKEN = "agent_messages.user_id, agent_messages.client_message_id"
 
 
 def classify(exc: Exception) -> Exception:
@@ -204,25 +206,30 @@ class SQLiteUserStore(UserStore):
     ):
         now = now_iso()
         message_id = message_id or new_id()
-        changed = self._change(
-            "INSERT INTO agent_messages (id, conversation_id, user_id, role, content, agent_type, "
-            "status, metadata, client_message_id, created_at, updated_at) "
-            "SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ? FROM agent_conversations "
-            "WHERE id = ? AND user_id = ?",
-            (
-                message_id,
-                role,
-                content,
-                agent_type,
-                status,
-                json.dumps(metadata or {}),
-                client_message_id,
-                now,
-                now,
-                conversation_id,
-                self.user_id,
-            ),
-        )
+        try:
+            changed = self._change(
+                "INSERT INTO agent_messages (id, conversation_id, user_id, role, content, "
+                "agent_type, status, metadata, client_message_id, created_at, updated_at) "
+                "SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ? FROM agent_conversations "
+                "WHERE id = ? AND user_id = ?",
+                (
+                    message_id,
+                    role,
+                    content,
+                    agent_type,
+                    status,
+                    json.dumps(metadata or {}),
+                    client_message_id,
+                    now,
+                    now,
+                    conversation_id,
+                    self.user_id,
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            if CLIENT_MESSAGE_TAKEN in str(exc):  # another copy of this send was stored first
+                raise AppError("DUPLICATE_MESSAGE") from exc
+            raise
         if not changed:
             return None
         return self._one("SELECT * FROM agent_messages WHERE id = ?", (message_id,))

@@ -20,7 +20,7 @@ from config import ConfigError
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
 from .base import Filter, Identity, Search, Store, UserStore, check_columns
-from .postgrest_query import UserTables, decode, is_uuid
+from .postgrest_query import UserTables, decode, is_uuid, violates
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepali
 
 PERMISSION_DENIED = "42501"  # PostgreSQL: no grant, or a row-level security check failed
 FOREIGN_KEY_VIOLATION = "23503"
+CLIENT_MESSAGE_INDEX = "agent_messages_user_client_message"  # migrations/0004
 JWT_REJECTED = {"PGRST301", "PGRST302", "PGRST303"}
 #: SQLSTATE classes of a database that is down, overloaded, restarting or cancelled a
 #: statement: connection (08), rollback (40), resources (53), operator (57), system (58),
@@ -216,6 +217,8 @@ class SupabaseUserStore(UserStore):
             # conversation deleted meanwhile fails its foreign key. Either way: not the user's.
             if exc.code in (PERMISSION_DENIED, FOREIGN_KEY_VIOLATION):
                 return None
+            if violates(exc, CLIENT_MESSAGE_INDEX):  # another copy of this send came first
+                raise AppError("DUPLICATE_MESSAGE") from exc
             raise
 
     @retry_transient(classify)
