@@ -16,6 +16,9 @@ bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
     "start, agent, token, tool_call, tool_result, confirmation_required, then complete or error"
 )
+#: A stop ends the generation within a fraction of a second, its row saved; this only covers
+#: a slow final save (the message is returned as it then stands).
+STOP_WAIT_SECONDS = 3.0
 
 
 def owned_generation(generation_id):
@@ -67,5 +70,5 @@ def stop(generation_id):
     """Stop a running generation; the partial answer is kept. Returns the assistant message."""
     generation = owned_generation(generation_id)
     generation.request_stop("user")
-    generation.wait_finished(timeout=10)
+    generation.wait_finished(timeout=STOP_WAIT_SECONDS)
     return user_store().get_message(generation.message_id)

@@ -1,4 +1,4 @@
-"""A generation: the greenlet that runs one assistant turn, its event log, and the sweep."""
+"""A generation: the greenlets that run one assistant turn, its event log, and the sweep."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def _sweep_periodically(app: Flask, interval: float) -> None:
 
 
 def stop_all(app: Flask, reason: str = "shutdown") -> int:
-    """Ask every running generation to end now; each saves its row and ends its stream."""
+    """Ask every running generation to end now; each saves its row and ends its stream
+    within a fraction of a second, even while its model call or tool is still waiting."""
     running = app.extensions["generations"].running()
     for generation in running:
         generation.request_stop(reason)

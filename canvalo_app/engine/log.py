@@ -30,6 +30,7 @@ class GenerationLog:
     finished_at: float | None = None
     stop_requested: threading.Event = field(default_factory=threading.Event)
     stop_reason: str | None = None  # "user" (the stop endpoint) or "shutdown"
+    stop_listeners: list = field(default_factory=list)  # called once a stop is requested
     _changed: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -62,6 +63,8 @@ class GenerationLog:
     def request_stop(self, reason: str = "user") -> None:
         self.stop_reason = self.stop_reason or reason
         self.stop_requested.set()
+        for listener in list(self.stop_listeners):
+            listener()
 
     def wait_finished(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
