@@ -49,6 +49,8 @@ class TokenVerifier:
         except jwt.InvalidTokenError as exc:
             raise AppError("TOKEN_INVALID") from exc
         algorithm = header.get("alg")
+        if not isinstance(algorithm, str):
+            raise AppError("TOKEN_INVALID")
         if algorithm == "HS256" and self.hs256_secrets:
             claims = self._decode_hs256(token)
         elif algorithm in ASYMMETRIC_ALGORITHMS and self.jwks:

@@ -170,6 +170,8 @@ class TestConfirmation:
             )
             assert_error(response, 404, "ACTION_NOT_FOUND")
         assert a.get_record("invoices", invoice["id"]) is not None
+        still = client.get(f"/api/actions/{pending['action_id']}", headers=users.a)
+        assert still.json["status"] == "pending"
 
     def test_cancel(self, app, client, users, stores):
         a, _ = stores

@@ -60,6 +60,8 @@ def test_valid_dev_token(client):
         ("sb_publishable_abc123", "TOKEN_ROLE_NOT_ALLOWED"),
         ("sb_secret_abc123", "TOKEN_ROLE_NOT_ALLOWED"),
         ("definitely.not.ajwt", "TOKEN_INVALID"),
+        ("eyJhbGciOlsiSFMyNTYiXX0.e30.sig", "TOKEN_INVALID"),  # {"alg": ["HS256"]}
+        ("eyJhbGciOm51bGx9.e30.sig", "TOKEN_INVALID"),  # {"alg": null}
     ],
 )
 def test_rejected_tokens(client, token, code):

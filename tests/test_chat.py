@@ -3,6 +3,7 @@ real app and store, with a scripted model at the provider edge."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import threading
@@ -279,6 +280,26 @@ def test_another_users_generation_is_404(app, client, users):
     )
 
 
+def test_another_user_cannot_stop_a_running_generation(app, client, users):
+    release = threading.Event()
+    install(app, *routed([*say("Mine so far")[:-2], Wait(release), *say(", and the rest.")]))
+    first = client.post(
+        "/api/chat/stream", json={"message": "one"}, headers=users.a, buffered=False
+    )
+    reader = iter(first.response)
+    generation = started(reader)["generation_id"]
+    assert_error(
+        client.post(f"/api/chat/generations/{generation}/stop", headers=users.b),
+        404,
+        "GENERATION_NOT_FOUND",
+    )
+    release.set()
+    text = read_until(reader, "event: complete")
+    first.close()
+    complete = events(parse_sse(text))[-1]
+    assert complete["finish_reason"] == "end_turn"
+
+
 def test_another_users_conversation_is_404(app, client, users):
     install(app, *routed(say("A's."), say("B's.")))
     conversation_id = stream_events(send(client, users.a))[0]["conversation_id"]
@@ -377,3 +398,40 @@ def test_malformed_json_and_no_token(client, users):
         "BAD_REQUEST",
     )
     assert_error(client.post("/api/chat/stream", json={"message": "hi"}), 401, "AUTH_REQUIRED")
+
+
+@pytest.mark.parametrize("last_event_id", ["²", "٣", "-1", "1.5", "99999999999"])
+def test_resume_refuses_an_id_that_is_not_ascii_digits(app, client, users, last_event_id):
+    install(app, *routed(say("Done.")))
+    generation = stream_events(send(client, users.a))[0]["generation_id"]
+    url = f"/api/chat/generations/{generation}/events"
+    headers = {**users.a, "Last-Event-ID": last_event_id.encode().decode("latin-1")}
+    assert_error(client.get(url, headers=headers), 422, "VALIDATION_ERROR")
+    assert_error(client.get(f"{url}?after=10000000000", headers=users.a), 422, "VALIDATION_ERROR")
+
+
+def test_a_message_that_is_not_valid_unicode_is_refused_before_anything_is_stored(
+    app, client, users
+):
+    model = install(app, *routed(say("never")))
+    refused = client.post(
+        "/api/chat/stream",
+        data='{"message": "hi \\ud800"}',
+        content_type="application/json",
+        headers=users.a,
+    )
+    assert_error(refused, 400, "BAD_REQUEST")
+    assert model.requests == []
+    assert client.get("/api/conversations", headers=users.a).json["total"] == 0
+
+
+def test_a_body_without_a_length_is_held_to_the_size_limit(app, client, users):
+    body = b'{"title": "padded"' + b" " * (app.config["MAX_CONTENT_LENGTH"] + 1000) + b"}"
+    response = client.post(
+        "/api/conversations",
+        input_stream=io.BytesIO(body),
+        headers={**users.a, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert client.get("/api/conversations", headers=users.a).json["total"] == 0

@@ -13,6 +13,15 @@ from tests.conftest import BOTH_STORES, USER_A, USER_B
 
 pytestmark = BOTH_STORES
 
+#: Bodies that are not strict JSON: 400, never a 500 from deeper down.
+STRICT_JSON_REFUSED = [
+    '{"a":' * 5000,  # malformed and deeply nested
+    "[" * 100_000 + "]" * 100_000,  # well-formed and deeply nested
+    '{"title": "\\ud800"}',  # a lone surrogate, which no store can hold
+    '{"title": "x", "metadata": {"n": NaN}}',
+    '{"title": "x", "metadata": {"n": Infinity}}',
+    '{"title": "x", "metadata": {"n": 1e400}}',
+]
 ENVELOPE_KEYS = {
     "code",
     "message",
@@ -204,6 +213,25 @@ LONG = "x" * 201
             400,
             "BAD_REQUEST",
         ),
+        *[
+            (
+                "post",
+                "/api/conversations",
+                {"data": raw, "content_type": "application/json"},
+                400,
+                "BAD_REQUEST",
+            )
+            for raw in STRICT_JSON_REFUSED
+        ],
+        (
+            "patch",
+            "/api/conversations/{id}",
+            {"data": '{"title": "\\udc00x"}', "content_type": "application/json"},
+            400,
+            "BAD_REQUEST",
+        ),
+        ("get", "/api/conversations?offset=9223372036854775808", {}, 422, "VALIDATION_ERROR"),
+        ("get", "/api/conversations/{id}?message_offset=10000000000", {}, 422, "VALIDATION_ERROR"),
         ("get", "/api/conversations?limit=0", {}, 422, "VALIDATION_ERROR"),
         ("get", "/api/conversations?limit=101", {}, 422, "VALIDATION_ERROR"),
         ("get", "/api/conversations?limit=ten", {}, 422, "VALIDATION_ERROR"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, g, request
 
 from ..auth import require_auth
@@ -16,6 +18,8 @@ bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
     "start, agent, token, tool_call, tool_result, confirmation_required, then complete or error"
 )
+#: An event id as sent back in Last-Event-ID: ASCII digits only.
+EVENT_ID = re.compile(r"[0-9]{1,9}")
 #: A stop ends the generation within a fraction of a second, its row saved; this only covers
 #: a slow final save (the message is returned as it then stands).
 STOP_WAIT_SECONDS = 3.0
@@ -55,7 +59,7 @@ def events(generation_id, query):
     after = query["after"] or 0
     last_event_id = request.headers.get("Last-Event-ID")
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        if not EVENT_ID.fullmatch(last_event_id.strip()):
             raise AppError(
                 "VALIDATION_ERROR", details={"fields": {"Last-Event-ID": ["Must be an event id."]}}
             )

@@ -6,6 +6,8 @@ OpenAPI document needs to describe the route.
 
 from __future__ import annotations
 
+import json
+import math
 from functools import wraps
 
 from flask import current_app, g, request
@@ -21,18 +23,61 @@ def _doc(view, **info):
     return view
 
 
+#: Request bodies nest a few levels at most; deeper is refused before anything recurses.
+MAX_JSON_DEPTH = 32
+
+
 def json_body() -> dict:
-    """The request's JSON object; 400 when it is not JSON, 422 when it is not an object."""
-    if not request.get_data(cache=True):
+    """The request's JSON object.
+
+    400 when it is not strict JSON: malformed, NaN or Infinity, a string that is not valid
+    Unicode (a lone surrogate), or nested deeper than `MAX_JSON_DEPTH`. 413 when a body sent
+    without a length ran past MAX_CONTENT_LENGTH. 422 when it is not an object.
+    """
+    data = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is None and len(data) >= limit:  # cut at the limit
+        raise AppError("PAYLOAD_TOO_LARGE")
+    if not data:
         return {}
-    payload = request.get_json(force=True, silent=True)
-    if payload is None:
-        raise AppError("BAD_REQUEST")
+    try:
+        payload = json.loads(data, parse_constant=_not_a_number, parse_float=_finite)
+        _check_strict(payload, MAX_JSON_DEPTH)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeError are ValueErrors
+        raise AppError("BAD_REQUEST") from None
     if not isinstance(payload, dict):
         raise AppError(
             "VALIDATION_ERROR", details={"fields": {"_schema": ["Expected a JSON object."]}}
         )
     return payload
+
+
+def _not_a_number(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
+def _check_strict(value, depth: int) -> None:
+    """Raise ValueError for a string that is not valid Unicode or nesting past `depth`."""
+    if isinstance(value, str):
+        value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+        return
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        children = value
+    else:
+        return
+    if depth == 0:
+        raise ValueError("nested too deeply")
+    for child in children:
+        _check_strict(child, depth - 1)
 
 
 def body(schema: Schema):

@@ -5,6 +5,10 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+#: The largest offset or event id a client may ask for (far past any real data, well inside
+#: every store's integer range).
+MAX_OFFSET = 1_000_000_000
+
 
 class StrictSchema(Schema):
     """Request bodies: unknown fields are an error, not silently dropped.
@@ -55,13 +59,13 @@ class ConversationRenameSchema(StrictSchema):
 
 class ConversationListQuery(QuerySchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
     q = fields.String(load_default=None, validate=validate.Length(max=200))
 
 
 class ConversationGetQuery(QuerySchema):
     message_limit = fields.Integer(load_default=100, validate=validate.Range(1, 500))
-    message_offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    message_offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
 
 
 class ConversationSchema(Schema):
@@ -122,7 +126,7 @@ class ChatStreamSchema(StrictSchema):
 
 
 class EventsQuery(QuerySchema):
-    after = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    after = fields.Integer(load_default=None, validate=validate.Range(0, MAX_OFFSET))
 
 
 class ActionSchema(Schema):
