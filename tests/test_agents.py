@@ -3,6 +3,7 @@ identity, allow-lists, schemas, confirmation of destructive actions, turn limits
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -286,3 +287,25 @@ def test_supervisor_chatter_before_a_route_is_not_shown(app, client, users, stor
     install(app, [TextDelta("Let me route this. "), *route("tasks")], say("You have 4 tasks."))
     evts = stream_events(send(client, users.a, "tasks"))
     assert answer_of(evts) == "You have 4 tasks."
+
+
+def test_a_tool_call_the_model_garbled_still_streams_and_saves_as_strict_json(app, client, users):
+    garbled = {"search": "paint \ud800", "limit": float("inf")}
+    install(app, route("tasks"), call("list_tasks", **garbled), say("Sorry, let me retry."))
+    response = send(client, users.a, "tasks")
+    strict = [
+        json.loads(line[len("data: ") :], parse_constant=_refuse)
+        for line in response.get_data(as_text=True).splitlines()
+        if line.startswith("data: ")
+    ]
+    shown = next(e for e in strict if e["type"] == "tool_call")["input"]
+    assert shown == {"search": "paint ?", "limit": None}
+    assert strict[-1]["type"] == "complete"
+    conversation_id = strict[0]["conversation_id"]
+    messages = client.get(f"/api/conversations/{conversation_id}", headers=users.a).json["messages"]
+    assert messages[-1]["status"] == "complete"
+    assert messages[-1]["metadata"]["tool_calls"][0]["input"] == shown
+
+
+def _refuse(name: str):
+    raise ValueError(f"{name} is not JSON")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from canvalo_app.agents.domains.projects import agent
@@ -191,6 +193,18 @@ def test_another_users_projects_are_out_of_reach(ctx, stores):
         assert refused(outcome) and "was found" in outcome.result["error"], tool
     assert stores[1].get_record("projects", theirs["id"]) == theirs
     assert execute(agent, "budget_overview", {}, ctx).result["total_budget"] == 24700.0
+
+
+def test_progress_of_a_project_out_of_all_proportion_is_finite_json(ctx, stores):
+    # A row written before tools bounded their input, or by hand; the tools no longer take it.
+    project = stores[0].create_record(
+        "projects", {"name": "Odd", "budget": 1e-300, "actual_cost": 1e308}
+    )
+    outcome = execute(agent, "project_progress", {"id": project["id"]}, ctx)
+    row = json.loads(json.dumps(outcome.result, allow_nan=False))["project"]
+    assert outcome.status == "ok"
+    assert row["budget_used_percent"] is None and row["at_risk"] is False
+    assert outcome.result["summary"] == "Odd: 0% done, no budget"
 
 
 # Offline rules ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ and the chat end to end."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -164,6 +165,21 @@ def test_another_users_settings_are_out_of_reach(ctx, stores):
     ]:
         assert refused(execute(agent, tool, {"id": theirs["id"], **extra}, ctx)), tool
     assert stores[1].get_record("goals", theirs["id"]) == theirs
+
+
+@pytest.mark.parametrize(
+    ("target", "current"), [(1e-300, 1e308), (0.0, 5.0), (1e-300, float("inf"))]
+)
+def test_goal_progress_of_a_goal_out_of_all_proportion_is_finite_json(ctx, stores, target, current):
+    # Rows written before tools bounded their input, or by hand; the tools no longer take them.
+    goal = stores[0].create_record(
+        "goals", {"title": "Odd", "target_value": target, "current_value": current}
+    )
+    outcome = execute(agent, "goal_progress", {"id": goal["id"]}, ctx)
+    [row] = json.loads(json.dumps(outcome.result, allow_nan=False))["goals"]
+    assert outcome.status == "ok"
+    assert row["percent"] is None and "target" in row["percent_note"]
+    assert row["on_track"] is True
 
 
 # Offline rules ----------------------------------------------------------------------------

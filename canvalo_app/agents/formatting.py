@@ -1,4 +1,4 @@
-"""How values read to people: amounts, counts, days and times of day.
+"""How values read to people: amounts, counts, percents, days and times of day.
 
 Pure functions with no knowledge of any model, used by the tools' summaries and by the
 offline model's answers alike.
@@ -6,6 +6,7 @@ offline model's answers alike.
 
 from __future__ import annotations
 
+import math
 from datetime import date, time
 
 
@@ -17,6 +18,15 @@ def money(value: float) -> str:
 def plural(count: int, noun: str) -> str:
     """ "1 invoice", "3 invoices"."""
     return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def percent_of(part: float, whole: float) -> float | None:
+    """`part` as a percent of `whole`, to one decimal; None when there is no such number (a
+    zero whole, or a ratio too large for a float)."""
+    if not whole:
+        return None
+    value = 100 * part / whole
+    return round(value, 1) if math.isfinite(value) else None
 
 
 def day(value: date | str) -> str:

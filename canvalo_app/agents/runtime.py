@@ -17,7 +17,7 @@ from ..llm.base import ModelRequest, Stop, TextDelta, ToolSpec, ToolUse, Usage
 from ..store.base import UserStore
 from .context import business_profile, history, system_preamble, today_for
 from .domains import agents
-from .tools import Agent, ToolContext, execute
+from .tools import Agent, ToolContext, execute, json_safe
 from .zone import business_zone
 
 ROUTE_TOOL = "route_to_agents"
@@ -175,13 +175,14 @@ class Turn:
     def run_tool(self, agent: Agent, use: ToolUse, ctx: ToolContext):
         if len(self.state.tool_calls) >= self.config["MAX_TOOL_CALLS"]:
             raise AppError("TURN_LIMIT_REACHED", "The turn reached its tool call limit.")
+        shown_input = json_safe(use.input)  # the model's raw input may hold 1e999 or "\ud800"
         yield (
             "tool_call",
             {
                 "tool_call_id": use.id,
                 "tool_name": use.name,
                 "agent_type": agent.name,
-                "input": use.input,
+                "input": shown_input,
             },
         )
         outcome = execute(agent, use.name, use.input, ctx)
@@ -191,7 +192,7 @@ class Turn:
                 "id": use.id,
                 "name": use.name,
                 "agent_type": agent.name,
-                "input": use.input,
+                "input": shown_input,
                 "status": outcome.status,
                 "summary": outcome.summary,
                 "duration_ms": outcome.duration_ms,

@@ -3,13 +3,18 @@
 A tool's input is a marshmallow schema: the same schema validates the call and produces the
 JSON schema the model sees. The caller's identity is never an input — the server puts the
 caller's own store into `ToolContext` — and unknown fields (a `user_id` among them) are
-refused. Destructive tools never act directly: they become a pending action that only the
-same user can confirm through the API. Results reach the model with their instants in the
-business's time zone.
+refused. Every text input refuses characters no store keeps, every date lies in a span
+where date sums cannot overflow, and numbers use the bounded fields below. A reference to
+another record must name one of the caller's own. Destructive tools never act directly: they
+become a pending action that only the same user can confirm through the API. Results reach
+the model as finite JSON with their instants in the business's time zone, and a tool that
+fails unexpectedly is an error result, so the model can still answer.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,24 +22,96 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apispec.ext.marshmallow import OpenAPIConverter
-from marshmallow import RAISE, Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from ..errors import AppError
 from ..llm.base import ToolSpec
 from ..store.base import UserStore
 from .zone import DEFAULT_ZONE, shown
 
+log = logging.getLogger(__name__)
 _converter = OpenAPIConverter("3.0.3", lambda schema: None, None)
+
+#: The most dollars (or goal units) and the largest count any tool takes: far beyond one
+#: painting business, and well inside the numeric columns of both stores.
+MAX_AMOUNT = 1_000_000_000
+MAX_COUNT = 1_000_000_000
+#: Dates a tool takes, with room on both sides for date sums (due dates, next days, offsets).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+#: What the model is told when a tool fails for a reason it cannot fix; details go to the log.
+FAILED = (
+    "The tool failed unexpectedly on the server. Tell the user it could not be done just now; "
+    "calling it again with the same input will not help."
+)
 
 
 class ToolError(Exception):
     """A tool could not do what was asked (not found, bad state); the model is told why."""
 
 
+def plain_text(value) -> None:
+    """Refuse text no store keeps: a NUL character or half of a surrogate pair."""
+    if not isinstance(value, str):
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Not valid text: it holds an unpaired surrogate character.") from None
+    if "\x00" in value:
+        raise ValidationError("Not valid text: it holds a NUL character.")
+
+
+def in_calendar(value) -> None:
+    """Refuse a date or time outside FIRST_YEAR-LAST_YEAR."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(f"Must be in the years {FIRST_YEAR} to {LAST_YEAR}.")
+
+
 class ToolInput(Schema):
-    """Base of every tool input schema: unknown fields, `user_id` included, are refused."""
+    """Base of every tool input schema: unknown fields, `user_id` included, are refused, and
+    every text and date field, nested ones too, gets `plain_text` or `in_calendar`."""
 
     class Meta:
         unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        while isinstance(field_obj, fields.List):
+            field_obj = field_obj.inner
+        if isinstance(field_obj, fields.String):
+            check = plain_text
+        elif isinstance(field_obj, fields.Date | fields.DateTime):
+            check = in_calendar
+        else:
+            return
+        # A bound field is a shallow copy of the declared one: give it a list of its own.
+        field_obj.validators = [*field_obj.validators, check]
+
+
+class Amount(fields.Float):
+    """A number rounded to the cent, from 0 (more than 0 if `positive`) up to `maximum`:
+    dollars, or a goal's units."""
+
+    def __init__(self, *, maximum: float = MAX_AMOUNT, positive: bool = False, **kwargs):
+        super().__init__(validate=validate.Range(0, maximum, min_inclusive=not positive), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> float:
+        return round(super()._deserialize(value, attr, data, **kwargs), 2)
+
+
+class Count(fields.Integer):
+    """A whole number from 0 up to `maximum`."""
+
+    def __init__(self, *, maximum: int = MAX_COUNT, **kwargs):
+        super().__init__(validate=validate.Range(0, maximum), **kwargs)
+
+
+class Reference(fields.UUID):
+    """The id of another of the caller's records, in `table`. `execute` refuses an id that is
+    not one of theirs before the tool runs, so no row of theirs points at one that is not."""
+
+    def __init__(self, table: str, noun: str, **kwargs):
+        super().__init__(**kwargs)
+        self.table, self.noun = table, noun
 
 
 @dataclass
@@ -109,7 +186,11 @@ class ToolOutcome:
 
 
 def execute(agent: Agent, name: str, raw_input: dict, ctx: ToolContext) -> ToolOutcome:
-    """Run one tool call of `agent`, enforcing its allow-list and its schema."""
+    """Run one tool call of `agent`, enforcing its allow-list, its schema and its references.
+
+    Whatever goes wrong, the model gets a result it can answer from, except an AppError (the
+    store is down, the session has lapsed): that ends the turn and tells the user.
+    """
     started = time.monotonic()
 
     def outcome(status: str, result: dict, summary: str, action=None) -> ToolOutcome:
@@ -126,11 +207,9 @@ def execute(agent: Agent, name: str, raw_input: dict, ctx: ToolContext) -> ToolO
         )
     try:
         args = tool.schema.load(raw_input if isinstance(raw_input, dict) else {})
-    except ValidationError as error:
-        return outcome(
-            "error", {"error": "Invalid input", "fields": error.messages}, "Invalid input"
-        )
-    try:
+        if missing := unknown_references(tool.schema, args, ctx):
+            error = " ".join(message for messages in missing.values() for message in messages)
+            return outcome("error", {"error": error, "fields": missing}, error)
         if tool.destructive:
             action = _pending_action(agent, tool, args, ctx)
             result = {
@@ -140,10 +219,44 @@ def execute(agent: Agent, name: str, raw_input: dict, ctx: ToolContext) -> ToolO
                 "note": "Nothing has changed yet. The user must confirm in the app.",
             }
             return outcome("pending_confirmation", result, action["summary"], action)
-        result = shown(tool.run(ctx, args), ctx.zone)
+        result = json_safe(shown(tool.run(ctx, args), ctx.zone))
+    except ValidationError as error:
+        return outcome(
+            "error", {"error": "Invalid input", "fields": error.messages}, "Invalid input"
+        )
     except ToolError as error:
         return outcome("error", {"error": str(error)}, str(error))
+    except AppError:
+        raise
+    except Exception:
+        log.exception("tool %s of the %s agent failed", name, agent.name)
+        return outcome("error", {"error": FAILED}, "The tool failed")
     return outcome("ok", result, result.get("summary", "Done"))
+
+
+def unknown_references(schema: Schema, args: dict, ctx: ToolContext) -> dict[str, list[str]]:
+    """The `Reference` fields in `args` that name none of the caller's records, with why."""
+    return {
+        key: [f"No {field.noun} with that id."]
+        for key, field in schema.fields.items()
+        if isinstance(field, Reference)
+        and args.get(key) is not None
+        and ctx.store.get_record(field.table, str(args[key])) is None
+    }
+
+
+def json_safe(value):
+    """`value` as strict JSON can carry it, and a store can keep it: every infinite or NaN
+    number made None, every lone surrogate in a string made "?"."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {json_safe(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_safe(item) for item in value]
+    return value
 
 
 def _pending_action(agent: Agent, tool: Tool, args: dict, ctx: ToolContext) -> dict:

@@ -15,7 +15,7 @@ from marshmallow import fields, validate
 from ...store.base import Filter, Search
 from ..context import business_profile
 from ..formatting import day
-from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..tools import Agent, Reference, ToolContext, ToolError, ToolInput
 from ..zone import moment, shown, stored, wall_clock
 from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
 from .free_time import free_windows, work_days, working_hours
@@ -61,8 +61,12 @@ class Span(ToolInput):
 class AppointmentFields(Span):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     client_name = fields.String(validate=validate.Length(1, 200))
-    contact_id = fields.UUID(metadata={"description": "The client's contact record."})
-    project_id = fields.UUID(metadata={"description": "The project it is about."})
+    contact_id = Reference(
+        "contacts", "contact", metadata={"description": "The client's contact record."}
+    )
+    project_id = Reference(
+        "projects", "project", metadata={"description": "The project it is about."}
+    )
     appointment_type = fields.String(validate=validate.OneOf(TYPES))
     location = fields.String(validate=validate.Length(max=500))
     status = status_field(STATUSES, OWN_TOOLS)
@@ -91,8 +95,10 @@ class AppointmentList(Paging):
 
 
 class ConflictCheck(Span):
-    exclude_id = fields.UUID(
-        metadata={"description": "An appointment to leave out (when moving it)."}
+    exclude_id = Reference(
+        "appointments",
+        "appointment",
+        metadata={"description": "An appointment to leave out (when moving it)."},
     )
 
 

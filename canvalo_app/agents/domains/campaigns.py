@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
-from ..formatting import plural
-from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..formatting import percent_of, plural
+from ..tools import Agent, Amount, Count, ToolContext, ToolError, ToolInput
 from ..zone import moment, stored
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch, status_field
 
@@ -38,12 +38,12 @@ agent = Agent(
 )
 
 
-def tally(what: str) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=0), metadata={"description": what})
+def tally(what: str) -> Count:
+    return Count(metadata={"description": what})
 
 
-def dollars(what: str) -> fields.Float:
-    return fields.Float(validate=validate.Range(0, 10_000_000), metadata={"description": what})
+def dollars(what: str) -> Amount:
+    return Amount(maximum=10_000_000, metadata={"description": what})
 
 
 class CampaignFields(ToolInput):
@@ -126,7 +126,7 @@ def rates(totals: dict) -> dict:
     recipients, conversions = totals["recipients_count"], totals["conversions_count"]
 
     def rate(count: int) -> float | None:
-        return round(100 * count / recipients, 1) if recipients else None
+        return percent_of(count, recipients)
 
     return {
         "recipients": recipients,

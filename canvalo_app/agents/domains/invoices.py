@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from ...store.base import Filter, Search
 from ..context import business_profile
 from ..formatting import money
-from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..tools import Agent, Amount, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch, status_field
 from .money import PricedDocument, next_number, priced
 from .projects import find_project
@@ -75,9 +75,10 @@ class MarkPaid(ToolInput):
 
 
 class Payment(MarkPaid):
-    amount = fields.Float(
+    amount = Amount(
+        maximum=10_000_000,
+        positive=True,
         required=True,
-        validate=validate.Range(min=0, max=10_000_000, min_inclusive=False),
         metadata={"description": "Dollars received; at most the balance."},
     )
 
@@ -88,8 +89,9 @@ class ProjectInvoice(ToolInput):
         validate=validate.Length(1, 200),
         metadata={"description": "Words from the project's or its client's name, e.g. Smith."},
     )
-    amount = fields.Float(
-        validate=validate.Range(min=0, max=10_000_000, min_inclusive=False),
+    amount = Amount(
+        maximum=10_000_000,
+        positive=True,
         metadata={"description": "Dollars before tax; defaults to the budget not yet invoiced."},
     )
     description = fields.String(validate=validate.Length(1, 300))

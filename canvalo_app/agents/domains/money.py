@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...store.base import Search
 from ..context import business_profile
 from ..formatting import money
-from ..tools import ToolContext, ToolError, ToolInput
+from ..tools import MAX_AMOUNT, Amount, Reference, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS
 
 #: Columns whose change means the totals must be worked out again.
@@ -25,10 +25,8 @@ class LineItem(ToolInput):
         validate=validate.Range(min=0, max=100_000, min_inclusive=False),
         metadata={"description": "How many units (default 1)."},
     )
-    unit_price = fields.Float(
-        required=True,
-        validate=validate.Range(0, 10_000_000),
-        metadata={"description": "Price of one unit in dollars."},
+    unit_price = Amount(
+        maximum=10_000_000, required=True, metadata={"description": "Price of one unit in dollars."}
     )
 
 
@@ -39,8 +37,12 @@ class PricedDocument(ToolInput):
         required=True, validate=validate.Length(1, 200), metadata={"description": "The client."}
     )
     client_email = fields.Email(validate=validate.Length(max=254))
-    contact_id = fields.UUID(metadata={"description": "The client's contact record."})
-    project_id = fields.UUID(metadata={"description": "The project it is for."})
+    contact_id = Reference(
+        "contacts", "contact", metadata={"description": "The client's contact record."}
+    )
+    project_id = Reference(
+        "projects", "project", metadata={"description": "The project it is for."}
+    )
     line_items = fields.List(
         fields.Nested(LineItem),
         required=True,
@@ -51,11 +53,18 @@ class PricedDocument(ToolInput):
         validate=validate.Range(0, 100),
         metadata={"description": "Sales tax percent; defaults to the business's default rate."},
     )
-    discount_amount = fields.Float(
-        validate=validate.Range(0, 10_000_000),
-        metadata={"description": "Dollars off the subtotal, before tax."},
+    discount_amount = Amount(
+        maximum=10_000_000, metadata={"description": "Dollars off the subtotal, before tax."}
     )
     notes = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def subtotal_in_bounds(self, data: dict, **kwargs) -> None:
+        lines = data.get("line_items") or []
+        if sum(line["quantity"] * line["unit_price"] for line in lines) > MAX_AMOUNT:
+            raise ValidationError(
+                f"The lines add up to more than {money(MAX_AMOUNT)}.", "line_items"
+            )
 
 
 def totals(line_items: list[dict], tax_rate: float, discount: float = 0.0) -> dict:

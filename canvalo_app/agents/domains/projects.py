@@ -7,8 +7,8 @@ from datetime import date
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search
-from ..formatting import money
-from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..formatting import money, percent_of
+from ..tools import Agent, Amount, Reference, ToolContext, ToolError, ToolInput
 from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
 
 STATUSES = ("planning", "in_progress", "on_hold", "completed", "cancelled")
@@ -37,17 +37,15 @@ agent = Agent(
 class ProjectFields(ToolInput):
     name = fields.String(required=True, validate=validate.Length(1, 200))
     client_name = fields.String(validate=validate.Length(1, 200))
-    contact_id = fields.UUID(metadata={"description": "The client's contact record."})
+    contact_id = Reference(
+        "contacts", "contact", metadata={"description": "The client's contact record."}
+    )
     address = fields.String(validate=validate.Length(max=500))
     status = status_field(STATUSES, OWN_TOOLS)
     start_date = fields.Date(metadata={"description": "YYYY-MM-DD."})
     end_date = fields.Date(metadata={"description": "Planned finish, YYYY-MM-DD."})
-    budget = fields.Float(
-        validate=validate.Range(0, 100_000_000), metadata={"description": "Dollars."}
-    )
-    actual_cost = fields.Float(
-        validate=validate.Range(0, 100_000_000), metadata={"description": "Dollars spent so far."}
-    )
+    budget = Amount(maximum=100_000_000, metadata={"description": "Dollars."})
+    actual_cost = Amount(maximum=100_000_000, metadata={"description": "Dollars spent so far."})
     progress = fields.Integer(
         validate=validate.Range(0, 100), metadata={"description": "Percent complete."}
     )
@@ -71,9 +69,7 @@ class ProgressUpdate(RecordId):
     progress = fields.Integer(
         required=True, validate=validate.Range(0, 100), metadata={"description": "Percent done."}
     )
-    actual_cost = fields.Float(
-        validate=validate.Range(0, 100_000_000), metadata={"description": "Dollars spent so far."}
-    )
+    actual_cost = Amount(maximum=100_000_000, metadata={"description": "Dollars spent so far."})
 
 
 def label(project: dict) -> str:
@@ -128,7 +124,7 @@ def find_project(ctx: ToolContext, words: str) -> dict:
 def health(project: dict, today: date) -> dict:
     """Progress against budget use and the calendar for one project."""
     budget, cost, progress = project["budget"], project["actual_cost"], project["progress"]
-    used = round(100 * cost / budget, 1) if budget else None
+    used = percent_of(cost, budget)
     end = date.fromisoformat(project["end_date"]) if project["end_date"] else None
     return {
         "id": project["id"],

@@ -7,7 +7,7 @@ from datetime import timedelta
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search
-from ..formatting import money
+from ..formatting import money, percent_of
 from ..tools import Agent, ToolContext, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
 from .money import PRICE_FIELDS, PricedDocument, next_number, priced, totals
@@ -127,7 +127,7 @@ def proposal_pipeline(ctx: ToolContext, args: dict) -> dict:
         entry["count"] += 1
         entry["value"] = round(entry["value"] + proposal["total_amount"], 2)
     won, lost = by_status["accepted"]["count"], by_status["rejected"]["count"]
-    rate = round(100 * won / (won + lost), 1) if won + lost else None
+    rate = percent_of(won, won + lost)
     open_value = round(sum(by_status[status]["value"] for status in OPEN), 2)
     decided = (
         f"win rate {rate}% ({won} of {won + lost} decided)"

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from ...store.base import Filter, Search, now_iso
 from ..context import business_profile
 from ..formatting import plural
-from ..tools import Agent, ToolContext, ToolInput
+from ..tools import Agent, Reference, ToolContext, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
 
 PLATFORMS = ("google", "yelp", "facebook", "houzz", "angi", "website", "other")
@@ -40,7 +40,9 @@ class ReviewFields(ToolInput):
         validate=validate.OneOf(PLATFORMS), metadata={"description": "Where it was posted."}
     )
     review_date = fields.Date(required=True, metadata={"description": "When it was posted."})
-    project_id = fields.UUID(metadata={"description": "The project it is about."})
+    project_id = Reference(
+        "projects", "project", metadata={"description": "The project it is about."}
+    )
 
 
 class ReviewUpdate(RecordId, ReviewFields):

@@ -9,7 +9,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...store.base import Filter, Search
 from ..context import business_profile
-from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..formatting import percent_of
+from ..tools import Agent, Amount, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, dumpable, fetch
 
 METRICS = ("revenue", "jobs_completed", "new_clients", "average_rating", "proposals_won", "custom")
@@ -40,14 +41,10 @@ class GoalFields(ToolInput):
     metric = fields.String(
         validate=validate.OneOf(METRICS), metadata={"description": "What is measured."}
     )
-    target_value = fields.Float(
-        required=True,
-        validate=validate.Range(min=0, min_inclusive=False),
-        metadata={"description": "The value to reach."},
+    target_value = Amount(
+        positive=True, required=True, metadata={"description": "The value to reach."}
     )
-    current_value = fields.Float(
-        validate=validate.Range(min=0), metadata={"description": "Where it stands now."}
-    )
+    current_value = Amount(metadata={"description": "Where it stands now."})
     unit = fields.String(
         validate=validate.Length(max=20), metadata={"description": "Unit, e.g. USD or jobs."}
     )
@@ -92,9 +89,7 @@ class ProfileInput(ToolInput):
     services = fields.String(
         validate=validate.Length(1, 1000), metadata={"description": "Services offered."}
     )
-    hourly_rate = fields.Float(
-        validate=validate.Range(0, 10_000), metadata={"description": "Labour rate in dollars."}
-    )
+    hourly_rate = Amount(maximum=10_000, metadata={"description": "Labour rate in dollars."})
     default_tax_rate = fields.Float(
         validate=validate.Range(0, 100), metadata={"description": "Sales tax percent."}
     )
@@ -179,10 +174,10 @@ def progress(goal: dict, today: date) -> dict:
     start, end = (
         date.fromisoformat(d) if d else None for d in (goal["period_start"], goal["period_end"])
     )
-    percent = round(100 * current / target, 1) if target else None
+    percent = percent_of(current, target)
     elapsed = elapsed_percent(start, end, today)
-    on_track = current >= target or (elapsed is not None and percent >= elapsed)
-    return {
+    keeps_pace = None not in (percent, elapsed) and percent >= elapsed
+    row = {
         "id": goal["id"],
         "title": goal["title"],
         "metric": goal["metric"],
@@ -194,8 +189,11 @@ def progress(goal: dict, today: date) -> dict:
         "period_end": goal["period_end"],
         "days_left": max((end - today).days, 0) if end else None,
         "period_elapsed_percent": elapsed,
-        "on_track": on_track,
+        "on_track": current >= target or keeps_pace,
     }
+    if percent is None:
+        row["percent_note"] = "No percent: the target is zero or tiny next to the current value."
+    return row
 
 
 @agent.tool(

@@ -7,7 +7,8 @@ from datetime import date
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
-from ..tools import Agent, ToolContext, ToolError, ToolInput
+from ..formatting import percent_of
+from ..tools import Agent, Reference, ToolContext, ToolError, ToolInput
 from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
 
 STATUSES = ("todo", "in_progress", "done", "cancelled")
@@ -43,7 +44,9 @@ class TaskFields(ToolInput):
         validate=validate.OneOf(PRIORITIES), metadata={"description": "How urgent it is."}
     )
     due_date = fields.Date(metadata={"description": "When it is due (YYYY-MM-DD)."})
-    project_id = fields.UUID(metadata={"description": "The project it belongs to."})
+    project_id = Reference(
+        "projects", "project", metadata={"description": "The project it belongs to."}
+    )
 
 
 class TaskUpdate(RecordId, TaskFields):
@@ -160,7 +163,7 @@ def task_stats(ctx: ToolContext, args: dict) -> dict:
     by_status = {s: count("tasks", filters=[Filter("status", "eq", s)]) for s in STATUSES}
     by_priority = {p: count("tasks", filters=[Filter("priority", "eq", p)]) for p in PRIORITIES}
     counted = sum(by_status.values()) - by_status["cancelled"]
-    rate = round(100 * by_status["done"] / counted, 1) if counted else None
+    rate = percent_of(by_status["done"], counted)
     overdue = count("tasks", filters=overdue_filters(ctx.today))
     summary = (
         f"{rate}% of tasks done ({by_status['done']} of {counted}); {overdue} overdue"
