@@ -1,10 +1,13 @@
-"""A token that expires during a turn: the answer streams to its end and is saved whole.
+"""Maintenance: rows left streaming by a killed worker, and answers whose token lapsed.
 
+A token that expires during a turn: the answer streams to its end and is saved whole.
 PostgREST (like Supabase) accepts a token up to 30 s past its `exp`, so a token minted 26 s
 past it, accepted by the app's 30 s leeway, stops working about 4 s into the turn.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -65,3 +68,16 @@ def test_maintenance_writes_only_the_owners_streaming_row(app, users):
     )
     assert closed["content"] == "all" and closed["status"] == "complete"
     assert mine.get_message(done["id"])["content"] == "whole"
+
+
+@BOTH_STORES
+def test_sweep_marks_abandoned_rows(app, client, users, runner):
+    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
+    conversation_id = store.create_conversation("t")["id"]
+    abandoned = store.add_message(conversation_id, "assistant", "half", status="streaming")
+    assert "0 abandoned" in runner.invoke(args=["sweep"]).output  # too recent to be abandoned
+    time.sleep(0.05)
+    result = runner.invoke(args=["sweep", "--stale-seconds", "0.01"])
+    assert "Marked 1 abandoned" in result.output
+    row = store.get_message(abandoned["id"])
+    assert row["status"] == "interrupted" and row["content"] == "half"
