@@ -24,7 +24,9 @@ from tests.test_chat import (
     wait_for,
 )
 
-PROMPT = 1.0  # seconds: "at once", with room for a slow test machine
+#: Seconds that count as "at once", with room for a loaded test machine; without the
+#: interrupts a stop took 10 s, the deadline 5 s (the model's silence) and shutdown 30 s.
+PROMPT = 2.0
 
 
 class Gate:
@@ -115,7 +117,7 @@ def test_deadline_ends_a_silent_model_on_time(make_app, users):
         gate.open()
     assert evts[-1]["type"] == "error" and evts[-1]["code"] == "DEADLINE_EXCEEDED"
     assert terminal_events(evts) == [evts[-1]]
-    assert took < 1.5, f"the deadline error came after {took:.2f} s"
+    assert took < 1 + PROMPT, f"the deadline error came after {took:.2f} s"
     assert answer_of(evts) == "partial answer"
     row = assistant_row(client, users.a, evts[0]["conversation_id"])
     assert row["status"] == "error" and row["content"] == "partial answer"
