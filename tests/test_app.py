@@ -4,6 +4,7 @@ and how the layers depend on each other."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -232,3 +233,14 @@ def test_exact_origins_are_accepted(tmp_path):
         assert "Access-Control-Allow-Origin" not in other.headers
     finally:
         app.extensions["store"].close()
+
+
+def test_env_example_lists_every_setting_config_reads():
+    root = Path(__file__).resolve().parent.parent
+    read = set(
+        re.findall(
+            r'_(?:env|int|float|list|bool)\("([A-Z0-9_]+)"', (root / "config.py").read_text()
+        )
+    )
+    listed = set(re.findall(r"^([A-Z0-9_]+)=", (root / ".env.example").read_text(), re.MULTILINE))
+    assert read and read == listed
