@@ -19,9 +19,10 @@ from postgrest import APIError
 
 from canvalo_app.errors import AppError, StoreUnavailable
 from canvalo_app.resilience import RetryPolicy
-from canvalo_app.store.base import BUSINESS_TABLES, Filter, Identity, Search, Store, now_iso
+from canvalo_app.store.base import Filter, Identity, Search, Store, now_iso
 from canvalo_app.store.sqlite import SQLiteStore
 from canvalo_app.store.supabase import SupabaseStore, classify
+from canvalo_app.store.tables import BUSINESS_TABLES
 from tests.conftest import supabase_overrides
 from tests.pgstack_fixture import RestV1Transport, pgstack_module
 

@@ -12,7 +12,7 @@ import pytest
 from canvalo_app.agents.domains import agents
 from canvalo_app.agents.domains.crud import ALL_ROWS
 from canvalo_app.agents.tools import execute
-from canvalo_app.store.base import BUSINESS_TABLES
+from canvalo_app.store.tables import BUSINESS_TABLES
 from tests.conftest import USER_A
 from tests.scripted_model import Pause, call, install, route, say
 from tests.test_chat import answer_of, assistant_row, send, stream_events

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..store.base import TIMESTAMP_COLUMNS
+from ..store.tables import TIMESTAMP_COLUMNS
 
 #: The zone of a business that has not set one (the schema's default for
 #: business_settings.timezone).

@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 
 from postgrest import APIError, CountMethod, ReturnMethod, SyncPostgrestClient
 
-from .base import FILTER_OPS, TIMESTAMP_COLUMNS, Filter, Search, now_iso
+from .base import FILTER_OPS, Filter, Search, now_iso
+from .tables import TIMESTAMP_COLUMNS
 
 Query = TypeVar("Query")  # a postgrest-py filter builder
 PAST_THE_END = "PGRST103"  # an offset beyond the last row, when counting

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
-from .base import Identity, Search, Store, UserStore, check_columns, new_id, now_iso
+from .base import Identity, Search, Store, UserStore, new_id, now_iso
 from .sqlite_query import decode, encode, where_clause
+from .tables import check_columns
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 #: How SQLite names the unique index on (user_id, client_message_id) when it refuses a row.

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from .base import JSON_COLUMNS, Filter, Search
+from .base import Filter, Search
+from .tables import JSON_COLUMNS
 
 _SQL_OPS = {"eq": "=", "neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 

@@ -19,8 +19,9 @@ from config import ConfigError
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
-from .base import Filter, Identity, Search, Store, UserStore, check_columns
+from .base import Filter, Identity, Search, Store, UserStore
 from .postgrest_query import UserTables, decode, is_uuid, violates
+from .tables import check_columns
 
 log = logging.getLogger(__name__)
 
