@@ -1,8 +1,10 @@
 """Helpers for the agents' tests: a driver for the offline rules, a chat call, a scripted
-tool call, and event readers. The seeded-store fixtures (`stores`, `ctx`, `live`) are in
-conftest.py."""
+tool call, event readers, and the walk through a chat cancel and its confirmation. The
+seeded-store fixtures (`stores`, `ctx`, `live`) are in conftest.py."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from canvalo_app.agents.tools import Agent, ToolContext, ToolOutcome, execute
 from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
@@ -11,6 +13,7 @@ from canvalo_app.llm.offline.rules import Step, rules_for
 from tests.conftest import TODAY, USER_A, user_store  # noqa: F401 (re-exported)
 from tests.scripted_model import call, install, route, say
 from tests.test_chat import answer_of, send, stream_events
+from tests.test_conversations import assert_error
 
 
 def drive(agent: Agent, text: str, ctx: ToolContext) -> tuple[list[Step], str]:
@@ -69,3 +72,32 @@ def agent_types(evts: list[dict]) -> list[str]:
 
 def refused(outcome: ToolOutcome) -> bool:
     return outcome.status == "error"
+
+
+def assert_cancel_waits_for_confirmation(
+    client,
+    users,
+    message: str,
+    agent: str,
+    tools: list[str],
+    summary: str,
+    row: Callable[[], dict],
+) -> None:
+    """Asked in chat with `message`, `agent` calls `tools` (the last one the cancel tool) and
+    asks to confirm `summary`; `row()` (the record as stored) stays as it was until its owner
+    confirms, another user's confirmation is refused, and the owner's cancels it."""
+    before = row()
+    evts, reply = chat(client, users, message)
+    assert agent_types(evts) == [agent]
+    assert tool_calls(evts) == tools
+    pending = confirmation(evts)
+    assert pending["tool_name"] == tools[-1]
+    assert pending["summary"] == summary
+    assert "Nothing changes until you confirm it in the app." in reply
+    assert row() == before
+    url = f"/api/actions/{pending['action_id']}/confirm"
+    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
+    assert row() == before
+    confirmed = client.post(url, headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    assert row()["status"] == "cancelled"

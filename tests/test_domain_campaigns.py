@@ -11,8 +11,8 @@ from canvalo_app.agents.domains.campaigns import agent
 from canvalo_app.agents.tools import execute, run_confirmed
 from tests.agent_helpers import (
     agent_types,
+    assert_cancel_waits_for_confirmation,
     chat,
-    confirmation,
     drive,
     first_calls,
     refused,
@@ -20,7 +20,6 @@ from tests.agent_helpers import (
     tool_calls,
 )
 from tests.conftest import USER_A, USER_B
-from tests.test_conversations import assert_error
 
 
 def campaign_of(store, word: str) -> dict:
@@ -319,18 +318,12 @@ def test_a_model_cannot_cancel_or_send_by_updating_the_status(
 
 
 def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
-    before = campaign_of(live, "Holiday")
-    evts, reply = chat(client, users, "cancel the holiday campaign")
-    assert agent_types(evts) == ["campaigns"]
-    assert tool_calls(evts) == ["list_campaigns", "cancel_campaign"]
-    pending = confirmation(evts)
-    assert pending["tool_name"] == "cancel_campaign"
-    assert pending["summary"] == "Cancel the sms campaign “Holiday touch-up reminder”"
-    assert "Nothing changes until you confirm it in the app." in reply
-    assert campaign_of(live, "Holiday") == before
-    url = f"/api/actions/{pending['action_id']}/confirm"
-    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
-    assert campaign_of(live, "Holiday") == before
-    confirmed = client.post(url, headers=users.a)
-    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
-    assert campaign_of(live, "Holiday")["status"] == "cancelled"
+    assert_cancel_waits_for_confirmation(
+        client,
+        users,
+        "cancel the holiday campaign",
+        "campaigns",
+        ["list_campaigns", "cancel_campaign"],
+        "Cancel the sms campaign “Holiday touch-up reminder”",
+        lambda: campaign_of(live, "Holiday"),
+    )

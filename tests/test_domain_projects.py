@@ -10,8 +10,8 @@ from canvalo_app.agents.domains.projects import agent
 from canvalo_app.agents.tools import execute, run_confirmed
 from tests.agent_helpers import (
     agent_types,
+    assert_cancel_waits_for_confirmation,
     chat,
-    confirmation,
     drive,
     first_calls,
     refused,
@@ -19,7 +19,6 @@ from tests.agent_helpers import (
     tool_calls,
 )
 from tests.conftest import USER_A, USER_B
-from tests.test_conversations import assert_error
 
 
 def project(store, word: str) -> dict:
@@ -336,18 +335,12 @@ def test_a_model_cannot_cancel_by_updating_the_status(app, client, users, live):
 
 
 def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
-    before = project(live, "Smith")
-    evts, reply = chat(client, users, "cancel the Smith project")
-    assert agent_types(evts) == ["projects"]
-    assert tool_calls(evts) == ["list_projects", "cancel_project"]
-    pending = confirmation(evts)
-    assert pending["tool_name"] == "cancel_project"
-    assert pending["summary"] == "Cancel the project “Smith Dental office interior”"
-    assert "Nothing changes until you confirm it in the app." in reply
-    assert project(live, "Smith") == before
-    url = f"/api/actions/{pending['action_id']}/confirm"
-    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
-    assert project(live, "Smith") == before
-    confirmed = client.post(url, headers=users.a)
-    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
-    assert project(live, "Smith")["status"] == "cancelled"
+    assert_cancel_waits_for_confirmation(
+        client,
+        users,
+        "cancel the Smith project",
+        "projects",
+        ["list_projects", "cancel_project"],
+        "Cancel the project “Smith Dental office interior”",
+        lambda: project(live, "Smith"),
+    )

@@ -10,8 +10,8 @@ from canvalo_app.agents.domains.tasks import agent
 from canvalo_app.agents.tools import execute, run_confirmed
 from tests.agent_helpers import (
     agent_types,
+    assert_cancel_waits_for_confirmation,
     chat,
-    confirmation,
     drive,
     first_calls,
     refused,
@@ -19,7 +19,6 @@ from tests.agent_helpers import (
     tool_calls,
 )
 from tests.conftest import USER_A, USER_B
-from tests.test_conversations import assert_error
 
 
 def task_of(store, word: str) -> dict:
@@ -334,17 +333,13 @@ def test_a_model_cannot_cancel_by_updating_the_status(app, client, users, live):
 
 
 def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
-    before = live.create_record("tasks", {"title": "Buy primer"})
-    evts, reply = chat(client, users, "cancel the task to buy primer")
-    assert agent_types(evts) == ["tasks"] and tool_calls(evts) == ["list_tasks", "cancel_task"]
-    pending = confirmation(evts)
-    assert pending["tool_name"] == "cancel_task"
-    assert pending["summary"] == "Cancel the task “Buy primer”"
-    assert "Nothing changes until you confirm it in the app." in reply
-    assert live.get_record("tasks", before["id"]) == before
-    url = f"/api/actions/{pending['action_id']}/confirm"
-    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
-    assert live.get_record("tasks", before["id"]) == before
-    confirmed = client.post(url, headers=users.a)
-    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
-    assert live.get_record("tasks", before["id"])["status"] == "cancelled"
+    primer = live.create_record("tasks", {"title": "Buy primer"})
+    assert_cancel_waits_for_confirmation(
+        client,
+        users,
+        "cancel the task to buy primer",
+        "tasks",
+        ["list_tasks", "cancel_task"],
+        "Cancel the task “Buy primer”",
+        lambda: live.get_record("tasks", primer["id"]),
+    )

@@ -17,7 +17,7 @@ from ..context import business_profile
 from ..formatting import day
 from ..tools import Agent, Reference, ToolContext, ToolError, ToolInput
 from ..zone import moment, shown, stored, wall_clock
-from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
+from .crud import Paging, RecordId, add_cancel_tool, add_crud_tools, status_field
 from .free_time import free_windows, work_days, working_hours
 
 STATUSES = ("scheduled", "confirmed", "completed", "cancelled", "no_show")
@@ -114,11 +114,6 @@ def label(appointment: dict) -> str:
     """“Title” on its day at its time, for an appointment as shown (in the business's zone)."""
     start = datetime.fromisoformat(appointment["start_time"])
     return f"“{appointment['title']}” on {day(start.date())} at {start:%H:%M}"
-
-
-def named(appointment: dict, ctx: ToolContext) -> str:
-    """The label of a stored appointment."""
-    return label(shown(appointment, ctx.zone))
 
 
 def brief(appointment: dict, zone: ZoneInfo) -> dict:
@@ -257,25 +252,12 @@ def suggest_free_slots(ctx: ToolContext, args: dict) -> dict:
     }
 
 
-def cancellable(ctx: ToolContext, args: dict) -> dict:
-    appointment = fetch(ctx, "appointments", args["id"], "appointment")
-    if appointment["status"] in ("cancelled", "completed"):
-        raise ToolError(f"{named(appointment, ctx)} is already {appointment['status']}.")
-    return appointment
-
-
-@agent.tool(
-    "cancel_appointment",
-    RecordId(),
-    "Cancel an appointment (asks the user to confirm first).",
-    describe=lambda ctx, args: "Cancel the appointment " + named(cancellable(ctx, args), ctx),
+add_cancel_tool(
+    agent,
+    "appointments",
+    "appointment",
+    description="Cancel an appointment (asks the user to confirm first).",
+    finished=("cancelled", "completed"),
+    label=lambda appointment: "the appointment " + label(appointment),
+    refusal=lambda appointment: f"{label(appointment)} is already {appointment['status']}.",
 )
-def cancel_appointment(ctx: ToolContext, args: dict) -> dict:
-    appointment = cancellable(ctx, args)
-    appointment = ctx.store.update_record(
-        "appointments", appointment["id"], {"status": "cancelled"}
-    )
-    return {
-        "appointment": appointment,
-        "summary": "Cancelled the appointment " + named(appointment, ctx),
-    }

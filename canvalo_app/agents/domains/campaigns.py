@@ -8,7 +8,7 @@ from ...store.base import Filter, Search, now_iso
 from ..formatting import percent_of, plural
 from ..tools import Agent, Amount, Count, ToolContext, ToolError, ToolInput
 from ..zone import moment, stored
-from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch, status_field
+from .crud import ALL_ROWS, Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
 
 CHANNELS = ("email", "sms", "social", "direct_mail")
 STATUSES = ("draft", "scheduled", "active", "sent", "paused", "completed", "cancelled")
@@ -169,12 +169,16 @@ def campaign_metrics(ctx: ToolContext, args: dict) -> dict:
     return {"campaigns": rows, "count": count, "totals": totals, "summary": summary}
 
 
+def already(campaign: dict) -> str:
+    """Why a finished campaign is not sent, scheduled or cancelled."""
+    return f"“{campaign['name']}” is already {campaign['status']}."
+
+
 def unfinished(ctx: ToolContext, campaign_id) -> dict:
-    """The campaign, if it can still be sent, scheduled or cancelled; else a ToolError saying
-    why."""
+    """The campaign, if it can still be sent or scheduled; else a ToolError saying why."""
     campaign = fetch(ctx, "campaigns", campaign_id, "campaign")
     if campaign["status"] in FINISHED:
-        raise ToolError(f"“{campaign['name']}” is already {campaign['status']}.")
+        raise ToolError(already(campaign))
     return campaign
 
 
@@ -216,13 +220,15 @@ def schedule_campaign(ctx: ToolContext, args: dict) -> dict:
     }
 
 
-@agent.tool(
-    "cancel_campaign",
-    RecordId(),
-    "Cancel a campaign that has not gone out, so it never does (asks the user to confirm first).",
-    describe=lambda ctx, args: f"Cancel {label(unfinished(ctx, args['id']))}",
+add_cancel_tool(
+    agent,
+    "campaigns",
+    "campaign",
+    description=(
+        "Cancel a campaign that has not gone out, so it never does (asks the user to confirm "
+        "first)."
+    ),
+    finished=FINISHED,
+    label=label,
+    refusal=already,
 )
-def cancel_campaign(ctx: ToolContext, args: dict) -> dict:
-    campaign = unfinished(ctx, args["id"])
-    campaign = ctx.store.update_record("campaigns", campaign["id"], {"status": "cancelled"})
-    return {"campaign": campaign, "summary": f"Cancelled {label(campaign)}"}

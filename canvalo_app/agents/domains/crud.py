@@ -1,9 +1,10 @@
-"""The five record tools every domain has — list, get, create, update, delete — made once.
+"""The five record tools every domain has — list, get, create, update, delete — and the
+cancel tool of those whose records can be cancelled, made once.
 
 A domain calls `add_crud_tools` with its table, its input schemas and how to turn list
-arguments into store filters; it then adds the tools only it has. `status_field` is the
-status its create and update tools may write: never one that only its own tool sets (a
-cancel or a send, which the user must confirm).
+arguments into store filters, and `add_cancel_tool` if its records can be cancelled; it then
+adds the tools only it has. `status_field` is the status its create and update tools may
+write: never one that only its own tool sets (a cancel or a send, which the user must confirm).
 """
 
 from __future__ import annotations
@@ -159,3 +160,43 @@ def add_crud_tools(
         record = fetch(ctx, table, args["id"], noun)
         ctx.store.delete_record(table, str(args["id"]))
         return {"deleted": True, "id": str(args["id"]), "summary": f"Deleted {name(record, ctx)}"}
+
+
+def add_cancel_tool(
+    agent: Agent,
+    table: str,
+    noun: str,
+    *,
+    description: str,
+    finished: Sequence[str],
+    label: Callable[[dict], str],
+    refusal: Callable[[dict], str],
+    asking: Callable[[dict], str] | None = None,
+    prepare: Callable[[dict, ToolContext, dict | None], dict] | None = None,
+) -> None:
+    """Register cancel_<noun>: once the user confirms, the record's status becomes cancelled.
+
+    A record whose status is one of `finished` is refused with `refusal(record)`, both when
+    the tool is called and when it is confirmed. The confirmation reads "Cancel <asking>" and
+    the result "Cancelled <label>" (`asking` defaults to `label`); all three get the record
+    with its instants in the business's time zone. `prepare(values, ctx, record)` may add
+    columns to the write (as in `add_crud_tools`).
+    """
+    asking = asking or label
+    prepare = prepare or (lambda values, ctx, existing: values)
+
+    def cancellable(ctx: ToolContext, args: dict) -> dict:
+        record = fetch(ctx, table, args["id"], noun)
+        if record["status"] in finished:
+            raise ToolError(refusal(shown(record, ctx.zone)))
+        return record
+
+    def describe_cancel(ctx: ToolContext, args: dict) -> str:
+        return f"Cancel {asking(shown(cancellable(ctx, args), ctx.zone))}"
+
+    @agent.tool(f"cancel_{noun}", RecordId(), description, describe=describe_cancel)
+    def cancel_record(ctx: ToolContext, args: dict) -> dict:
+        record = cancellable(ctx, args)
+        values = prepare({"status": "cancelled"}, ctx, record)
+        record = ctx.store.update_record(table, record["id"], values)
+        return {noun: record, "summary": f"Cancelled {label(shown(record, ctx.zone))}"}

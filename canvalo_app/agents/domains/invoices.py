@@ -10,7 +10,7 @@ from ...store.base import Filter, Search
 from ..context import business_profile
 from ..formatting import money
 from ..tools import Agent, Amount, ToolContext, ToolError, ToolInput
-from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch, status_field
+from .crud import ALL_ROWS, Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
 from .money import PricedDocument, next_number, priced
 from .projects import find_project
 from .receivables import OPEN, STATUSES, balance, overdue_report, totals_report
@@ -217,30 +217,18 @@ def invoice_totals(ctx: ToolContext, args: dict) -> dict:
     return totals_report(ctx.store.list_records("invoices", limit=ALL_ROWS), ctx.today)
 
 
-def cancellable(ctx: ToolContext, args: dict) -> dict:
-    invoice = fetch(ctx, "invoices", args["id"], "invoice")
-    if invoice["status"] in ("paid", "cancelled"):
-        raise ToolError(
-            f"{invoice['invoice_number']} is {invoice['status']}; it can't be cancelled."
-        )
-    return invoice
-
-
-def describe_cancel(ctx: ToolContext, args: dict) -> str:
-    invoice = cancellable(ctx, args)
-    return f"Cancel {label(invoice)} ({money(balance(invoice))} owed)"
-
-
-@agent.tool(
-    "cancel_invoice",
-    RecordId(),
-    "Cancel an invoice (asks the user to confirm first).",
-    describe=describe_cancel,
+add_cancel_tool(
+    agent,
+    "invoices",
+    "invoice",
+    description="Cancel an invoice (asks the user to confirm first).",
+    finished=("paid", "cancelled"),
+    label=label,
+    refusal=lambda invoice: (
+        f"{invoice['invoice_number']} is {invoice['status']}; it can't be cancelled."
+    ),
+    asking=lambda invoice: f"{label(invoice)} ({money(balance(invoice))} owed)",
 )
-def cancel_invoice(ctx: ToolContext, args: dict) -> dict:
-    invoice = cancellable(ctx, args)
-    invoice = ctx.store.update_record("invoices", invoice["id"], {"status": "cancelled"})
-    return {"invoice": invoice, "summary": f"Cancelled {label(invoice)}"}
 
 
 @agent.tool(

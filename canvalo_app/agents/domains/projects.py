@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from ...store.base import Filter, Search
 from ..formatting import money, percent_of
 from ..tools import Agent, Amount, Reference, ToolContext, ToolError, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
+from .crud import Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
 
 STATUSES = ("planning", "in_progress", "on_hold", "completed", "cancelled")
 #: Statuses that create_project and update_project leave to their own tools.
@@ -203,20 +203,12 @@ def budget_overview(ctx: ToolContext, args: dict) -> dict:
     }
 
 
-def cancellable(ctx: ToolContext, args: dict) -> dict:
-    project = fetch(ctx, "projects", args["id"], "project")
-    if project["status"] in FINISHED:
-        raise ToolError(f"The {label(project)} is already {project['status']}.")
-    return project
-
-
-@agent.tool(
-    "cancel_project",
-    RecordId(),
-    "Cancel a project (asks the user to confirm first).",
-    describe=lambda ctx, args: f"Cancel the {label(cancellable(ctx, args))}",
+add_cancel_tool(
+    agent,
+    "projects",
+    "project",
+    description="Cancel a project (asks the user to confirm first).",
+    finished=FINISHED,
+    label=lambda project: f"the {label(project)}",
+    refusal=lambda project: f"The {label(project)} is already {project['status']}.",
 )
-def cancel_project(ctx: ToolContext, args: dict) -> dict:
-    project = cancellable(ctx, args)
-    project = ctx.store.update_record("projects", project["id"], {"status": "cancelled"})
-    return {"project": project, "summary": f"Cancelled the {label(project)}"}

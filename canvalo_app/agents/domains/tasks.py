@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 from ...store.base import Filter, Search, now_iso
 from ..formatting import percent_of
 from ..tools import Agent, Reference, ToolContext, ToolError, ToolInput
-from .crud import Paging, RecordId, add_crud_tools, fetch, status_field
+from .crud import Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
 
 STATUSES = ("todo", "in_progress", "done", "cancelled")
 #: Statuses that create_task and update_task leave to their own tools.
@@ -132,24 +132,16 @@ def complete_task(ctx: ToolContext, args: dict) -> dict:
     return {"task": task, "already_done": False, "summary": f"Completed {label(task)}"}
 
 
-def cancellable(ctx: ToolContext, args: dict) -> dict:
-    task = fetch(ctx, "tasks", args["id"], "task")
-    if task["status"] in FINISHED:
-        raise ToolError(f"“{task['title']}” is already {task['status']}.")
-    return task
-
-
-@agent.tool(
-    "cancel_task",
-    RecordId(),
-    "Cancel a task that is no longer needed (asks the user to confirm first).",
-    describe=lambda ctx, args: f"Cancel {label(cancellable(ctx, args))}",
+add_cancel_tool(
+    agent,
+    "tasks",
+    "task",
+    description="Cancel a task that is no longer needed (asks the user to confirm first).",
+    finished=FINISHED,
+    label=label,
+    refusal=lambda task: f"“{task['title']}” is already {task['status']}.",
+    prepare=stamp_completion,
 )
-def cancel_task(ctx: ToolContext, args: dict) -> dict:
-    task = cancellable(ctx, args)
-    values = stamp_completion({"status": "cancelled"}, ctx, task)
-    task = ctx.store.update_record("tasks", task["id"], values)
-    return {"task": task, "summary": f"Cancelled {label(task)}"}
 
 
 @agent.tool(
