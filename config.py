@@ -11,6 +11,8 @@ import os
 import re
 from pathlib import Path
 
+from limits import parse as parse_rate_limit
+
 ROOT = Path(__file__).resolve().parent
 DEV_SECRET_DEFAULT = "canvalo-dev-secret-change-me-0123456789"
 
@@ -163,6 +165,12 @@ def check_config(config: dict) -> None:
         problems.append(
             "CORS_ORIGINS must list exact origins (scheme://host[:port]), not "
             + ", ".join(repr(origin) for origin in inexact)
+        )
+    try:
+        parse_rate_limit(config["RATE_LIMIT_CHAT"])
+    except ValueError:
+        problems.append(
+            f"RATE_LIMIT_CHAT must read like '10 per minute', not {config['RATE_LIMIT_CHAT']!r}"
         )
     if config["ENV_NAME"] == "production":
         problems += _production_problems(config)

@@ -223,6 +223,12 @@ def test_cors_origins_must_be_exact_in_every_environment(tmp_path, origin):
         create_app(app_config(tmp_path, CORS_ORIGINS=["https://ok.example", origin]))
 
 
+@pytest.mark.parametrize("limit", ["garbage", "ten per minute", ""])
+def test_a_rate_limit_that_does_not_parse_is_refused_at_start(tmp_path, limit):
+    with pytest.raises(ConfigError, match="RATE_LIMIT_CHAT"):
+        create_app(app_config(tmp_path, RATE_LIMIT_CHAT=limit))
+
+
 def test_exact_origins_are_accepted(tmp_path):
     origins = ["https://app.canvalo.example", "http://localhost:5173", "http://127.0.0.1:3000"]
     app = create_app(app_config(tmp_path, CORS_ORIGINS=origins))
