@@ -148,7 +148,7 @@ def load_config(env: str | None = None) -> dict:
         "HISTORY_TOKEN_BUDGET": _int("HISTORY_TOKEN_BUDGET", 6000),
         "ACTION_TTL_SECONDS": _int("ACTION_TTL_SECONDS", 600),
         "LOG_LEVEL": (_env("LOG_LEVEL", "INFO") or "INFO").upper(),
-        "LOG_FORMAT": _env("LOG_FORMAT", defaults.LOG_FORMAT),
+        "LOG_FORMAT": _env("LOG_FORMAT", defaults.LOG_FORMAT).lower(),
     }
 
 
@@ -157,9 +157,28 @@ def load_config(env: str | None = None) -> dict:
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 
 
+#: Settings that must be above zero, and those that may also be zero (0 turns them off or
+#: makes them immediate).
+POSITIVE = (
+    "HEARTBEAT_SECONDS", "TURN_DEADLINE_SECONDS", "MAX_MESSAGE_CHARS", "MAX_TOOL_CALLS",
+    "MAX_MODEL_CALLS", "MAX_OUTPUT_TOKENS", "HISTORY_TOKEN_BUDGET", "RETRY_ATTEMPTS",
+    "BEDROCK_READ_TIMEOUT",
+)  # fmt: skip
+NOT_NEGATIVE = (
+    "OFFLINE_TOKEN_DELAY", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "GENERATION_RETENTION_SECONDS",
+    "CONTENT_FLUSH_SECONDS", "SWEEP_INTERVAL_SECONDS", "JWT_LEEWAY_SECONDS", "ACTION_TTL_SECONDS",
+)  # fmt: skip
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def check_config(config: dict) -> None:
-    """Refuse unsafe settings, naming each one that is wrong (production refuses more)."""
-    problems = []
+    """Refuse unsafe or impossible settings, naming each one (production refuses more)."""
+    problems = [f"{name} must be above 0" for name in POSITIVE if config[name] <= 0]
+    problems += [f"{name} must not be negative" for name in NOT_NEGATIVE if config[name] < 0]
+    if config["LOG_LEVEL"] not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    if config["LOG_FORMAT"] not in ("json", "text"):
+        problems.append("LOG_FORMAT must be json or text")
     inexact = [o for o in config["CORS_ORIGINS"] if o != "*" and not _ORIGIN.fullmatch(o)]
     if inexact:
         problems.append(

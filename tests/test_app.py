@@ -223,6 +223,23 @@ def test_cors_origins_must_be_exact_in_every_environment(tmp_path, origin):
         create_app(app_config(tmp_path, CORS_ORIGINS=["https://ok.example", origin]))
 
 
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("HEARTBEAT_SECONDS", 0),
+        ("TURN_DEADLINE_SECONDS", -1),
+        ("MAX_TOOL_CALLS", 0),
+        ("RETRY_ATTEMPTS", 0),
+        ("CONTENT_FLUSH_SECONDS", -0.5),
+        ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "xml"),
+    ],
+)
+def test_impossible_settings_are_refused_at_start(tmp_path, setting, value):
+    with pytest.raises(ConfigError, match=setting):
+        create_app(app_config(tmp_path, **{setting: value}))
+
+
 @pytest.mark.parametrize("limit", ["garbage", "ten per minute", ""])
 def test_a_rate_limit_that_does_not_parse_is_refused_at_start(tmp_path, limit):
     with pytest.raises(ConfigError, match="RATE_LIMIT_CHAT"):
