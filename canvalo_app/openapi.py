@@ -47,8 +47,9 @@ def _operation(rule, view, method: str, plugin: MarshmallowPlugin) -> dict:
     if params:
         operation["parameters"] = params
     if "body" in doc:
+        body_fields = doc["body"].fields.values()
         operation["requestBody"] = {
-            "required": True,
+            "required": any(field.required for field in body_fields),
             "content": {"application/json": {"schema": doc["body"]}},
         }
     if doc.get("stream"):

@@ -40,9 +40,15 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Must not be blank.")
 
 
+#: What the OpenAPI document says of text that must not be blank.
+NOT_BLANK = {"pattern": r"\S", "description": "Not blank."}
+
+
 class Title(fields.String):
     def __init__(self, **kwargs):
-        super().__init__(validate=[validate.Length(max=200), _not_blank], **kwargs)
+        super().__init__(
+            validate=[validate.Length(1, 200), _not_blank], metadata=NOT_BLANK, **kwargs
+        )
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()
@@ -118,7 +124,11 @@ def _message_length(value: str) -> None:
 
 
 class ChatStreamSchema(StrictSchema):
-    message = fields.String(required=True, validate=_message_length)
+    message = fields.String(
+        required=True,
+        validate=[validate.Length(min=1), _message_length],
+        metadata={**NOT_BLANK, "description": "Not blank; at most MAX_MESSAGE_CHARS (10,000)."},
+    )
     conversation_id = fields.UUID(load_default=None, allow_none=True)
     client_message_id = fields.UUID(load_default=None, allow_none=True)
     # Sent by older front ends and ignored: the stored history is the only history.
