@@ -106,14 +106,12 @@ def write_turn(
         )
         if assistant is None:
             raise AppError("CONVERSATION_NOT_FOUND")
-    except AppError as error:
+    except BaseException as error:
         registry.release(conversation["id"])
-        if error.code == "DUPLICATE_MESSAGE" and not conversation_id:
+        duplicate = isinstance(error, AppError) and error.code == "DUPLICATE_MESSAGE"
+        if duplicate and not conversation_id:
             # Another worker stored this send first: the conversation made for it stays empty.
             with suppress(AppError):
                 store.delete_conversation(conversation["id"])
-        raise
-    except BaseException:
-        registry.release(conversation["id"])
         raise
     return conversation, user_message, assistant

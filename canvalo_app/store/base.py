@@ -55,12 +55,17 @@ def new_id() -> str:
 MESSAGE_FIELDS = frozenset({"content", "status", "agent_type", "metadata"})
 
 
+def _columns(filters, search: Search | None) -> list[str]:
+    return [f.column for f in filters] + list(search.columns if search else ())
+
+
 class UserStore(ABC):
     """Every operation of one user. Rows of other users are invisible: get returns None.
 
     A backend implements four one-row primitives (`_insert`, `_get`, `_update`, `_delete`,
     each limited to the user's rows and wrapped in the retry decorator) and the queries that
-    list and count; the operations on single rows are written once, here, on top of them.
+    list and count records (`_select_records`, `_count_records`, on columns already checked
+    here); everything else is written once, here, on top of them.
     """
 
     user_id: str
@@ -154,7 +159,6 @@ class UserStore(ABC):
         return self._update("agent_messages", message_id, fields, where)
 
     # Business records -------------------------------------------------------------------
-    @abstractmethod
     def list_records(
         self,
         table: str,
@@ -165,12 +169,33 @@ class UserStore(ABC):
         descending: bool = False,
         limit: int = 50,
         offset: int = 0,
-    ) -> list[dict]: ...
+    ) -> list[dict]:
+        check_columns(table, [*_columns(filters, search), order_by])
+        filters = list(filters)
+        return self._select_records(table, filters, search, order_by, descending, limit, offset)
 
-    @abstractmethod
     def count_records(
         self, table: str, *, filters: list[Filter] = (), search: Search | None = None
-    ) -> int: ...
+    ) -> int:
+        check_columns(table, _columns(filters, search))
+        return self._count_records(table, list(filters), search)
+
+    @abstractmethod
+    def _select_records(
+        self,
+        table: str,
+        filters: list[Filter],
+        search: Search | None,
+        order_by: str,
+        descending: bool,
+        limit: int,
+        offset: int,
+    ) -> list[dict]:
+        """The user's rows of a checked table, filtered, ordered and paged."""
+
+    @abstractmethod
+    def _count_records(self, table: str, filters: list[Filter], search: Search | None) -> int:
+        """How many of the user's rows of a checked table match."""
 
     def get_record(self, table: str, record_id: str) -> dict | None:
         check_columns(table, ())

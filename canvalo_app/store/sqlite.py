@@ -12,7 +12,6 @@ from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
 from .base import Identity, Search, Store, UserStore, new_id, now_iso
 from .sqlite_query import decode, encode, where_clause
-from .tables import check_columns
 
 SCHEMA = Path(__file__).with_name("schema.sql")
 #: How SQLite names the unique index on (user_id, client_message_id) when it refuses a row.
@@ -244,21 +243,8 @@ class SQLiteUserStore(UserStore):
 
     # Business records -------------------------------------------------------------------
     @retry_transient(classify)
-    def list_records(
-        self,
-        table,
-        *,
-        filters=(),
-        search=None,
-        order_by="created_at",
-        descending=False,
-        limit=50,
-        offset=0,
-    ):
-        check_columns(
-            table, [f.column for f in filters] + [order_by] + list(search.columns if search else ())
-        )
-        where, params = where_clause(list(filters), search)
+    def _select_records(self, table, filters, search, order_by, descending, limit, offset):
+        where, params = where_clause(filters, search)
         direction = "DESC" if descending else "ASC"
         return self._all(
             f"SELECT * FROM {table} WHERE user_id = ?{where} "
@@ -267,9 +253,8 @@ class SQLiteUserStore(UserStore):
         )
 
     @retry_transient(classify)
-    def count_records(self, table, *, filters=(), search=None):
-        check_columns(table, [f.column for f in filters] + list(search.columns if search else ()))
-        where, params = where_clause(list(filters), search)
+    def _count_records(self, table, filters, search):
+        where, params = where_clause(filters, search)
         return self._count(
             f"SELECT COUNT(*) FROM {table} WHERE user_id = ?{where}", [self.user_id, *params]
         )

@@ -21,7 +21,6 @@ from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
 from .base import Filter, Identity, Search, Store, UserStore
 from .postgrest_query import UserTables, decode, is_uuid, violates
-from .tables import check_columns
 
 log = logging.getLogger(__name__)
 
@@ -232,20 +231,7 @@ class SupabaseUserStore(UserStore):
 
     # Business records -------------------------------------------------------------------
     @retry_transient(classify)
-    def list_records(
-        self,
-        table,
-        *,
-        filters=(),
-        search=None,
-        order_by="created_at",
-        descending=False,
-        limit=50,
-        offset=0,
-    ):
-        check_columns(
-            table, [f.column for f in filters] + [order_by] + list(search.columns if search else ())
-        )
+    def _select_records(self, table, filters, search, order_by, descending, limit, offset):
         rows: list[dict] = []
         # PostgREST caps a response (Supabase: 1000 rows), so a large read comes in pages.
         while len(rows) < limit:
@@ -262,6 +248,5 @@ class SupabaseUserStore(UserStore):
         return rows
 
     @retry_transient(classify)
-    def count_records(self, table, *, filters=(), search=None):
-        check_columns(table, [f.column for f in filters] + list(search.columns if search else ()))
+    def _count_records(self, table, filters, search):
         return self.tables.count(table, filters, search)
