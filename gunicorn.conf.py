@@ -20,7 +20,8 @@ worker_class = "gevent"
 # thousands of concurrent streams. Scale out with more instances only once that state is
 # shared.
 workers = 1
-worker_connections = 2000
+# One worker holds this many open streams at once (measured in docs/benchmarks.md).
+worker_connections = 10000
 # No preload: boto3 and TLS must be created after gevent patches the worker.
 preload_app = False
 timeout = 60
@@ -39,6 +40,26 @@ logconfig_dict = {
     },
 }
 forwarded_allow_ips = "*"
+
+
+def on_starting(server):
+    """Let the worker open a socket for every connection it may take: the soft limit on
+    open files is raised to the hard one, and a hard limit too low for that is logged."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = server.cfg.worker_connections * server.cfg.workers + 256  # + files, logs, store
+    if soft != hard and (hard == resource.RLIM_INFINITY or soft < hard):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        server.log.warning(
+            "open-file limit %d is below the %d that %d connection(s) per worker need; "
+            "raise it (ulimit -n) or lower worker_connections",
+            soft,
+            wanted,
+            server.cfg.worker_connections,
+        )
 
 
 def post_worker_init(worker):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import NamedTuple
 
 from retrying import Retrying
@@ -40,14 +40,20 @@ class RetryPolicy(NamedTuple):
         return min(self.base_delay * 2 ** (retry_number - 1), self.max_delay)
 
     def retrying(self) -> Retrying:
-        return Retrying(
-            stop_max_attempt_number=self.attempts + 1,
-            wait_func=lambda attempt, _elapsed_ms: self.delay(attempt) * 1000,
-            retry_on_exception=lambda exc: isinstance(exc, AppError) and exc.retryable,
-            after_attempts=lambda attempt: log.info("transient failure; retry %d", attempt),
-            # `retrying` would log each attempt with its traceback (provider text included).
-            logger=_quiet,
-        )
+        """This policy as a `retrying` runner, built once and shared by every call."""
+        return _runner(self)
+
+
+@lru_cache(maxsize=64)
+def _runner(policy: RetryPolicy) -> Retrying:
+    return Retrying(
+        stop_max_attempt_number=policy.attempts + 1,
+        wait_func=lambda attempt, _elapsed_ms: policy.delay(attempt) * 1000,
+        retry_on_exception=lambda exc: isinstance(exc, AppError) and exc.retryable,
+        after_attempts=lambda attempt: log.info("transient failure; retry %d", attempt),
+        # `retrying` would log each attempt with its traceback (provider text included).
+        logger=_quiet,
+    )
 
 
 def _translated(classify: Classifier, call: Callable):

@@ -1,6 +1,7 @@
 """Server-Sent Events: one small value object for a frame, and the streaming response.
 
-The response only reads a generation's event log; it never runs the generation, so a client
+An event is encoded once, when it is created, and every reader sends those same bytes. The
+response only reads a generation's event log; it never runs the generation, so a client
 that goes away stops nothing but its own reading.
 """
 
@@ -9,11 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import Response
 
-PING = ": ping\n\n"
+PING = b": ping\n\n"
 TERMINAL = frozenset({"complete", "error"})
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
@@ -26,27 +29,32 @@ class ServerSentEvent:
     def terminal(self) -> bool:
         return self.type in TERMINAL
 
-    def encode(self) -> str:
+    @cached_property
+    def frame(self) -> bytes:
         """`id:`, `event:` and one `data:` line of JSON that repeats the type."""
-        payload = json.dumps(
-            {"type": self.type, **self.data}, ensure_ascii=False, separators=(",", ":")
-        )
-        return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n"
+        payload = _dumps({"type": self.type, **self.data})
+        return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
+
+    def encode(self) -> bytes:
+        return self.frame
 
 
-def event_stream(log, after: int, heartbeat: float) -> Iterator[str]:
-    """Frames after event `after`, live until the terminal one; a ping on every silence."""
+def event_stream(log, after: int, heartbeat: float) -> Iterator[bytes]:
+    """Frames after event `after`, live until the terminal one; a ping on every silence.
+
+    Events that are waiting when the reader comes round (a replay, or a burst) go out in one
+    write."""
     yield PING
     cursor = after
     while True:
         events, finished = log.wait(cursor, heartbeat)
-        for event in events:
-            yield event.encode()
-            cursor = event.id
+        if events:
+            cursor = events[-1].id
+            yield events[0].frame if len(events) == 1 else b"".join(e.frame for e in events)
+        elif not finished:
+            yield PING
         if finished and cursor >= log.last_id:
             return
-        if not events:
-            yield PING
 
 
 def sse_response(log, after: int, heartbeat: float) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -140,3 +141,37 @@ def test_a_claim_does_not_change_conversation_reservations():
     registry.add(sent_log())
     assert registry.claim("u1", "cm1", timeout=0) is not None
     assert busy(registry)  # another message into the running conversation is still 409
+
+
+def test_ended_generations_are_forgotten_oldest_first_after_the_retention():
+    registry = GenerationRegistry(retention_seconds=0.1)
+    first, second = sent_log("cm1", "c1", "g1"), sent_log("cm2", "c2", "g2")
+    running = sent_log("cm3", "c3", "g3")
+    for log in (first, second, running):
+        registry.reserve(log.conversation_id)
+        registry.add(log)
+    first.append("complete", {})
+    registry.finished(first)
+    time.sleep(0.15)
+    second.append("complete", {})
+    registry.finished(second)
+    registry.reserve("c4")  # a send forgets what ended longer than the retention ago
+    assert registry.get("g1", "u1") is None
+    assert registry.claim("u1", "cm1", timeout=0) is None  # its client message is free again
+    assert registry.get("g2", "u1") is second
+    assert registry.claim("u1", "cm2", timeout=0) is second
+    assert registry.get("g3", "u1") is running  # a running generation is never forgotten
+
+
+def test_a_reader_waits_for_the_next_event_and_wait_finished_for_the_last():
+    log = new_log()
+    log.append("start", {})
+    appender = threading.Timer(0.05, lambda: log.append("token", {"content": "hi"}))
+    appender.start()
+    events, finished = log.wait(1, timeout=5)
+    assert [e.type for e in events] == ["token"] and not finished
+    assert log.wait(2, timeout=0.05) == ([], False)  # nothing new: back after the timeout
+    assert not log.wait_finished(timeout=0.05)
+    threading.Timer(0.05, lambda: log.append("complete", {})).start()
+    assert log.wait_finished(timeout=5)
+    assert log.wait(2, timeout=5)[1]

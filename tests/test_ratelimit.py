@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from limits import parse
+
+from canvalo_app.ratelimit import LocalWindows
 from tests.redis_fixture import RedisServer
 from tests.scripted_model import install, say
 from tests.test_chat import send
@@ -75,3 +79,16 @@ def test_redis_down_still_serves_and_limits_in_process(make_app, users):
 def test_openapi_documents_the_429(client):
     responses = client.get("/openapi.json").json["paths"]["/api/chat/stream"]["post"]["responses"]
     assert "Retry-After" in responses["429"]["headers"]
+
+
+def test_in_process_windows_reset_and_expired_ones_are_forgotten():
+    windows = LocalWindows()
+    item = parse("2 per 1 second")
+    assert windows.hit(item, "a")[0] and windows.hit(item, "a")[0]
+    allowed, reset_at = windows.hit(item, "a")
+    assert not allowed and time.time() < reset_at <= time.time() + 1
+    assert windows.hit(item, "b")[0]
+    time.sleep(1.05)
+    assert windows.hit(item, "c")[0]  # any hit forgets the windows that expired before it
+    assert len(windows) == 1
+    assert windows.hit(item, "a") == (True, pytest.approx(time.time() + 1, abs=0.1))

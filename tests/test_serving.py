@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import resource
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +153,39 @@ def test_logs_go_to_stdout_only(tmp_path):
     log = out.decode()
     assert "Booting worker" in log and '"GET /health HTTP/1.1" 200' in log
     assert log.count("Booting worker") == 1  # one worker, whatever WEB_CONCURRENCY says
+
+
+def limited_to(soft: int, hard: int):
+    """A `preexec_fn` that starts the server under these open-file limits."""
+    return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def open_file_limit(pid: int) -> tuple[int, int]:
+    limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+    row = next(line for line in limits if line.startswith("Max open files"))
+    soft, hard = row.split()[3:5]
+    return int(soft), int(hard)
+
+
+def test_the_open_file_limit_is_raised_to_take_every_connection(tmp_path):
+    port = free_port()
+    env = server_env(port, tmp_path / "db.sqlite3", Users.secret, LOG_LEVEL="INFO")
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=limited_to(256, 4096),
+    )
+    try:
+        assert wait_ready(port), "gunicorn did not start"
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert [open_file_limit(int(pid)) for pid in children] == [(4096, 4096)]
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    # A hard limit below what worker_connections needs is named, with the fix.
+    assert "open-file limit 4096 is below the 10256" in out.decode()

@@ -27,7 +27,7 @@ def test_no_tool_offers_the_model_a_user_id(agent_type):
 
 def test_spec_comes_from_the_schema_that_validates():
     invoices = agents()["invoices"]
-    schema = invoices.tools["list_invoices"].spec().input_schema
+    schema = invoices.tools["list_invoices"].spec.input_schema
     assert schema["type"] == "object"
     assert schema["properties"]["status"]["enum"] == [
         "draft",
@@ -38,7 +38,7 @@ def test_spec_comes_from_the_schema_that_validates():
         "overdue",
         "cancelled",
     ]
-    payment = invoices.tools["record_payment"].spec().input_schema
+    payment = invoices.tools["record_payment"].spec.input_schema
     assert set(payment["required"]) >= {"invoice_id", "amount"}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask import Flask
 
@@ -35,6 +36,7 @@ AGENT_PROMPT = (
 )
 
 
+@cache
 def route_spec() -> ToolSpec:
     return ToolSpec(
         ROUTE_TOOL,
@@ -53,6 +55,12 @@ def route_spec() -> ToolSpec:
             },
         },
     )
+
+
+@cache
+def supervisor_prompt() -> str:
+    catalogue = "\n".join(f"- {name}: {a.description}" for name, a in agents().items())
+    return SUPERVISOR_PROMPT + catalogue
 
 
 @dataclass
@@ -108,9 +116,8 @@ class Turn:
 
     def supervise(self, messages: list[dict], preamble: str) -> Iterator[tuple[str, dict]]:
         """Yield `agent` routing decisions, or stream a clarifying question."""
-        catalogue = "\n".join(f"- {name}: {a.description}" for name, a in agents().items())
         request = ModelRequest(
-            f"{SUPERVISOR_PROMPT}{catalogue}\n\n{preamble}",
+            f"{supervisor_prompt()}\n\n{preamble}",
             messages,
             [route_spec()],
             self.config["MAX_OUTPUT_TOKENS"],

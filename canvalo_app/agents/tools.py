@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from apispec.ext.marshmallow import OpenAPIConverter
@@ -140,7 +141,9 @@ class Tool:
     def destructive(self) -> bool:
         return self.describe is not None
 
+    @cached_property
     def spec(self) -> ToolSpec:
+        """What the model sees of the tool, built once from its input schema."""
         schema = _converter.schema2jsonschema(self.schema)
         schema.pop("additionalProperties", None)
         return ToolSpec(
@@ -173,7 +176,7 @@ class Agent:
         return decorator
 
     def specs(self) -> list[ToolSpec]:
-        return [tool.spec() for tool in self.tools.values()]
+        return [tool.spec for tool in self.tools.values()]
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""A generation: the greenlets that run one assistant turn, its event log, and the sweep."""
+"""A generation: the greenlet that runs one assistant turn, its event log, the ticker that
+saves its text and keeps its deadline, and the sweep."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Flask
 from ..errors import AppError
 from .log import GenerationRegistry
 from .sweep import sweep_abandoned
+from .ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ def stop_all(app: Flask, reason: str = "shutdown") -> int:
 
 def init_app(app: Flask) -> None:
     app.extensions["generations"] = GenerationRegistry(app.config["GENERATION_RETENTION_SECONDS"])
+    app.extensions["ticker"] = Ticker(app.extensions["store"], app.config["CONTENT_FLUSH_SECONDS"])
     try:
         sweep_abandoned(app)
     except AppError as error:  # a store that is down must not keep the service from starting

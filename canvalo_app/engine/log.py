@@ -3,8 +3,9 @@
 A log lives in the worker's memory (one gevent worker serves all streams, see
 gunicorn.conf.py). The registry holds the running and recently finished logs, enforces one
 running generation per conversation and one generation per `client_message_id`: copies of a
-send re-attach to the generation the first copy started.
-Under the gevent worker, `threading` is patched: the locks and conditions here are greenlet
+send re-attach to the generation the first copy started. Its cost per send does not grow
+with the number of earlier chats: finished logs are forgotten in the order they finished.
+Under the gevent worker, `threading` is patched: the locks and events here are greenlet
 primitives.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import AppError
@@ -20,6 +23,9 @@ from ..sse import ServerSentEvent
 
 @dataclass(eq=False)
 class GenerationLog:
+    """The events of one generation. One writer at a time appends (the generation's runner
+    makes sure of it); readers wait for the next event without taking a lock."""
+
     id: str
     user_id: str
     conversation_id: str
@@ -28,10 +34,10 @@ class GenerationLog:
     client_message_id: str | None = None
     events: list[ServerSentEvent] = field(default_factory=list)
     finished_at: float | None = None
-    stop_requested: threading.Event = field(default_factory=threading.Event)
     stop_reason: str | None = None  # "user" (the stop endpoint) or "shutdown"
-    stop_listeners: list = field(default_factory=list)  # called once a stop is requested
-    _changed: threading.Condition = field(default_factory=threading.Condition)
+    #: Set by the runner: ends the generation now, for `request_stop`.
+    on_stop: Callable[[str], None] | None = None
+    _changed: threading.Event = field(default_factory=threading.Event)
 
     @property
     def finished(self) -> bool:
@@ -43,35 +49,41 @@ class GenerationLog:
 
     def append(self, type_: str, data: dict) -> ServerSentEvent:
         """Add an event; a terminal event finishes the log and nothing may follow it."""
-        with self._changed:
-            if self.finished:
-                raise RuntimeError(f"generation {self.id} already ended")
-            event = ServerSentEvent(len(self.events) + 1, type_, data)
-            self.events.append(event)
-            if event.terminal:
-                self.finished_at = time.monotonic()
-            self._changed.notify_all()
-            return event
+        if self.finished_at is not None:
+            raise RuntimeError(f"generation {self.id} already ended")
+        event = ServerSentEvent(len(self.events) + 1, type_, data)
+        event.frame  # noqa: B018 - encoded once, here, for every reader
+        self.events.append(event)
+        if event.terminal:
+            self.finished_at = time.monotonic()
+        # Wake the readers: the event they hold is set, later readers get a fresh one.
+        changed, self._changed = self._changed, threading.Event()
+        changed.set()
+        return event
 
     def wait(self, after: int, timeout: float) -> tuple[list[ServerSentEvent], bool]:
         """Events after id `after`, waiting up to `timeout` seconds for one to arrive."""
-        with self._changed:
-            if len(self.events) <= after and not self.finished:
-                self._changed.wait(timeout)
-            return self.events[after:], self.finished
+        changed = self._changed  # taken first: an append after this point sets it
+        if len(self.events) <= after and self.finished_at is None:
+            changed.wait(timeout)
+        return self.events[after:], self.finished_at is not None
 
     def request_stop(self, reason: str = "user") -> None:
+        """End the generation now (the runner saves its row and appends the terminal event)."""
         self.stop_reason = self.stop_reason or reason
-        self.stop_requested.set()
-        for listener in list(self.stop_listeners):
-            listener()
+        if self.on_stop is not None:
+            self.on_stop(self.stop_reason)
 
     def wait_finished(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        with self._changed:
-            while not self.finished and (remaining := deadline - time.monotonic()) > 0:
-                self._changed.wait(remaining)
-            return self.finished
+        while True:
+            changed = self._changed
+            if self.finished_at is not None:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            changed.wait(remaining)
 
 
 class GenerationRegistry:
@@ -86,6 +98,7 @@ class GenerationRegistry:
         self._reserved: set[str] = set()  # conversations whose send is being prepared
         self._by_client_id: dict[tuple[str, str], str] = {}
         self._claimed: set[tuple[str, str]] = set()  # client messages whose send is prepared
+        self._ended: deque[tuple[float, GenerationLog]] = deque()  # in the order they ended
 
     def claim(self, user_id: str, client_message_id: str, timeout: float) -> GenerationLog | None:
         """Claim a client message for this send, or return the generation it already has.
@@ -150,9 +163,11 @@ class GenerationRegistry:
                 self._added.notify_all()
 
     def finished(self, log: GenerationLog) -> None:
+        """The generation has ended: free its conversation; it is kept for the retention."""
         with self._lock:
             if self._running.get(log.conversation_id) == log.id:
                 del self._running[log.conversation_id]
+            self._ended.append((time.monotonic(), log))
 
     def get(self, generation_id: str, user_id: str) -> GenerationLog | None:
         """The user's generation; another user's is as unknown as a missing one."""
@@ -165,9 +180,13 @@ class GenerationRegistry:
             return [log for log in logs if not log.finished]
 
     def _prune(self) -> None:
+        """Forget the logs that ended more than the retention ago, oldest first."""
         cutoff = time.monotonic() - self.retention_seconds
-        for generation_id, log in list(self._logs.items()):
-            if log.finished_at is not None and log.finished_at < cutoff:
-                del self._logs[generation_id]
-                if log.client_message_id:
-                    self._by_client_id.pop((log.user_id, log.client_message_id), None)
+        while self._ended and self._ended[0][0] < cutoff:
+            _, log = self._ended.popleft()
+            if self._logs.get(log.id) is log:
+                del self._logs[log.id]
+            if log.client_message_id:
+                key = (log.user_id, log.client_message_id)
+                if self._by_client_id.get(key) == log.id:
+                    del self._by_client_id[key]

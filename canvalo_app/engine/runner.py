@@ -1,24 +1,23 @@
-"""Run one generation in its own greenlet: stream the turn into the log and the store.
+"""Run one generation: the turn streams into the log and the row, in a greenlet of its own.
 
 The HTTP response only reads the log, so the generation finishes and is saved even if every
-client has gone. The assistant row is flushed about once a second and always ends
+client has gone. The assistant row's text is written while streaming by the engine's
+ticker, in one batch for all generations (see engine/ticker.py), and the row always ends
 `complete`, `interrupted` or `error` with the text produced so far.
 
-The turn itself (model calls, tools) runs in a greenlet of its own and hands its events over
-through a queue, so a stop, the worker's shutdown or the turn deadline ends the generation at
-once, even while a model call or a tool is still waiting on the network. The abandoned turn
-emits nothing more: it ends at its next event, and only the generation writes the log and
-the row.
+A generation ends exactly once, by whoever gets there first: the turn when it finishes or
+fails, a stop (the user's, or the worker's shutdown) in the caller's own greenlet, or the
+ticker at the deadline. Stop and deadline end it at once, even while a model call or a tool
+is still waiting on the network: the turn is abandoned, and it ends at its next event, so no
+further tool runs, no further model call is made, and nothing more reaches the log or row.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import partial
 
 from flask import Flask
@@ -31,47 +30,41 @@ from .log import GenerationLog
 from .sweep import close_for_lapsed_session
 
 log = logging.getLogger(__name__)
-_TURN_OVER = object()
-_STOP = object()
 
 
-class Stopped(Exception):
-    """The generation was asked to stop (by its user, or because the worker is exiting)."""
-
-
-@dataclass
 class MessageWriter:
-    """The assistant row: content buffered in memory, flushed at most every `interval` s.
+    """The assistant row's text, kept in memory; the ticker saves it while streaming and
+    the generation saves it whole at the end.
 
-    A failed flush does not end the answer: the text stays in memory for the next flush and
-    the final save. If the user's token expires during the turn, `on_lapsed` saves the final
-    state instead (see engine/sweep.py).
+    If the user's token expires during the turn, `on_lapsed` saves the final state instead
+    (see engine/sweep.py).
     """
 
-    store: UserStore
-    message_id: str
-    interval: float
-    on_lapsed: Callable[[dict], bool]
-    content: str = ""
-    _flushed_at: float = field(default_factory=time.monotonic)
-    _dirty: bool = False
+    def __init__(self, store: UserStore, message_id: str, on_lapsed: Callable[[dict], bool]):
+        self.store = store
+        self.message_id = message_id
+        self.on_lapsed = on_lapsed
+        self._parts: list[str] = []
+        self._saved_parts = 0  # how many parts the row already holds
+
+    @property
+    def content(self) -> str:
+        return "".join(self._parts)
+
+    @property
+    def dirty(self) -> bool:
+        return len(self._parts) != self._saved_parts
 
     def add(self, text: str) -> None:
-        self.content += text
-        self._dirty = True
-        if time.monotonic() - self._flushed_at >= self.interval:
-            self.flush()
+        self._parts.append(text)
 
-    def flush(self) -> None:
-        self._flushed_at = time.monotonic()
-        if not self._dirty:
-            return
-        try:
-            self.store.update_message(self.message_id, content=self.content)
-        except AppError as error:
-            log.warning("could not flush message %s: %s", self.message_id, error.code)
-            return
-        self._dirty = False
+    def unsaved(self) -> tuple[str, int]:
+        """The whole text so far, and the mark to pass to `saved` once it is in the row."""
+        count = len(self._parts)
+        return "".join(self._parts[:count]), count
+
+    def saved(self, mark: int) -> None:
+        self._saved_parts = max(self._saved_parts, mark)
 
     def finish(self, status: str, state: TurnState, error_code: str | None = None) -> None:
         metadata = state.metadata()
@@ -90,143 +83,95 @@ class MessageWriter:
                 raise
 
 
-class TurnFeed:
-    """The turn's events, produced in a greenlet (a thread outside gevent) of its own.
+class Generation:
+    """One running generation: its log, its row, its turn's state, and how it ends."""
 
-    The generation reads them with `events`, which gives up on a stop or at the deadline
-    without waiting for the turn. After `abandon` (or a stop) the turn ends at its next event,
-    so no further tool runs and no further model call is made; what it yields is dropped.
-    """
-
-    def __init__(self, app: Flask, store: UserStore, generation: GenerationLog, state: TurnState):
-        self._queue: queue.Queue = queue.Queue()
-        self._abandoned = threading.Event()
-        self._stop_requested = generation.stop_requested
-        generation.stop_listeners.append(lambda: self._queue.put(_STOP))  # wakes `events`
-        threading.Thread(
-            target=self._produce,
-            name=f"turn-{generation.id}",
-            args=(app, store, generation, state, current_request_id()),
-            daemon=True,
-        ).start()
-
-    def _produce(self, app, store, generation, state, request_id: str) -> None:
-        set_request_id(request_id)
-        with app.app_context():
-            turn = run_turn(app, store, generation, state)
-            try:
-                for event in turn:
-                    if self._abandoned.is_set() or self._stop_requested.is_set():
-                        turn.close()  # the turn ends where it stands
-                        return
-                    self._queue.put(event)
-                self._queue.put(_TURN_OVER)
-            except Exception as error:  # the generation reports it, if it is still listening
-                self._queue.put(error)
-
-    def events(self, deadline: float) -> Iterator[tuple[str, dict]]:
-        """The turn's events as they come; `Stopped` on a stop, DEADLINE_EXCEEDED at the
-        deadline, and the turn's own failure when it fails. Whatever ends the reading
-        abandons the turn, before the generation saves its row."""
-        try:
-            while True:
-                if self._stop_requested.is_set():
-                    raise Stopped
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AppError("DEADLINE_EXCEEDED")
-                try:
-                    item = self._queue.get(timeout=left)
-                except queue.Empty:
-                    continue
-                if item is _STOP:
-                    raise Stopped
-                if item is _TURN_OVER:
-                    return
-                if isinstance(item, Exception):
-                    raise item
-                yield item
-        finally:
-            self.abandon()
-
-    def abandon(self) -> None:
-        self._abandoned.set()
-
-
-def start_generation(app: Flask, generation: GenerationLog, identity: Identity) -> None:
-    """Run the generation in its own greenlet (a thread outside gevent)."""
-    request_id = current_request_id()
-    worker = threading.Thread(
-        target=run_generation,
-        name=f"generation-{generation.id}",
-        args=(app, generation, identity, request_id),
-        daemon=True,
-    )
-    worker.start()
-
-
-def run_generation(
-    app: Flask, generation: GenerationLog, identity: Identity, request_id: str = "-"
-) -> None:
-    set_request_id(request_id)
-    with app.app_context():
-        config = app.config
+    def __init__(self, app: Flask, log_: GenerationLog, identity: Identity):
+        self.app = app
+        self.log = log_
+        self.identity = identity
         stores = app.extensions["store"]
-        store = stores.for_user(identity)
-        lapsed = partial(close_for_lapsed_session, app, identity.user_id, generation.message_id)
-        flush_every = config["CONTENT_FLUSH_SECONDS"]
-        writer = MessageWriter(store, generation.message_id, flush_every, lapsed)
-        state = TurnState()
-        deadline = time.monotonic() + config["TURN_DEADLINE_SECONDS"]
-        turn = None
+        lapsed = partial(close_for_lapsed_session, app, identity.user_id, log_.message_id)
+        self.writer = MessageWriter(stores.for_user(identity), log_.message_id, lapsed)
+        self.state = TurnState()
+        self.deadline = time.monotonic() + app.config["TURN_DEADLINE_SECONDS"]
+        self.ended = False
+        self._lock = threading.Lock()  # one writer of the log at a time; `ended` flips once
+
+    def emit(self, type_: str, data: dict) -> bool:
+        """Log one event of the turn; False once the generation has ended (the turn stops)."""
+        with self._lock:
+            if self.ended:
+                return False
+            if type_ == "token":
+                self.writer.add(data["content"])
+            self.log.append(type_, data)
+            return True
+
+    def run_turn(self, request_id: str) -> None:
+        """The turn, in its own greenlet: stream it, then end the generation with its outcome."""
+        set_request_id(request_id)
+        with self.app.app_context():
+            store = self.app.extensions["store"].for_user(self.identity)
+            turn = run_turn(self.app, store, self.log, self.state)
+            try:
+                for type_, data in turn:
+                    if not self.emit(type_, data):
+                        return  # stopped or past the deadline: abandoned where it stands
+                self.complete("complete", self.state.finish_reason)
+            except AppError as error:
+                log.warning("generation %s failed: %s", self.log.id, error.code)
+                self.fail(error, "error")
+            except Exception:
+                log.exception("generation %s crashed", self.log.id)
+                self.fail(AppError("INTERNAL_ERROR"), "error")
+            finally:
+                turn.close()
+
+    def stop(self, reason: str) -> None:
+        """End now, keeping the partial answer: the user's stop, or the worker's shutdown."""
+        if reason == "shutdown":
+            self.fail(AppError("SHUTTING_DOWN"), "interrupted")
+        else:
+            self.complete("interrupted", "stopped")
+
+    def complete(self, status: str, finish_reason: str) -> None:
+        def terminal() -> tuple[str, dict]:
+            return "complete", {
+                "message_id": self.log.message_id,
+                "agent_type": self.state.agent_type,
+                "finish_reason": finish_reason,
+                "usage": dict(self.state.usage),  # an abandoned turn may still count its last call
+            }
+
+        self._end(status, terminal)
+
+    def fail(self, error: AppError, status: str) -> None:
+        self._end(status, lambda: ("error", error.event_data()), error.code)
+
+    def _end(self, status: str, terminal: Callable[[], tuple[str, dict]], error_code=None) -> None:
+        """Save the final row, then append the terminal event; only the first call does."""
+        with self._lock:
+            if self.ended:
+                return
+            self.ended = True
         try:
-            # The turn and the row writer run side by side: each has its own store handle.
-            turn = TurnFeed(app, stores.for_user(identity), generation, state)
-            for type_, data in turn.events(deadline):
-                if type_ == "token":
-                    writer.add(data["content"])
-                generation.append(type_, data)
-            if generation.stop_requested.is_set():
-                raise Stopped
-            _end(generation, writer, state, "complete", state.finish_reason)
-        except Stopped:
-            if generation.stop_reason == "shutdown":
-                _fail(generation, writer, state, AppError("SHUTTING_DOWN"), "interrupted")
-            else:
-                _end(generation, writer, state, "interrupted", "stopped")
-        except AppError as error:
-            log.warning("generation %s failed: %s", generation.id, error.code)
-            _fail(generation, writer, state, error, "error")
-        except Exception:
-            log.exception("generation %s crashed", generation.id)
-            _fail(generation, writer, state, AppError("INTERNAL_ERROR"), "error")
-        finally:
-            if turn is not None:
-                turn.abandon()
-            app.extensions["generations"].finished(generation)
+            self.writer.finish(status, self.state, error_code)
+        except Exception:  # the terminal event still goes out
+            log.exception("could not save the final state of message %s", self.log.message_id)
+        self.log.append(*terminal())
+        self.app.extensions["generations"].finished(self.log)
+        self.app.extensions["ticker"].forget(self)
 
 
-def _end(generation, writer, state, status: str, finish_reason: str) -> None:
-    _save(writer, status, state)
-    generation.append(
-        "complete",
-        {
-            "message_id": generation.message_id,
-            "agent_type": state.agent_type,
-            "finish_reason": finish_reason,
-            "usage": dict(state.usage),  # an abandoned turn may still count its last call
-        },
-    )
-
-
-def _fail(generation, writer, state, error: AppError, status: str) -> None:
-    _save(writer, status, state, error.code)
-    generation.append("error", error.event_data())
-
-
-def _save(writer: MessageWriter, status: str, state: TurnState, error_code=None) -> None:
-    """Save the final row; if even that fails, the terminal event still goes out."""
-    try:
-        writer.finish(status, state, error_code)
-    except Exception:
-        log.exception("could not save the final state of message %s", writer.message_id)
+def start_generation(app: Flask, generation_log: GenerationLog, identity: Identity) -> None:
+    """Run the generation's turn in its own greenlet (a thread outside gevent)."""
+    generation = Generation(app, generation_log, identity)
+    generation_log.on_stop = generation.stop
+    app.extensions["ticker"].watch(generation)
+    threading.Thread(
+        target=generation.run_turn,
+        name=f"generation-{generation_log.id}",
+        args=(current_request_id(),),
+        daemon=True,
+    ).start()

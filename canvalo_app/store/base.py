@@ -8,13 +8,17 @@ security applies as well as our own filter).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from ..errors import AppError
 from .tables import check_columns
+
+log = logging.getLogger(__name__)
 
 #: ``is_null`` takes True (the column is NULL) or False (it is not).
 FILTER_OPS = frozenset({"eq", "neq", "lt", "lte", "gt", "gte", "in", "not_in", "is_null"})
@@ -234,6 +238,14 @@ class UserStore(ABC):
         return self._update("agent_actions", action_id, {"status": status, "result": result})
 
 
+class StreamingText(NamedTuple):
+    """The text so far of one streaming assistant row, and its user's store."""
+
+    store: UserStore
+    message_id: str
+    content: str
+
+
 class Store(ABC):
     """The process-wide store: hands out per-user stores and runs maintenance."""
 
@@ -249,6 +261,21 @@ class Store(ABC):
     @abstractmethod
     def sweep_streaming(self, older_than: str) -> int:
         """Mark messages left `streaming` since before `older_than` as `interrupted`."""
+
+    def save_streaming_text(self, batch: list[StreamingText]) -> list[str]:
+        """Save the text so far of streaming assistant rows (a row that is no longer
+        `streaming` is left as it is); return the ids dealt with. Here one write per row,
+        each with its user's own store, so row-level security applies; a row that cannot be
+        written now is left for the next call."""
+        done = []
+        for item in batch:
+            try:
+                item.store.update_message(item.message_id, if_streaming=True, content=item.content)
+            except AppError as error:
+                log.warning("could not save message %s: %s", item.message_id, error.code)
+                continue
+            done.append(item.message_id)
+        return done
 
     @abstractmethod
     def maintenance_for(self, user_id: str) -> UserStore | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
-from .base import Identity, Search, Store, UserStore, new_id, now_iso
+from .base import Identity, Search, Store, StreamingText, UserStore, new_id, now_iso
 from .sqlite_query import decode, encode, where_clause
 
 SCHEMA = Path(__file__).with_name("schema.sql")
@@ -88,6 +88,18 @@ class SQLiteStore(Store):
             (now_iso(), older_than),
         )[1]
 
+    @retry_transient(classify)
+    def save_streaming_text(self, batch: list[StreamingText]) -> list[str]:
+        """Every row of the batch in one transaction."""
+        now = now_iso()
+        with self.connection() as conn:
+            conn.executemany(
+                "UPDATE agent_messages SET content = ?, updated_at = ? "
+                "WHERE id = ? AND user_id = ? AND status = 'streaming'",
+                [(item.content, now, item.message_id, item.store.user_id) for item in batch],
+            )
+        return [item.message_id for item in batch]
+
     def maintenance_for(self, user_id: str) -> SQLiteUserStore:
         return SQLiteUserStore(self, user_id)
 
@@ -129,24 +141,20 @@ class SQLiteUserStore(UserStore):
             "user_id": self.user_id,
         }
         columns = ", ".join(row)
-        self._change(
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))})",
+        return self._one(
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))}) RETURNING *",
             list(row.values()),
         )
-        return self._one(f"SELECT * FROM {table} WHERE id = ?", (row["id"],))
 
     @retry_transient(classify)
     def _update(self, table: str, row_id: str, values: dict, where=()) -> dict | None:
         values = {**encode(values), "updated_at": now_iso()}
         assignments = ", ".join(f"{column} = ?" for column in values)
         condition, params = where_clause(list(where), None)
-        changed = self._change(
-            f"UPDATE {table} SET {assignments} WHERE id = ? AND user_id = ?{condition}",
+        return self._one(
+            f"UPDATE {table} SET {assignments} WHERE id = ? AND user_id = ?{condition} RETURNING *",
             [*values.values(), row_id, self.user_id, *params],
         )
-        if not changed:
-            return None
-        return self._one(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
 
     @retry_transient(classify)
     def _get(self, table: str, row_id: str) -> dict | None:
@@ -207,11 +215,11 @@ class SQLiteUserStore(UserStore):
         now = now_iso()
         message_id = message_id or new_id()
         try:
-            changed = self._change(
+            return self._one(
                 "INSERT INTO agent_messages (id, conversation_id, user_id, role, content, "
                 "agent_type, status, metadata, client_message_id, created_at, updated_at) "
                 "SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ? FROM agent_conversations "
-                "WHERE id = ? AND user_id = ?",
+                "WHERE id = ? AND user_id = ? RETURNING *",
                 (
                     message_id,
                     role,
@@ -230,9 +238,6 @@ class SQLiteUserStore(UserStore):
             if CLIENT_MESSAGE_TAKEN in str(exc):  # another copy of this send was stored first
                 raise AppError("DUPLICATE_MESSAGE") from exc
             raise
-        if not changed:
-            return None
-        return self._one("SELECT * FROM agent_messages WHERE id = ?", (message_id,))
 
     @retry_transient(classify)
     def find_message_by_client_id(self, client_message_id):
