@@ -50,3 +50,20 @@ def wait_ready(port: int, timeout: float = 20.0) -> bool:
         except OSError:
             time.sleep(0.1)
     return False
+
+
+def start_server_at(
+    root: Path,
+    env: dict,
+    output=subprocess.DEVNULL,
+    errors=subprocess.STDOUT,
+    cpus: list[int] | None = None,
+) -> subprocess.Popen:
+    """Like `start_server`, from the checkout at `root` (e.g. a `git worktree` of an older
+    commit, to run before and after side by side), optionally pinned to `cpus` (the
+    affinity is set before exec, so gunicorn's worker inherits it)."""
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=root, env=env, stdout=output, stderr=errors, preexec_fn=pin,
+    )  # fmt: skip
