@@ -230,10 +230,12 @@ class AppError(Exception):
 
 
 class StoreUnavailable(AppError):
-    """The store could not be reached; retryable."""
+    """The store could not be reached; retryable. `waited`: the call already waited as long
+    as a retry would, so the retry policy does not wait again (the client may still retry)."""
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None, *, waited: bool = False):
         super().__init__("STORE_UNAVAILABLE", message)
+        self.waited = waited
 
 
 _HTTP_CODES = {

@@ -44,12 +44,16 @@ class RetryPolicy(NamedTuple):
         return _runner(self)
 
 
+def _worth_retrying(exc: BaseException) -> bool:
+    return isinstance(exc, AppError) and exc.retryable and not getattr(exc, "waited", False)
+
+
 @lru_cache(maxsize=64)
 def _runner(policy: RetryPolicy) -> Retrying:
     return Retrying(
         stop_max_attempt_number=policy.attempts + 1,
         wait_func=lambda attempt, _elapsed_ms: policy.delay(attempt) * 1000,
-        retry_on_exception=lambda exc: isinstance(exc, AppError) and exc.retryable,
+        retry_on_exception=_worth_retrying,
         after_attempts=lambda attempt: log.info("transient failure; retry %d", attempt),
         # `retrying` would log each attempt with its traceback (provider text included).
         logger=_quiet,

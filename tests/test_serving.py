@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from tests.conftest import USER_A, Users, parse_sse
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server_db(tmp_path_factory):
+    """A served app on a free port, and its SQLite file."""
     port = free_port()
     db = tmp_path_factory.mktemp("srv") / "db.sqlite3"
     env = server_env(port, db, Users.secret, OFFLINE_TOKEN_DELAY="0.05")
@@ -28,9 +30,14 @@ def server(tmp_path_factory):
     if not wait_ready(port):
         process.kill()
         pytest.fail("gunicorn did not start: " + process.stdout.read().decode()[-2000:])
-    yield port
+    yield port, db
     process.terminate()
     process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(server_db):
+    return server_db[0]
 
 
 QUESTION = "which invoices are overdue?"
@@ -189,3 +196,49 @@ def test_the_open_file_limit_is_raised_to_take_every_connection(tmp_path):
         process.kill()
     # A hard limit below what worker_connections needs is named, with the fix.
     assert "open-file limit 4096 is below the 10256" in out.decode()
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(20)
+"""
+
+
+def test_a_locked_database_is_waited_for_without_blocking_the_worker(server_db):
+    port, db = server_db
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        sent: dict = {}
+
+        def send() -> None:
+            began = time.monotonic()
+            connection, response = open_stream(port, "which invoices are overdue?")
+            sent["status"], sent["body"] = response.status, json.loads(response.read())
+            sent["took"] = time.monotonic() - began
+            connection.close()
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        slowest = 0.0
+        while sender.is_alive():
+            began = time.monotonic()
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            probe.request("GET", "/health")
+            assert probe.getresponse().status == 200
+            slowest = max(slowest, time.monotonic() - began)
+            time.sleep(0.05)
+        assert holder.poll() is None, "the lock was let go before the send gave up"
+    finally:
+        holder.kill()
+    assert sent["status"] == 503 and sent["body"]["error"]["code"] == "STORE_UNAVAILABLE"
+    assert sent["took"] < 6
+    assert slowest < 0.1, f"/health took {slowest:.3f} s while the send waited"
+    connection, response = open_stream(port)  # the lock is gone: sends work again
+    assert read_frames(response)[-1][1]["event"] == "complete"
+    connection.close()

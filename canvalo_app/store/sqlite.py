@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import queue
 import sqlite3
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
@@ -14,8 +17,18 @@ from .base import Identity, Search, Store, StreamingText, UserStore, new_id, now
 from .sqlite_query import decode, encode, where_clause
 
 SCHEMA = Path(__file__).with_name("schema.sql")
+#: How long a write waits for another connection's lock before the store is unavailable,
+#: polling from every LOCK_POLL_SECONDS up to every LOCK_POLL_MAX_SECONDS.
+LOCK_WAIT_SECONDS = 5.0
+LOCK_POLL_SECONDS, LOCK_POLL_MAX_SECONDS = 0.005, 0.1
+T = TypeVar("T")
 #: How SQLite names the unique index on (user_id, client_message_id) when it refuses a row.
 CLIENT_MESSAGE_TAKEN = "agent_messages.user_id, agent_messages.client_message_id"
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # extended codes keep the primary below
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def classify(exc: Exception) -> Exception:
@@ -30,16 +43,18 @@ def classify(exc: Exception) -> Exception:
 class SQLiteStore(Store):
     name = "sqlite"
 
-    def __init__(self, path: str, retry_policy: RetryPolicy):
+    def __init__(self, path: str, retry_policy: RetryPolicy, lock_wait: float = LOCK_WAIT_SECONDS):
         self.path = path
         self.retry_policy = retry_policy
+        self.lock_wait = lock_wait
         self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 5000")
+        # SQLite's own busy wait would block the whole worker: `transaction` waits instead.
+        conn.execute("PRAGMA busy_timeout = 0")
         # With WAL, NORMAL syncs at checkpoints: a crashed process loses nothing committed.
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
@@ -60,18 +75,41 @@ class SQLiteStore(Store):
             raise
         self._pool.put(conn)
 
+    def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one transaction. While another connection or process holds the
+        write lock, wait cooperatively (other greenlets run meanwhile) and try again, for up
+        to `lock_wait` seconds; then the store is unavailable (and already waited for)."""
+        deadline = time.monotonic() + self.lock_wait
+        pause = LOCK_POLL_SECONDS
+        while True:
+            try:
+                with self.connection() as conn:
+                    return work(conn)
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc):
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise StoreUnavailable("The database stayed locked.", waited=True) from exc
+            time.sleep(pause)
+            pause = min(pause * 2, LOCK_POLL_MAX_SECONDS)
+
     def run(self, sql: str, params=()) -> tuple[list[sqlite3.Row], int]:
         """Execute one statement; return its rows (read before the connection is released)
         and the number of rows it changed."""
-        with self.connection() as conn:
+
+        def statement(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
             cursor = conn.execute(sql, params)
             return cursor.fetchall(), cursor.rowcount
 
+        return self.transaction(statement)
+
     def init_schema(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        with self.connection() as conn:
+        def create(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA.read_text())
+
+        self.transaction(create)  # several workers may start on one file at once
 
     def for_user(self, identity: Identity) -> SQLiteUserStore:
         return SQLiteUserStore(self, identity.user_id)
@@ -92,12 +130,14 @@ class SQLiteStore(Store):
     def save_streaming_text(self, batch: list[StreamingText]) -> list[str]:
         """Every row of the batch in one transaction."""
         now = now_iso()
-        with self.connection() as conn:
-            conn.executemany(
+        rows = [(item.content, now, item.message_id, item.store.user_id) for item in batch]
+        self.transaction(
+            lambda conn: conn.executemany(
                 "UPDATE agent_messages SET content = ?, updated_at = ? "
                 "WHERE id = ? AND user_id = ? AND status = 'streaming'",
-                [(item.content, now, item.message_id, item.store.user_id) for item in batch],
+                rows,
             )
+        )
         return [item.message_id for item in batch]
 
     def maintenance_for(self, user_id: str) -> SQLiteUserStore:
