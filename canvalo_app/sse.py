@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
 
 from flask import Response
 
@@ -19,24 +17,28 @@ TERMINAL = frozenset({"complete", "error"})
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-@dataclass(frozen=True)
 class ServerSentEvent:
-    id: int
-    type: str
-    data: dict = field(default_factory=dict)
+    """One event of a generation: its id, its type, and its frame, encoded once when the
+    event is made and sent as it is to every reader."""
+
+    __slots__ = ("id", "type", "frame")
+
+    def __init__(self, id: int, type: str, data: dict | None = None):
+        self.id = id
+        self.type = type
+        payload = _dumps({"type": type, **(data or {})})
+        # `id:`, `event:` and one `data:` line of JSON that repeats the type.
+        self.frame = f"id: {id}\nevent: {type}\ndata: {payload}\n\n".encode()
 
     @property
     def terminal(self) -> bool:
         return self.type in TERMINAL
 
-    @cached_property
-    def frame(self) -> bytes:
-        """`id:`, `event:` and one `data:` line of JSON that repeats the type."""
-        payload = _dumps({"type": self.type, **self.data})
-        return f"id: {self.id}\nevent: {self.type}\ndata: {payload}\n\n".encode()
-
     def encode(self) -> bytes:
         return self.frame
+
+    def __repr__(self) -> str:
+        return f"ServerSentEvent({self.id}, {self.type!r})"
 
 
 def event_stream(log, after: int, heartbeat: float) -> Iterator[bytes]:

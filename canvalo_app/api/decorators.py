@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from functools import wraps
+from functools import cache, wraps
 
 from flask import current_app, g, request
 from marshmallow import Schema
@@ -41,7 +41,7 @@ def json_body() -> dict:
     if not data:
         return {}
     try:
-        payload = json.loads(data, parse_constant=_not_a_number, parse_float=_finite)
+        payload = _strict_json().decode(data.decode(json.detect_encoding(data), "surrogatepass"))
         _check_strict(payload, MAX_JSON_DEPTH)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeError are ValueErrors
         raise AppError("BAD_REQUEST") from None
@@ -50,6 +50,12 @@ def json_body() -> dict:
             "VALIDATION_ERROR", details={"fields": {"_schema": ["Expected a JSON object."]}}
         )
     return payload
+
+
+@cache
+def _strict_json() -> json.JSONDecoder:
+    """One decoder for every request: no NaN or Infinity, no number too large for a float."""
+    return json.JSONDecoder(parse_constant=_not_a_number, parse_float=_finite)
 
 
 def _not_a_number(name: str):

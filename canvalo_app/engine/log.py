@@ -52,7 +52,6 @@ class GenerationLog:
         if self.finished_at is not None:
             raise RuntimeError(f"generation {self.id} already ended")
         event = ServerSentEvent(len(self.events) + 1, type_, data)
-        event.frame  # noqa: B018 - encoded once, here, for every reader
         self.events.append(event)
         if event.terminal:
             self.finished_at = time.monotonic()

@@ -105,6 +105,7 @@ class SQLiteStore(Store):
 
     def init_schema(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
         def create(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA.read_text())

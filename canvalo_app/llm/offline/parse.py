@@ -9,6 +9,7 @@ times and durations are in `dates.py`. (Phrasing values back — `money`, `day`,
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from .dates import _MONTH_ABBREVIATIONS, MONTHS, WEEKDAYS, _words
 
@@ -105,6 +106,13 @@ def proposal_number(text: str) -> str | None:
     return f"PRO-{match[1]}" if match else None
 
 
+@cache
+def _phrase(phrase: str) -> re.Pattern:
+    """The phrase as whole words, with spaces, underscores or dashes between them."""
+    words = r"[\s_-]+".join(map(re.escape, re.split(r"[\s_-]+", phrase)))
+    return re.compile(rf"(?<![\w-]){words}(?![\w-])")
+
+
 def status_in(text: str, choices, synonyms: dict[str, str] | None = None) -> str | None:
     """The status the text names first: a choice ("in progress" finds in_progress) or a
     synonym phrase mapped to a choice ({"unpaid": "sent", "late": "overdue"})."""
@@ -113,8 +121,7 @@ def status_in(text: str, choices, synonyms: dict[str, str] | None = None) -> str
     }
     lowered, best = text.lower(), None
     for phrase, choice in phrases.items():
-        words = r"[\s_-]+".join(map(re.escape, re.split(r"[\s_-]+", phrase)))
-        match = re.search(rf"(?<![\w-]){words}(?![\w-])", lowered)
+        match = _phrase(phrase).search(lowered)
         if match and (best is None or (match.start(), -len(phrase)) < best[:2]):
             best = (match.start(), -len(phrase), choice)
     return best[2] if best else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "invoices": (
@@ -92,13 +93,18 @@ _CLAUSES = re.compile(
 )
 
 
+@cache
+def _keyword(keyword: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z]){re.escape(keyword)}")
+
+
 def _first_hit(clause: str) -> str | None:
     """The domain whose keyword appears earliest in the clause (ties: the longer keyword)."""
     lowered = clause.lower()
     best: tuple[int, int, str] | None = None
     for domain, keywords in KEYWORDS.items():
         for keyword in keywords:
-            match = re.search(rf"(?<![a-z]){re.escape(keyword)}", lowered)
+            match = _keyword(keyword).search(lowered)
             if match and (best is None or (match.start(), -len(keyword)) < best[:2]):
                 best = (match.start(), -len(keyword), domain)
     return best[2] if best else None
