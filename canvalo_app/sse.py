@@ -42,21 +42,21 @@ class ServerSentEvent:
 
 
 def event_stream(log, after: int, heartbeat: float) -> Iterator[bytes]:
-    """Frames after event `after`, live until the terminal one; a ping on every silence.
-
-    Events that are waiting when the reader comes round (a replay, or a burst) go out in one
-    write."""
-    yield PING
+    """A ping and the frames after event `after`, live until the terminal one; a ping on
+    every silence. Events that are waiting when the reader comes round (the first ones, a
+    replay, a burst) go out in one write."""
     cursor = after
-    while True:
+    waiting = log.events[after:]  # what is there already goes out with the first byte
+    if waiting:
+        cursor = waiting[-1].id
+    yield b"".join([PING, *(event.frame for event in waiting)])
+    while not (log.finished and cursor >= log.last_id):
         events, finished = log.wait(cursor, heartbeat)
         if events:
             cursor = events[-1].id
             yield events[0].frame if len(events) == 1 else b"".join(e.frame for e in events)
         elif not finished:
             yield PING
-        if finished and cursor >= log.last_id:
-            return
 
 
 def sse_response(log, after: int, heartbeat: float) -> Response:

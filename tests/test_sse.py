@@ -31,18 +31,16 @@ def test_events_waiting_for_a_reader_go_out_in_one_write():
     for type_ in ("start", "token", "token", "complete"):
         log.append(type_, {})
     assert list(event_stream(log, 0, heartbeat=5)) == [
-        PING,
-        b"".join(event.frame for event in log.events),
+        PING + b"".join(event.frame for event in log.events),
     ]
-    assert list(event_stream(log, 3, heartbeat=5)) == [PING, log.events[3].frame]
+    assert list(event_stream(log, 3, heartbeat=5)) == [PING + log.events[3].frame]
 
 
 def test_a_live_reader_gets_each_event_as_it_comes_and_a_ping_on_silence():
     log = new_log()
     log.append("start", {})
     reader = event_stream(log, 0, heartbeat=0.05)
-    assert next(reader) == PING
-    assert next(reader) == log.events[0].frame
+    assert next(reader) == PING + log.events[0].frame  # the first byte at once, with the start
     assert next(reader) == PING  # nothing for a heartbeat
     threading.Timer(0.01, lambda: log.append("complete", {})).start()
     chunk = next(reader)

@@ -19,7 +19,7 @@ from postgrest import APIError
 
 from canvalo_app.errors import AppError, StoreUnavailable
 from canvalo_app.resilience import RetryPolicy
-from canvalo_app.store.base import Filter, Identity, Search, Store, now_iso
+from canvalo_app.store.base import Filter, Identity, NewMessage, Search, Store, now_iso
 from canvalo_app.store.sqlite import SQLiteStore
 from canvalo_app.store.supabase import SupabaseStore, classify
 from canvalo_app.store.tables import BUSINESS_TABLES
@@ -291,6 +291,32 @@ def test_a_client_message_id_names_one_message_per_user(alice, bob):
     assert alice.add_message(conversation["id"], "assistant", "Hello again")
     bobs = bob.create_conversation("Bob's")
     assert bob.add_message(bobs["id"], "user", "Hi", client_message_id=client_id)
+
+
+def test_messages_added_together_are_all_stored_in_order_or_none_is(alice, bob):
+    conversation = alice.create_conversation("Chat")
+    turn = [NewMessage("user", "Hi"), NewMessage("assistant", "", status="streaming")]
+    user, assistant = alice.add_messages(conversation["id"], turn)
+    assert (user["role"], assistant["role"], assistant["status"]) == (
+        "user",
+        "assistant",
+        "streaming",
+    )
+    assert user["created_at"] < assistant["created_at"]
+    listed = alice.list_messages(conversation["id"], 10, 0)[0]
+    assert [m["id"] for m in listed] == [user["id"], assistant["id"]]
+    taken = str(uuid.uuid4())
+    alice.add_message(conversation["id"], "user", "Sent before", client_message_id=taken)
+    with pytest.raises(AppError) as refused:  # the second row is a copy: the first stays out
+        alice.add_messages(
+            conversation["id"],
+            [NewMessage("assistant", "a"), NewMessage("user", "b", client_message_id=taken)],
+        )
+    assert refused.value.code == "DUPLICATE_MESSAGE"
+    assert alice.list_messages(conversation["id"], 10, 0)[1] == 3
+    bobs = bob.create_conversation("Bob's")
+    assert alice.add_messages(bobs["id"], turn) is None
+    assert bob.list_messages(bobs["id"], 10, 0) == ([], 0)
 
 
 def test_deleting_a_conversation_deletes_its_messages(alice):

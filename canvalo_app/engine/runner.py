@@ -27,6 +27,7 @@ from ..errors import AppError
 from ..logs import current_request_id, set_request_id
 from ..store.base import Identity, UserStore
 from .log import GenerationLog
+from .spawn import spawn
 from .sweep import close_for_lapsed_session
 
 log = logging.getLogger(__name__)
@@ -165,13 +166,8 @@ class Generation:
 
 
 def start_generation(app: Flask, generation_log: GenerationLog, identity: Identity) -> None:
-    """Run the generation's turn in its own greenlet (a thread outside gevent)."""
+    """Run the generation's turn in a greenlet of its own (a thread outside gevent)."""
     generation = Generation(app, generation_log, identity)
     generation_log.on_stop = generation.stop
     app.extensions["ticker"].watch(generation)
-    threading.Thread(
-        target=generation.run_turn,
-        name=f"generation-{generation_log.id}",
-        args=(current_request_id(),),
-        daemon=True,
-    ).start()
+    spawn(generation.run_turn, current_request_id(), name=f"generation-{generation_log.id}")

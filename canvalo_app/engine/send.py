@@ -14,7 +14,7 @@ from contextlib import suppress
 from flask import Flask
 
 from ..errors import AppError
-from ..store.base import Identity, UserStore, new_id
+from ..store.base import Identity, NewMessage, UserStore, new_id
 from .log import GenerationLog, GenerationRegistry
 from .runner import start_generation
 
@@ -91,21 +91,18 @@ def write_turn(
         conversation = store.create_conversation(conversation_title(text))
     registry.reserve(conversation["id"])
     try:
-        # Ids chosen here, so a store retry after a lost answer cannot write a message twice.
-        user_message = store.add_message(
+        # Both rows in one write, with ids chosen here, so a store retry after a lost answer
+        # cannot write a message twice.
+        rows = store.add_messages(
             conversation["id"],
-            "user",
-            text,
-            client_message_id=client_message_id,
-            message_id=new_id(),
+            [
+                NewMessage("user", text, client_message_id=client_message_id, message_id=new_id()),
+                NewMessage("assistant", "", status="streaming", message_id=new_id()),
+            ],
         )
-        if user_message is None:  # deleted while we were sending
+        if rows is None:  # deleted while we were sending
             raise AppError("CONVERSATION_NOT_FOUND")
-        assistant = store.add_message(
-            conversation["id"], "assistant", "", status="streaming", message_id=new_id()
-        )
-        if assistant is None:
-            raise AppError("CONVERSATION_NOT_FOUND")
+        user_message, assistant = rows
     except BaseException as error:
         registry.release(conversation["id"])
         duplicate = isinstance(error, AppError) and error.code == "DUPLICATE_MESSAGE"

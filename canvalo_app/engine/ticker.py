@@ -17,6 +17,7 @@ import time
 
 from ..errors import AppError
 from ..store.base import Store, StreamingText
+from .spawn import spawn
 
 log = logging.getLogger(__name__)
 #: How late a deadline may be noticed, at most.
@@ -42,7 +43,7 @@ class Ticker:
             heapq.heappush(self._deadlines, entry)
             if not self._running:
                 self._running = True
-                threading.Thread(target=self._loop, name="engine-ticker", daemon=True).start()
+                spawn(self._loop, name="engine-ticker")
 
     def forget(self, generation) -> None:
         with self._lock:
@@ -63,7 +64,7 @@ class Ticker:
             if now - flushed_at >= self.flush_seconds and not self._flushing.locked():
                 flushed_at = now
                 # In a greenlet of its own: a slow or retried write never delays a deadline.
-                threading.Thread(target=self._flush_once, name="engine-flush", daemon=True).start()
+                spawn(self._flush_once, name="engine-flush")
 
     def _flush_once(self) -> None:
         with self._flushing:

@@ -12,7 +12,7 @@ import logging
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from ..errors import AppError
@@ -52,8 +52,30 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def times_in_order(count: int) -> list[str]:
+    """`count` instants from now, a microsecond apart: messages added in one write keep
+    their order when sorted by `created_at`."""
+    now = datetime.now(UTC)
+    return [
+        (now + timedelta(microseconds=n)).isoformat(timespec="microseconds") for n in range(count)
+    ]
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+class NewMessage(NamedTuple):
+    """A message to add. Its id may be chosen by the caller, so that a write retried after
+    its answer was lost cannot store it twice."""
+
+    role: str
+    content: str
+    status: str = "complete"
+    agent_type: str | None = None
+    metadata: dict | None = None
+    client_message_id: str | None = None
+    message_id: str | None = None
 
 
 MESSAGE_FIELDS = frozenset({"content", "status", "agent_type", "metadata"})
@@ -127,20 +149,15 @@ class UserStore(ABC):
     def recent_messages(self, conversation_id: str, limit: int) -> list[dict]:
         """The newest `limit` messages, returned oldest first."""
 
+    def add_message(self, conversation_id: str, role: str, content: str, **fields) -> dict | None:
+        """Add one message (see `add_messages`); None if the conversation is not theirs."""
+        rows = self.add_messages(conversation_id, [NewMessage(role, content, **fields)])
+        return rows[0] if rows else None
+
     @abstractmethod
-    def add_message(
-        self,
-        conversation_id: str,
-        role: str,
-        content: str,
-        *,
-        status: str = "complete",
-        agent_type: str | None = None,
-        metadata: dict | None = None,
-        client_message_id: str | None = None,
-        message_id: str | None = None,
-    ) -> dict | None:
-        """Add a message to the user's conversation; None if the conversation is not theirs.
+    def add_messages(self, conversation_id: str, messages: list[NewMessage]) -> list[dict] | None:
+        """Add messages to the user's conversation, all or none, in one write; None if the
+        conversation is not theirs.
 
         A `client_message_id` the user has already sent: AppError DUPLICATE_MESSAGE.
         """

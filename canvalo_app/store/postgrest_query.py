@@ -145,14 +145,18 @@ class UserTables:
         return self.one(table, [Filter("id", "eq", row_id)]) if is_uuid(row_id) else None
 
     def insert(self, table: str, values: dict) -> dict:
-        row = {**values, "user_id": self.user_id}
+        return self.insert_many(table, [values])[0]
+
+    def insert_many(self, table: str, rows: list[dict]) -> list[dict]:
+        """Insert rows with the same columns in one request: all of them, or none."""
+        rows = [{**values, "user_id": self.user_id} for values in rows]
         try:
-            return decode(self.rest.table(table).insert(row).execute().data[0])
+            return [decode(row) for row in self.rest.table(table).insert(rows).execute().data]
         except APIError as exc:
-            # The same id again: an earlier try committed and only its answer was lost.
-            retried = exc.code == UNIQUE_VIOLATION and "id" in row
-            existing = self.get(table, row["id"]) if retried else None
-            if existing is None:
+            # The same ids again: an earlier try committed and only its answer was lost.
+            retried = exc.code == UNIQUE_VIOLATION and all("id" in row for row in rows)
+            existing = [self.get(table, row["id"]) for row in rows] if retried else [None]
+            if None in existing:
                 raise
             return existing
 

@@ -13,7 +13,16 @@ from typing import TypeVar
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
-from .base import Identity, Search, Store, StreamingText, UserStore, new_id, now_iso
+from .base import (
+    Identity,
+    Search,
+    Store,
+    StreamingText,
+    UserStore,
+    new_id,
+    now_iso,
+    times_in_order,
+)
 from .sqlite_query import decode, encode, where_clause
 
 SCHEMA = Path(__file__).with_name("schema.sql")
@@ -241,40 +250,38 @@ class SQLiteUserStore(UserStore):
         return rows[::-1]
 
     @retry_transient(classify)
-    def add_message(
-        self,
-        conversation_id,
-        role,
-        content,
-        *,
-        status="complete",
-        agent_type=None,
-        metadata=None,
-        client_message_id=None,
-        message_id=None,
-    ):
-        now = now_iso()
-        message_id = message_id or new_id()
+    def add_messages(self, conversation_id, messages):
+        times = times_in_order(len(messages))
+
+        def insert(conn: sqlite3.Connection) -> list[dict] | None:
+            rows = []
+            for message, now in zip(messages, times, strict=True):
+                row = conn.execute(
+                    "INSERT INTO agent_messages (id, conversation_id, user_id, role, content, "
+                    "agent_type, status, metadata, client_message_id, created_at, updated_at) "
+                    "SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ? FROM agent_conversations "
+                    "WHERE id = ? AND user_id = ? RETURNING *",
+                    (
+                        message.message_id or new_id(),
+                        message.role,
+                        message.content,
+                        message.agent_type,
+                        message.status,
+                        json.dumps(message.metadata or {}),
+                        message.client_message_id,
+                        now,
+                        now,
+                        conversation_id,
+                        self.user_id,
+                    ),
+                ).fetchone()
+                if row is None:  # not the user's conversation: nothing was added
+                    return None
+                rows.append(decode(row))
+            return rows
+
         try:
-            return self._one(
-                "INSERT INTO agent_messages (id, conversation_id, user_id, role, content, "
-                "agent_type, status, metadata, client_message_id, created_at, updated_at) "
-                "SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ? FROM agent_conversations "
-                "WHERE id = ? AND user_id = ? RETURNING *",
-                (
-                    message_id,
-                    role,
-                    content,
-                    agent_type,
-                    status,
-                    json.dumps(metadata or {}),
-                    client_message_id,
-                    now,
-                    now,
-                    conversation_id,
-                    self.user_id,
-                ),
-            )
+            return self.store.transaction(insert)
         except sqlite3.IntegrityError as exc:
             if CLIENT_MESSAGE_TAKEN in str(exc):  # another copy of this send was stored first
                 raise AppError("DUPLICATE_MESSAGE") from exc

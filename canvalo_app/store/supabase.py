@@ -19,7 +19,7 @@ from config import ConfigError
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
-from .base import Filter, Identity, Search, Store, UserStore
+from .base import Filter, Identity, Search, Store, UserStore, new_id, times_in_order
 from .postgrest_query import UserTables, decode, is_uuid, violates
 
 log = logging.getLogger(__name__)
@@ -185,33 +185,25 @@ class SupabaseUserStore(UserStore):
         return [decode(row) for row in reversed(newest.execute().data)]
 
     @retry_transient(classify)
-    def add_message(
-        self,
-        conversation_id,
-        role,
-        content,
-        *,
-        status="complete",
-        agent_type=None,
-        metadata=None,
-        client_message_id=None,
-        message_id=None,
-    ):
+    def add_messages(self, conversation_id, messages):
         if not is_uuid(conversation_id):
             return None
-        row = {
-            "conversation_id": conversation_id,
-            "role": role,
-            "content": content,
-            "agent_type": agent_type,
-            "status": status,
-            "metadata": metadata or {},
-            "client_message_id": client_message_id,
-        }
-        if message_id:
-            row["id"] = message_id
+        rows = [
+            {
+                "id": message.message_id or new_id(),
+                "conversation_id": conversation_id,
+                "role": message.role,
+                "content": message.content,
+                "agent_type": message.agent_type,
+                "status": message.status,
+                "metadata": message.metadata or {},
+                "client_message_id": message.client_message_id,
+                "created_at": created_at,
+            }
+            for message, created_at in zip(messages, times_in_order(len(messages)), strict=True)
+        ]
         try:
-            return self.tables.insert("agent_messages", row)
+            return self.tables.insert_many("agent_messages", rows)
         except APIError as exc:
             # Row-level security refuses a message in someone else's conversation; a
             # conversation deleted meanwhile fails its foreign key. Either way: not the user's.
