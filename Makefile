@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app canvalo_app
 
-.PHONY: run test lint install install-dev test-servers clean
+.PHONY: run test lint install install-dev test-servers clean bench
 
 # Debian packages the tests start servers from; installed when missing (root, or sudo).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -51,6 +51,16 @@ test-servers:
 
 test: lint test-servers
 	$(BIN)/python -m pytest
+
+# The comparative streaming benchmark (bench/compare.py, see docs/benchmarks.md): the service
+# against a bare gevent ceiling and a FastAPI peer, on the 2 cores of this machine; about
+# 20 minutes with the defaults. Pass options with BENCH_ARGS="--scale 0.1 --scenarios 1k".
+$(VENV)/.bench: bench/requirements.txt $(VENV)/.dev
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV)/.bench
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache instance
