@@ -32,10 +32,7 @@ def server_env(port: int, db: Path, dev_secret: str, **settings: str) -> dict:
 def start_server(
     env: dict, output=subprocess.DEVNULL, errors=subprocess.STDOUT
 ) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=output, stderr=errors,
-    )  # fmt: skip
+    return start_server_at(ROOT, env, output, errors)
 
 
 def wait_ready(port: int, timeout: float = 20.0) -> bool:
