@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import queue
 import sqlite3
-import time
-from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
@@ -23,21 +18,12 @@ from .base import (
     now_iso,
     times_in_order,
 )
+from .sqlite_db import LOCK_WAIT_SECONDS, SQLiteConnections
 from .sqlite_query import decode, encode, where_clause
 
 SCHEMA = Path(__file__).with_name("schema.sql")
-#: How long a write waits for another connection's lock before the store is unavailable,
-#: polling from every LOCK_POLL_SECONDS up to every LOCK_POLL_MAX_SECONDS.
-LOCK_WAIT_SECONDS = 5.0
-LOCK_POLL_SECONDS, LOCK_POLL_MAX_SECONDS = 0.005, 0.1
-T = TypeVar("T")
 #: How SQLite names the unique index on (user_id, client_message_id) when it refuses a row.
 CLIENT_MESSAGE_TAKEN = "agent_messages.user_id, agent_messages.client_message_id"
-
-
-def _locked(exc: sqlite3.OperationalError) -> bool:
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # extended codes keep the primary below
-    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def classify(exc: Exception) -> Exception:
@@ -49,68 +35,12 @@ def classify(exc: Exception) -> Exception:
     return exc
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteConnections, Store):
     name = "sqlite"
 
     def __init__(self, path: str, retry_policy: RetryPolicy, lock_wait: float = LOCK_WAIT_SECONDS):
-        self.path = path
+        super().__init__(path, lock_wait)
         self.retry_policy = retry_policy
-        self.lock_wait = lock_wait
-        self._pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        # SQLite's own busy wait would block the whole worker: `transaction` waits instead.
-        conn.execute("PRAGMA busy_timeout = 0")
-        # With WAL, NORMAL syncs at checkpoints: a crashed process loses nothing committed.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        return conn
-
-    @contextmanager
-    def connection(self):
-        """A pooled connection; the block is one transaction, committed when it succeeds."""
-        try:
-            conn = self._pool.get_nowait()
-        except queue.Empty:
-            conn = self._connect()
-        try:
-            yield conn
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            conn.close()
-            raise
-        self._pool.put(conn)
-
-    def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one transaction. While another connection or process holds the
-        write lock, wait cooperatively (other greenlets run meanwhile) and try again, for up
-        to `lock_wait` seconds; then the store is unavailable (and already waited for)."""
-        deadline = time.monotonic() + self.lock_wait
-        pause = LOCK_POLL_SECONDS
-        while True:
-            try:
-                with self.connection() as conn:
-                    return work(conn)
-            except sqlite3.OperationalError as exc:
-                if not _locked(exc):
-                    raise
-                if time.monotonic() + pause > deadline:
-                    raise StoreUnavailable("The database stayed locked.", waited=True) from exc
-            time.sleep(pause)
-            pause = min(pause * 2, LOCK_POLL_MAX_SECONDS)
-
-    def run(self, sql: str, params=()) -> tuple[list[sqlite3.Row], int]:
-        """Execute one statement; return its rows (read before the connection is released)
-        and the number of rows it changed."""
-
-        def statement(conn: sqlite3.Connection) -> tuple[list[sqlite3.Row], int]:
-            cursor = conn.execute(sql, params)
-            return cursor.fetchall(), cursor.rowcount
-
-        return self.transaction(statement)
 
     def init_schema(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -152,13 +82,6 @@ class SQLiteStore(Store):
 
     def maintenance_for(self, user_id: str) -> SQLiteUserStore:
         return SQLiteUserStore(self, user_id)
-
-    def close(self) -> None:
-        while True:
-            try:
-                self._pool.get_nowait().close()
-            except queue.Empty:
-                return
 
 
 class SQLiteUserStore(UserStore):
