@@ -106,6 +106,9 @@ def load_config(env: str | None = None) -> dict:
     if env not in CONFIGS:
         raise ConfigError(f"CANVALO_ENV must be development, testing or production, got {env!r}")
     defaults = CONFIGS[env]
+    # With Redis the event log is the durable copy of a streaming answer, so the row is
+    # rewritten less often (docs/benchmarks.md measures what that saves).
+    flush_seconds = 10.0 if _env("REDIS_URL") else 1.0
     return {
         "ENV_NAME": env,
         "TESTING": defaults.TESTING,
@@ -138,7 +141,9 @@ def load_config(env: str | None = None) -> dict:
         "HEARTBEAT_SECONDS": _float("HEARTBEAT_SECONDS", 15.0),
         "TURN_DEADLINE_SECONDS": _float("TURN_DEADLINE_SECONDS", 120.0),
         "GENERATION_RETENTION_SECONDS": _float("GENERATION_RETENTION_SECONDS", 600.0),
-        "CONTENT_FLUSH_SECONDS": _float("CONTENT_FLUSH_SECONDS", 1.0),
+        "CONTENT_FLUSH_SECONDS": _float("CONTENT_FLUSH_SECONDS", flush_seconds),
+        "WORKER_RENEW_SECONDS": _float("WORKER_RENEW_SECONDS", 2.0),
+        "WORKER_LEASE_SECONDS": _float("WORKER_LEASE_SECONDS", 10.0),
         "SWEEP_INTERVAL_SECONDS": _float("SWEEP_INTERVAL_SECONDS", defaults.SWEEP_INTERVAL_SECONDS),
         "MAX_MESSAGE_CHARS": _int("MAX_MESSAGE_CHARS", 10000),
         "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 256 * 1024),
@@ -162,7 +167,7 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 POSITIVE = (
     "HEARTBEAT_SECONDS", "TURN_DEADLINE_SECONDS", "MAX_MESSAGE_CHARS", "MAX_TOOL_CALLS",
     "MAX_MODEL_CALLS", "MAX_OUTPUT_TOKENS", "HISTORY_TOKEN_BUDGET", "RETRY_ATTEMPTS",
-    "BEDROCK_READ_TIMEOUT",
+    "BEDROCK_READ_TIMEOUT", "WORKER_RENEW_SECONDS", "WORKER_LEASE_SECONDS",
 )  # fmt: skip
 NOT_NEGATIVE = (
     "OFFLINE_TOKEN_DELAY", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "GENERATION_RETENTION_SECONDS",
@@ -175,6 +180,8 @@ def check_config(config: dict) -> None:
     """Refuse unsafe or impossible settings, naming each one (production refuses more)."""
     problems = [f"{name} must be above 0" for name in POSITIVE if config[name] <= 0]
     problems += [f"{name} must not be negative" for name in NOT_NEGATIVE if config[name] < 0]
+    if config["WORKER_LEASE_SECONDS"] < 2 * config["WORKER_RENEW_SECONDS"]:
+        problems.append("WORKER_LEASE_SECONDS must be at least twice WORKER_RENEW_SECONDS")
     if config["LOG_LEVEL"] not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if config["LOG_FORMAT"] not in ("json", "text"):

@@ -1,8 +1,7 @@
 """gunicorn settings for long-lived SSE streams on gevent workers.
 
-This file reads only the platform's port (PORT) and the bind address; everything else is
-the app's config. WEB_CONCURRENCY, which some platforms set on their own, is ignored: see
-`workers`.
+This file reads only the platform's port (PORT), the bind address and, with REDIS_URL,
+WEB_CONCURRENCY (see `workers`); everything else is the app's config.
 """
 
 import os
@@ -16,10 +15,14 @@ bind = (
 
 worker_class = "gevent"
 # Generation state (the event log resume reads, stop signals, the one-generation-per-
-# conversation rule) lives in the worker's memory, so run exactly one worker; it carries
-# thousands of concurrent streams. Scale out with more instances only once that state is
-# shared.
-workers = 1
+# conversation rule) is shared through Redis when REDIS_URL is set: then run WEB_CONCURRENCY
+# workers, or one per core. Without Redis it lives in the worker's memory, so exactly one
+# worker runs (it carries thousands of concurrent streams). `--workers` on the command line
+# still wins.
+if os.environ.get("REDIS_URL", "").strip():
+    workers = int(os.environ.get("WEB_CONCURRENCY", "").strip() or os.cpu_count() or 1)
+else:
+    workers = 1
 # One worker holds this many open streams at once (measured in docs/benchmarks.md).
 worker_connections = 10000
 # No preload: boto3 and TLS must be created after gevent patches the worker.
@@ -69,7 +72,9 @@ def post_worker_init(worker):
 
     import gevent
 
-    from canvalo_app.engine import stop_all
+    from canvalo_app.engine import start, stop_all
+
+    start(worker.wsgi)  # this worker's lease, stop listener and takeover of lapsed workers
 
     def handle_term(sig, frame):
         gevent.spawn(stop_all, worker.wsgi)

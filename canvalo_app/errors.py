@@ -128,6 +128,14 @@ ERRORS: dict[str, ErrorKind] = {
         503, "The database is unavailable.",
         "We can't reach your data right now. Nothing was sent.",
         True, _TRY_AGAIN),
+    "ENGINE_UNAVAILABLE": ErrorKind(
+        503, "The generation state (Redis) is unavailable.",
+        "The chat service is briefly unavailable. What you've seen so far is saved.",
+        True, _TRY_AGAIN),
+    "WORKER_LOST": ErrorKind(
+        503, "The server writing this answer stopped; another server closed the answer.",
+        "The server writing this answer went away. What you saw so far is saved.",
+        True, ("Send your message again",)),
     "SERVICE_NOT_READY": ErrorKind(
         503, "A dependency is not ready; see details.checks.",
         "The assistant is starting up or unavailable.",

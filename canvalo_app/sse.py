@@ -23,12 +23,18 @@ class ServerSentEvent:
 
     __slots__ = ("id", "type", "frame")
 
-    def __init__(self, id: int, type: str, data: dict | None = None):
+    def __init__(self, id: int, type: str, data: dict | None = None, frame: bytes | None = None):
         self.id = id
         self.type = type
-        payload = _dumps({"type": type, **(data or {})})
-        # `id:`, `event:` and one `data:` line of JSON that repeats the type.
-        self.frame = f"id: {id}\nevent: {type}\ndata: {payload}\n\n".encode()
+        if frame is None:
+            payload = _dumps({"type": type, **(data or {})})
+            # `id:`, `event:` and one `data:` line of JSON that repeats the type.
+            frame = f"id: {id}\nevent: {type}\ndata: {payload}\n\n".encode()
+        self.frame = frame
+
+    def data(self) -> dict:
+        """The event's fields, read back from its frame."""
+        return json.loads(self.frame.split(b"\ndata: ", 1)[1])
 
     @property
     def terminal(self) -> bool:
@@ -44,18 +50,19 @@ class ServerSentEvent:
 def event_stream(log, after: int, heartbeat: float) -> Iterator[bytes]:
     """A ping and the frames after event `after`, live until the terminal one; a ping on
     every silence. Events that are waiting when the reader comes round (the first ones, a
-    replay, a burst) go out in one write."""
-    cursor = after
-    waiting = log.events[after:]  # what is there already goes out with the first byte
-    if waiting:
-        cursor = waiting[-1].id
+    replay, a burst) go out in one write.
+
+    `log` is anything with `wait(after, timeout) -> (events, ended)`: a worker's own log, or
+    one read from Redis (engine/shared.py)."""
+    waiting, ended = log.wait(after, 0)
+    cursor = waiting[-1].id if waiting else after
     yield b"".join([PING, *(event.frame for event in waiting)])
-    while not (log.finished and cursor >= log.last_id):
-        events, finished = log.wait(cursor, heartbeat)
+    while not ended:
+        events, ended = log.wait(cursor, heartbeat)
         if events:
             cursor = events[-1].id
             yield events[0].frame if len(events) == 1 else b"".join(e.frame for e in events)
-        elif not finished:
+        elif not ended:
             yield PING
 
 

@@ -71,21 +71,38 @@ def supabase_overrides(stack) -> dict:
 
 
 @pytest.fixture
-def make_app(tmp_path, store_backend, request):
+def engine(request) -> str:
+    """The generation engine `make_app` builds: "memory" unless parametrised (BOTH_ENGINES)."""
+    return getattr(request, "param", "memory")
+
+
+#: Put on a test module to run its tests on both generation engines: in memory, and on the
+#: real redis-server (empty at the start of each test).
+BOTH_ENGINES = pytest.mark.parametrize("engine", ["memory", "redis"], indirect=True)
+
+
+@pytest.fixture
+def make_app(tmp_path, store_backend, engine, request):
     """Build an app with overrides; every app built is closed at the end of the test."""
     apps = []
     stack = request.getfixturevalue("pgstack") if store_backend == "supabase" else None
     if stack:  # USER_A and USER_B start every test with nothing, as on a fresh SQLite file
         stack.psql(f"truncate {', '.join('api.' + t for t in SUPABASE_TABLES)} cascade")
+    shared = {}
+    if engine == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.client().flushdb()
+        shared = {"REDIS_URL": server.url}
 
     def build(**overrides):
-        backend = supabase_overrides(stack) if stack else {}
+        backend = {**shared, **(supabase_overrides(stack) if stack else {})}
         app = create_app(app_config(tmp_path, **{**backend, **overrides}))
         apps.append(app)
         return app
 
     yield build
     for app in apps:
+        app.extensions["generations"].close()
         app.extensions["store"].close()
 
 

@@ -14,11 +14,11 @@ import pytest
 
 from canvalo_app.errors import AppError
 from canvalo_app.llm.base import TextDelta
-from tests.conftest import BOTH_STORES, USER_A, events, parse_sse
+from tests.conftest import BOTH_ENGINES, BOTH_STORES, USER_A, events, parse_sse
 from tests.scripted_model import Pause, Wait, install, route, say
 from tests.test_conversations import assert_error
 
-pytestmark = BOTH_STORES
+pytestmark = [BOTH_STORES, BOTH_ENGINES]
 
 
 def routed(*answers: list) -> list[list]:

@@ -54,7 +54,8 @@ def test_workers_share_one_count_through_redis(make_app, users, redis_url, redis
     assert_limited(send(two, users.a))
     assert send(two, users.b).status_code == 200
     keys = [key.decode() for key in redis_server.client().keys("*")]
-    assert keys and all(key.startswith("canvalo:ratelimit") for key in keys)
+    assert any(key.startswith("canvalo:ratelimit:") for key in keys)
+    assert all(key.startswith(("canvalo:ratelimit:", "canvalo:gen:")) for key in keys)
 
 
 def test_readiness_reports_redis(make_app, redis_url):
@@ -62,18 +63,20 @@ def test_readiness_reports_redis(make_app, redis_url):
     assert body["checks"]["rate_limits"] == {"ok": True, "backend": "redis"}
 
 
-def test_redis_down_still_serves_and_limits_in_process(make_app, users):
+def test_redis_down_fails_sends_at_once_and_still_limits_in_process(make_app, users):
     app = chat_app(make_app, REDIS_URL="redis://127.0.0.1:9/0")
     client = app.test_client()
-    assert send(client, users.a).status_code == 200
-    assert send(client, users.a).status_code == 200
+    for _ in range(2):  # the generation state is in Redis: no answer can start
+        started = time.monotonic()
+        assert_error(send(client, users.a), 503, "ENGINE_UNAVAILABLE")
+        assert time.monotonic() - started < 2
     assert_limited(send(client, users.a))
     error = assert_error(client.get("/health/ready"), 503, "SERVICE_NOT_READY")
-    assert error["details"]["checks"]["rate_limits"] == {
-        "ok": False,
-        "backend": "redis",
-        "error": "REDIS_UNAVAILABLE",
-    }
+    unavailable = {"ok": False, "backend": "redis", "error": "REDIS_UNAVAILABLE"}
+    assert error["details"]["checks"]["rate_limits"] == unavailable
+    assert error["details"]["checks"]["generations"] == unavailable
+    conversations = client.get("/api/conversations", headers=users.a).json
+    assert conversations["conversations"] == []  # nothing half-started is left behind
 
 
 def test_openapi_documents_the_429(client):

@@ -31,9 +31,14 @@ def health():
 
 @bp.get("/health/ready")
 def ready():
-    """Readiness: the store and rate-limit storage answer, a model is configured; 503 names
-    what is not."""
-    checks = {"store": _check_store(), "model": _check_model(), "rate_limits": _check_limits()}
+    """Readiness: the store, the generation state and the rate-limit storage answer, a model
+    is configured; 503 names what is not."""
+    checks = {
+        "store": _check_store(),
+        "generations": _check_generations(),
+        "model": _check_model(),
+        "rate_limits": _check_limits(),
+    }
     if not all(check["ok"] for check in checks.values()):
         raise AppError("SERVICE_NOT_READY", details={"checks": checks})
     return {"status": "ready", "checks": checks}
@@ -65,3 +70,10 @@ def _check_limits() -> dict:
     if not limiter.healthy():
         return {"ok": False, "backend": limiter.backend, "error": "REDIS_UNAVAILABLE"}
     return {"ok": True, "backend": limiter.backend}
+
+
+def _check_generations() -> dict:
+    registry = current_app.extensions["generations"]
+    if not registry.healthy():
+        return {"ok": False, "backend": registry.backend, "error": "REDIS_UNAVAILABLE"}
+    return {"ok": True, "backend": registry.backend}

@@ -37,8 +37,31 @@ def stop_all(app: Flask, reason: str = "shutdown") -> int:
     return len(running)
 
 
+def _registry(app: Flask):
+    """Generation state in Redis when REDIS_URL is set (any number of workers and
+    instances), else in this worker's memory (exactly one worker)."""
+    config = app.config
+    if not config["REDIS_URL"]:
+        return GenerationRegistry(config["GENERATION_RETENTION_SECONDS"])
+    from .shared import SharedRegistry
+
+    return SharedRegistry(
+        config["REDIS_URL"],
+        app.extensions["store"],
+        retention=config["GENERATION_RETENTION_SECONDS"],
+        lease=config["WORKER_LEASE_SECONDS"],
+        renew=config["WORKER_RENEW_SECONDS"],
+        deadline=config["TURN_DEADLINE_SECONDS"],
+    )
+
+
+def start(app: Flask) -> None:
+    """Start the engine's background work in the worker that serves (gunicorn.conf.py)."""
+    app.extensions["generations"].start()
+
+
 def init_app(app: Flask) -> None:
-    app.extensions["generations"] = GenerationRegistry(app.config["GENERATION_RETENTION_SECONDS"])
+    app.extensions["generations"] = _registry(app)
     app.extensions["ticker"] = Ticker(app.extensions["store"], app.config["CONTENT_FLUSH_SECONDS"])
     try:
         sweep_abandoned(app)

@@ -1,9 +1,10 @@
 """Generation logs: every event a generation emitted, readable by any number of clients.
 
-A log lives in the worker's memory (one gevent worker serves all streams, see
-gunicorn.conf.py). The registry holds the running and recently finished logs, enforces one
-running generation per conversation and one generation per `client_message_id`: copies of a
-send re-attach to the generation the first copy started. Its cost per send does not grow
+Without Redis a log lives in the worker's memory (one gevent worker serves all streams, see
+gunicorn.conf.py); with it, engine/shared.py keeps it in Redis for every worker. The registry
+here holds the running and recently finished logs, enforces one running generation per
+conversation and one generation per `client_message_id`: copies of a send re-attach to the
+generation the first copy started. Its cost per send does not grow
 with the number of earlier chats: finished logs are forgotten in the order they finished.
 Under the gevent worker, `threading` is patched: the locks and events here are greenlet
 primitives.
@@ -24,7 +25,11 @@ from ..sse import ServerSentEvent
 @dataclass(eq=False)
 class GenerationLog:
     """The events of one generation. One writer at a time appends (the generation's runner
-    makes sure of it); readers wait for the next event without taking a lock."""
+    makes sure of it); readers wait for the next event without taking a lock.
+
+    An appended event is handed to `sink` (the Redis engine writes it to the shared log
+    first, then publishes it here); without one it is published at once.
+    """
 
     id: str
     user_id: str
@@ -34,9 +39,12 @@ class GenerationLog:
     client_message_id: str | None = None
     events: list[ServerSentEvent] = field(default_factory=list)
     finished_at: float | None = None
-    stop_reason: str | None = None  # "user" (the stop endpoint) or "shutdown"
+    stop_reason: str | None = None  # "user" (the stop endpoint), "shutdown" or "engine"
     #: Set by the runner: ends the generation now, for `request_stop`.
     on_stop: Callable[[str], None] | None = None
+    sink: Callable[[GenerationLog, ServerSentEvent], None] | None = None
+    _appended: int = 0  # ids handed out; ahead of `events` while the sink writes them
+    _ended: bool = False  # a terminal event was appended
     _changed: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -49,21 +57,31 @@ class GenerationLog:
 
     def append(self, type_: str, data: dict) -> ServerSentEvent:
         """Add an event; a terminal event finishes the log and nothing may follow it."""
-        if self.finished_at is not None:
+        if self._ended:
             raise RuntimeError(f"generation {self.id} already ended")
-        event = ServerSentEvent(len(self.events) + 1, type_, data)
+        self._appended += 1
+        event = ServerSentEvent(self._appended, type_, data)
+        self._ended = event.terminal
+        if self.sink is None:
+            self.publish(event)
+        else:
+            self.sink(self, event)
+        return event
+
+    def publish(self, event: ServerSentEvent) -> None:
+        """Make an appended event visible to readers, in order."""
         self.events.append(event)
         if event.terminal:
             self.finished_at = time.monotonic()
         # Wake the readers: the event they hold is set, later readers get a fresh one.
         changed, self._changed = self._changed, threading.Event()
         changed.set()
-        return event
 
     def wait(self, after: int, timeout: float) -> tuple[list[ServerSentEvent], bool]:
-        """Events after id `after`, waiting up to `timeout` seconds for one to arrive."""
+        """Events after id `after`, waiting up to `timeout` seconds for one to arrive; and
+        whether they end the log (nothing will follow them)."""
         changed = self._changed  # taken first: an append after this point sets it
-        if len(self.events) <= after and self.finished_at is None:
+        if len(self.events) <= after and self.finished_at is None and timeout > 0:
             changed.wait(timeout)
         return self.events[after:], self.finished_at is not None
 
@@ -86,7 +104,12 @@ class GenerationLog:
 
 
 class GenerationRegistry:
-    """The worker's generation logs, by id, by running conversation and by client message."""
+    """The worker's generation logs, by id, by running conversation and by client message.
+
+    The in-memory engine; engine/shared.py's `SharedRegistry` is the same interface on
+    Redis, for several workers and instances."""
+
+    backend = "memory"
 
     def __init__(self, retention_seconds: float):
         self.retention_seconds = retention_seconds
@@ -189,3 +212,12 @@ class GenerationRegistry:
                 key = (log.user_id, log.client_message_id)
                 if self._by_client_id.get(key) == log.id:
                     del self._by_client_id[key]
+
+    def healthy(self) -> bool:
+        return True
+
+    def start(self) -> None:
+        """Nothing runs in the background."""
+
+    def close(self) -> None:
+        """Nothing to release: the logs live and die with the worker."""

@@ -31,6 +31,8 @@ from .spawn import spawn
 from .sweep import close_for_lapsed_session
 
 log = logging.getLogger(__name__)
+#: Stops that are not the user's, and the error that ends the stream for each.
+STOP_ERRORS = {"shutdown": "SHUTTING_DOWN", "engine": "ENGINE_UNAVAILABLE"}
 
 
 class MessageWriter:
@@ -130,9 +132,10 @@ class Generation:
                 turn.close()
 
     def stop(self, reason: str) -> None:
-        """End now, keeping the partial answer: the user's stop, or the worker's shutdown."""
-        if reason == "shutdown":
-            self.fail(AppError("SHUTTING_DOWN"), "interrupted")
+        """End now, keeping the partial answer: the user's stop, the worker's shutdown, or
+        the loss of the shared engine state (Redis)."""
+        if reason in STOP_ERRORS:
+            self.fail(AppError(STOP_ERRORS[reason]), "interrupted")
         else:
             self.complete("interrupted", "stopped")
 

@@ -66,7 +66,17 @@ def send_message(
             "message_id": assistant["id"],
         },
     )
-    registry.add(generation)
+    try:
+        registry.add(generation)
+    except AppError as error:  # the shared state is unreachable: nothing runs
+        registry.release(conversation["id"])
+        if client_message_id:
+            registry.unclaim(identity.user_id, client_message_id)
+        with suppress(AppError):
+            store.update_message(
+                assistant["id"], status="error", metadata={"error_code": error.code}
+            )
+        raise
     start_generation(app, generation, identity)
     return generation
 
@@ -89,7 +99,11 @@ def write_turn(
             raise AppError("CONVERSATION_NOT_FOUND")
     else:
         conversation = store.create_conversation(conversation_title(text))
-    registry.reserve(conversation["id"])
+    try:
+        registry.reserve(conversation["id"])
+    except AppError:
+        _forget_new(store, conversation["id"], conversation_id)
+        raise
     try:
         # Both rows in one write, with ids chosen here, so a store retry after a lost answer
         # cannot write a message twice.
@@ -103,12 +117,16 @@ def write_turn(
         if rows is None:  # deleted while we were sending
             raise AppError("CONVERSATION_NOT_FOUND")
         user_message, assistant = rows
-    except BaseException as error:
+    except BaseException:
         registry.release(conversation["id"])
-        duplicate = isinstance(error, AppError) and error.code == "DUPLICATE_MESSAGE"
-        if duplicate and not conversation_id:
-            # Another worker stored this send first: the conversation made for it stays empty.
-            with suppress(AppError):
-                store.delete_conversation(conversation["id"])
+        _forget_new(store, conversation["id"], conversation_id)
         raise
     return conversation, user_message, assistant
+
+
+def _forget_new(store: UserStore, created_id: str, conversation_id: str | None) -> None:
+    """A send that fails leaves no empty conversation behind (for example when another
+    worker stored the same send first)."""
+    if not conversation_id:
+        with suppress(AppError):
+            store.delete_conversation(created_id)
