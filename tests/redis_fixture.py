@@ -33,11 +33,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start(directory: str) -> RedisServer:
+def start_redis(directory: str, port: int | None = None) -> RedisServer:
+    """Start a redis-server on `port` (a free one by default); raise if it cannot answer."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (Debian package redis-server)")
-    port = _free_port()
+    port = port or _free_port()
     process = subprocess.Popen(
         [
             binary,
@@ -73,7 +74,7 @@ def _start(directory: str) -> RedisServer:
 def redis_server() -> Iterator[RedisServer]:
     with tempfile.TemporaryDirectory(prefix="canvalo-redis-") as directory:
         try:
-            server = _start(directory)
+            server = start_redis(directory)
         except (OSError, RuntimeError) as exc:  # fail, never skip
             pytest.fail(f"The Redis test server could not start: {exc}", pytrace=False)
         try:
