@@ -102,7 +102,7 @@ def percentile(values: list[float], p: float) -> float | None:
 
 
 def distribution(values: list[float]) -> dict | None:
-    """p50 / p90 / p99 / max of times in seconds, in milliseconds."""
+    """p50 / p90 / p95 / p99 / max of times in seconds, in milliseconds."""
     if not values:
         return None
     ms = [v * 1000 for v in values]
@@ -110,9 +110,16 @@ def distribution(values: list[float]) -> dict | None:
         "n": len(ms),
         "p50": round(percentile(ms, 50), 1),
         "p90": round(percentile(ms, 90), 1),
+        "p95": round(percentile(ms, 95), 1),
         "p99": round(percentile(ms, 99), 1),
         "max": round(max(ms), 1),
     }
+
+
+def rss_kb(pids: list[int]) -> int | None:
+    """The RSS of `pids` together (the workers of a server), or None."""
+    sizes = [size for size in map(procfs.rss_kb, pids) if size is not None]
+    return sum(sizes) if sizes else None
 
 
 def build_request(host: str, port: int, token: str, body: bytes) -> bytes:
@@ -334,7 +341,7 @@ async def sampler(run: Run, cfg, samples: list, stop: asyncio.Event) -> None:
                 "t": round(t - t0, 3),
                 "open": run.open_now,
                 "inflight": run.inflight,
-                "rss_kb": procfs.rss_kb(cfg.rss_pid) if cfg.rss_pid else None,
+                "rss_kb": rss_kb(cfg.rss_pid),
                 "client_cpu": round((client - last_client) / span, 3),
                 "server_cpu": round((server - last_server) / span, 3),
             }
@@ -348,7 +355,7 @@ async def drive(cfg, requests: list[bytes]) -> dict:
     interval = cfg.interval_ms / 1000
     samples: list[dict] = []
     stop = asyncio.Event()
-    rss_before = procfs.rss_kb(cfg.rss_pid) if cfg.rss_pid else None
+    rss_before = rss_kb(cfg.rss_pid)
     server_cpu0 = procfs.tree_cpu_seconds(cfg.server_tree, cfg.server_pid) if cfg.server_pid else 0
     sched0 = procfs.sched_seconds(cfg.server_tree) if cfg.server_pid else 0.0
     cores0 = procfs.cpu_times()
@@ -587,7 +594,10 @@ def parse_args(argv=None):
         help="client-side cap on chats in flight (also kept 1,000 below the fd limit)",
     )  # fmt: skip
     parser.add_argument("--server-pid", type=int, default=0, help="root of the server's tree")
-    parser.add_argument("--rss-pid", type=int, default=0, help="process whose RSS is sampled")
+    parser.add_argument(
+        "--rss-pid", type=int, action="append", default=[],
+        help="a process whose RSS is sampled (repeatable: the sum is taken)",
+    )  # fmt: skip
     parser.add_argument("--sample-interval", type=float, default=0.5)
     parser.add_argument("--head-tail", type=int, default=0, help="also summarize first/last K")
     parser.add_argument("--cpu", type=int, default=1, help="core to pin to (-1: no pinning)")
