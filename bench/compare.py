@@ -15,6 +15,8 @@ Targets:
   fastapi         bench/bare_fastapi.py: the same frames on FastAPI + uvicorn (the peer)
   service         the service as deployed (gunicorn -c gunicorn.conf.py wsgi:app, one gevent
                   worker), SQLite store, offline model; `service@<label>` per --service-root
+  service-redis   the same with its generation state on a redis-server of its own, pinned to
+                  the server's core; Redis's CPU counts as the server's
 
 Scenarios (a new chat every --interval-ms, 5 ms by default; one user per chat):
   1k      1,000 chats, answers lasting ~5 s: ~1,000 streams open at once
@@ -62,9 +64,19 @@ sys.path.insert(0, str(ROOT))
 
 from bench import procfs  # noqa: E402
 from bench.loadgen import DEFAULT_MESSAGE, DEFAULT_SECRET, WARMUP_USER, stream_once  # noqa: E402
-from bench.server import free_port, server_env, start_server_at, wait_ready  # noqa: E402
+from bench.server import (  # noqa: E402
+    RedisProcess,
+    free_port,
+    server_env,
+    start_server_at,
+    wait_ready,
+)
 
 PY = sys.executable
+#: The service itself: in memory, or with its generation state on a redis-server of its own
+#: (pinned to the server's core; its CPU counts as the server's).
+SERVICE_KINDS = ("service", "service-redis")
+_REDIS_OF: dict[int, RedisProcess] = {}  # server pid -> its redis-server
 SAVED_ROWS_SQL = (
     "SELECT status, COUNT(*) FROM agent_messages WHERE role='assistant' GROUP BY status"
 )
@@ -88,7 +100,7 @@ class Scenario:
 @dataclass
 class Target:
     name: str  # "bare-gevent", "fastapi", "service@label"
-    kind: str  # "bare-gevent", "fastapi", "service"
+    kind: str  # "bare-gevent", "fastapi", "service", "service-redis"
     root: Path = ROOT
     shape: dict = field(default_factory=dict)  # the measured answer (service only)
 
@@ -123,6 +135,9 @@ def stop(proc: subprocess.Popen, grace: float = 25.0) -> None:
                     os.kill(pid, signal.SIGKILL)
     if proc in _STARTED:
         _STARTED.remove(proc)
+    redis_server = _REDIS_OF.pop(proc.pid, None)
+    if redis_server is not None:  # the server's own Redis goes with it
+        stop(redis_server.process, grace=5)
 
 
 def stop_everything() -> None:
@@ -145,13 +160,18 @@ def pin_to(cpus: list[int]):
 def start_target(
     target: Target, port: int, delay: float, tokens: int, texts: list[str], db: Path, log, cpu
 ) -> subprocess.Popen:
-    if target.kind == "service":
+    if target.kind in SERVICE_KINDS:
+        redis_server = RedisProcess(db.parent, [cpu]) if target.kind == "service-redis" else None
+        shared = {"REDIS_URL": redis_server.url, "WEB_CONCURRENCY": "1"} if redis_server else {}
         env = server_env(
             port, db, DEFAULT_SECRET, OFFLINE_TOKEN_DELAY=f"{delay:.6f}",
-            RATE_LIMIT_CHAT="1000000000 per minute",
+            RATE_LIMIT_CHAT="1000000000 per minute", **shared,
         )  # fmt: skip
         proc = start_server_at(target.root, env, output=log, errors=subprocess.STDOUT, cpus=[cpu])
         _STARTED.append(proc)
+        if redis_server:
+            _STARTED.append(redis_server.process)
+            _REDIS_OF[proc.pid] = redis_server
         return proc
     env = {
         **os.environ,
@@ -425,7 +445,7 @@ def pyspy_summary(raw: Path, roots: list[Path], top: int = 20) -> dict:
 
 def word_delay(target: Target, scenario: Scenario, tokens: int) -> float:
     # The service sleeps between words (tokens - 1 pauses), the bare apps before each token.
-    pauses = max(1, tokens - 1) if target.kind == "service" else max(1, tokens)
+    pauses = max(1, tokens - 1) if target.kind in SERVICE_KINDS else max(1, tokens)
     return scenario.answer_s / pauses
 
 
@@ -436,7 +456,7 @@ def run_one(
     tag += f"-r{round_no}" if args.rounds > 1 else ""
     port = free_port()
     db = workdir / f"{tag}.sqlite3"
-    tokens = target.shape["tokens"] if target.kind == "service" else bare["tokens"]
+    tokens = target.shape["tokens"] if target.kind in SERVICE_KINDS else bare["tokens"]
     delay = word_delay(target, scenario, tokens)
     result: dict = {
         "scenario": scenario.name,
@@ -460,18 +480,19 @@ def run_one(
             if not wait_ready(port, 60):
                 raise RuntimeError(f"{target.name} did not start (see {log_path})")
             worker = worker_of(proc, target.kind)
+            redis_server = _REDIS_OF.get(proc.pid)
             result["server_affinity"] = {p: procfs.affinity(p) for p in procfs.tree(proc.pid)}
             # Warm-up (imports, first-request work), outside the measurement: one chat up to
             # its first token; the service's is then stopped, the bare ones are dropped.
             token = minter(args.token_root)(DEFAULT_SECRET, WARMUP_USER)
             warm = stream_once("127.0.0.1", port, token, args.message, until_first_token=True)
             result["warmup_status"] = warm["status"]
-            if target.kind == "service" and warm["events"]:
+            if target.kind in SERVICE_KINDS and warm["events"]:
                 generation = warm["events"][0]["data"].get("generation_id")
                 if generation:
                     result["warmup_stop_status"] = stop_generation(port, token, generation)
             time.sleep(1.0)
-            rows_before = saved_rows(db) if target.kind == "service" else None
+            rows_before = saved_rows(db) if target.kind in SERVICE_KINDS else None
             profiled = {t.strip() for t in args.profile_targets.split(",")}
             do_profile = (
                 args.profile
@@ -488,9 +509,11 @@ def run_one(
                 "--message", args.message, "--token-root", str(args.token_root),
                 "--stream-timeout", str(scenario.timeout()), "--deadline", f"{deadline:.0f}",
                 "--server-pid", str(proc.pid), "--rss-pid", str(worker),
+                *(["--also-pid", str(redis_server.process.pid)] if redis_server else []),
                 "--cpu", str(args.client_cpu), "--out", str(load_out),
                 "--head-tail", str(scenario.head_tail),
             ]  # fmt: skip
+            redis_before = redis_server.counters() if redis_server else None
             started = time.monotonic()
             load = spawn(cmd, cwd=ROOT)
             if do_profile and result["pyspy_attach"]["ok"]:
@@ -526,10 +549,13 @@ def run_one(
             if load.returncode != 0 or not load_out.exists():
                 raise RuntimeError(f"the load client failed (exit {load.returncode})")
             result["load"] = json.loads(load_out.read_text())
+            if redis_server:
+                after = redis_server.counters()
+                result["redis"] = {key: after[key] - redis_before[key] for key in after}
             result["worker_restarted"] = worker not in result["load"]["client"].get(
                 "server_tree_after", [worker]
             )
-            if target.kind == "service":
+            if target.kind in SERVICE_KINDS:
                 time.sleep(0.5)
                 at_end = saved_rows(db)
                 result["saved_rows_at_end"] = minus(at_end, rows_before)
@@ -537,7 +563,7 @@ def run_one(
             if profiler is not None and profiler.poll() is None:
                 stop(profiler, grace=5)
             stop(proc)
-    if target.kind == "service":
+    if target.kind in SERVICE_KINDS:
         result["saved_rows_after_shutdown"] = minus(saved_rows(db), rows_before)
     result["server_log"] = str(log_path)
     return derive(result)
@@ -609,7 +635,7 @@ def markdown(report: dict) -> str:
     ]
     for name, target in meta["targets"].items():
         extra = ""
-        if target["kind"] != "service":
+        if target["kind"] not in SERVICE_KINDS:
             extra = (
                 f" — answer: {meta['bare_tokens'] + 2} events (start, "
                 f"{meta['bare_tokens']} tokens, complete)"
@@ -812,7 +838,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--targets", default="bare-gevent,fastapi,service",
         help="comma list of bare-gevent, fastapi, service (every --service-root), "
-        "service@LABEL",
+        "service@LABEL, service-redis",
     )  # fmt: skip
     parser.add_argument(
         "--service-root", action="append", default=[], metavar="[LABEL=]PATH",
@@ -870,6 +896,8 @@ def targets_from(args) -> list[Target]:
             chosen.append(Target(name, name))
         elif name == "service":
             chosen += services
+        elif name == "service-redis":
+            chosen.append(Target(name, name, ROOT))
         elif name in {t.name for t in services}:
             chosen += [t for t in services if t.name == name]
         else:
@@ -925,6 +953,9 @@ def main(argv=None) -> int:
             target.shape = measure_answer(target, args.message, workdir, args.server_cpu)
             shapes[target.name] = target.shape
         reference = next(iter(shapes.values()))
+        for target in targets:
+            if target.kind == "service-redis":  # the same answer, from the same checkout
+                target.shape = reference
         tokens = args.bare_tokens or reference["tokens"]
         texts = reference["token_texts"] if not args.bare_tokens else ["word "]
         bare = {"tokens": tokens, "texts": texts}
@@ -948,7 +979,7 @@ def main(argv=None) -> int:
             "scenarios": [vars(s) | {"stream_timeout_s": s.timeout()} for s in scenarios],
             "targets": {
                 t.name: {"kind": t.kind}
-                | ({"git": git_info(t.root), "shape": t.shape} if t.kind == "service" else {})
+                | ({"git": git_info(t.root), "shape": t.shape} if t.kind in SERVICE_KINDS else {})
                 for t in targets
             },
         }

@@ -116,6 +116,12 @@ def distribution(values: list[float]) -> dict | None:
     }
 
 
+def server_tree(cfg) -> list[int]:
+    """The processes whose CPU is the server's: its tree, and what serves it from outside
+    the tree (`--also-pid`: a redis-server)."""
+    return (procfs.tree(cfg.server_pid) if cfg.server_pid else []) + cfg.also_pid
+
+
 def rss_kb(pids: list[int]) -> int | None:
     """The RSS of `pids` together (the workers of a server), or None."""
     sizes = [size for size in map(procfs.rss_kb, pids) if size is not None]
@@ -399,7 +405,7 @@ async def drive(cfg, requests: list[bytes]) -> dict:
         await asyncio.wait(pending, timeout=10)
     end = time.monotonic()
     server_cpu = (  # the tree again: a worker that was replaced counts in the reaped times
-        procfs.tree_cpu_seconds(procfs.tree(cfg.server_pid), cfg.server_pid) - server_cpu0
+        procfs.tree_cpu_seconds(server_tree(cfg), cfg.server_pid) - server_cpu0
         if cfg.server_pid
         else None
     )
@@ -595,6 +601,10 @@ def parse_args(argv=None):
     )  # fmt: skip
     parser.add_argument("--server-pid", type=int, default=0, help="root of the server's tree")
     parser.add_argument(
+        "--also-pid", type=int, action="append", default=[],
+        help="a process outside the server's tree whose CPU counts as the server's",
+    )  # fmt: skip
+    parser.add_argument(
         "--rss-pid", type=int, action="append", default=[],
         help="a process whose RSS is sampled (repeatable: the sum is taken)",
     )  # fmt: skip
@@ -618,7 +628,7 @@ def main(argv=None) -> dict:
         build_request(cfg.host, cfg.port, mint(cfg.secret, user_id(cfg.user_offset + k)), body)
         for k in range(cfg.streams)
     ]
-    cfg.server_tree = procfs.tree(cfg.server_pid) if cfg.server_pid else []
+    cfg.server_tree = server_tree(cfg)
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
@@ -632,7 +642,7 @@ def main(argv=None) -> dict:
             pass
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         result = runner.run(drive(cfg, requests))
-    tree_after = procfs.tree(cfg.server_pid) if cfg.server_pid else []
+    tree_after = server_tree(cfg)
     result["client"] = {
         "cpus": cpus,
         "nofile": list(nofile),

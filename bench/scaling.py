@@ -39,15 +39,19 @@ import tempfile
 import time
 from pathlib import Path
 
-import redis
-
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench import compare, procfs  # noqa: E402
 from bench.loadgen import DEFAULT_MESSAGE, DEFAULT_SECRET, WARMUP_USER, stream_once  # noqa: E402
-from bench.server import free_port, server_env, start_server_at, wait_ready  # noqa: E402
+from bench.server import (  # noqa: E402
+    RedisProcess,
+    free_port,
+    server_env,
+    start_server_at,
+    wait_ready,
+)
 
 PY = sys.executable
 SETUPS = {
@@ -60,43 +64,6 @@ SETUPS = {
 FIRST_BYTE_P95_MS = 250.0
 
 
-class RedisProcess:
-    """A redis-server of the benchmark's own, no persistence, on a free port."""
-
-    def __init__(self, workdir: Path, cpus: list[int]):
-        self.port = free_port()
-        self.process = compare.spawn(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir), "--maxclients", "20000"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            preexec_fn=compare.pin_to(cpus),
-        )  # fmt: skip
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.client.ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def counters(self) -> dict:
-        info = self.client.info()
-        return {
-            "cpu_s": procfs.cpu_seconds(self.process.pid),
-            "in_bytes": info["total_net_input_bytes"],
-            "out_bytes": info["total_net_output_bytes"],
-            "commands": info["total_commands_processed"],
-            "used_memory_peak": info["used_memory_peak"],
-        }
-
-    def stop(self) -> None:
-        compare.stop(self.process, grace=5)
-
-
 class Server:
     """The service under one setup: gunicorn, its workers, and Redis when it uses it."""
 
@@ -106,6 +73,8 @@ class Server:
         self.port = free_port()
         self.db = workdir / f"{tag}.sqlite3"
         self.redis = RedisProcess(workdir, setup["cpus"]) if setup["redis"] else None
+        if self.redis:
+            compare._STARTED.append(self.redis.process)
         env = server_env(
             self.port, self.db, DEFAULT_SECRET, OFFLINE_TOKEN_DELAY=f"{delay:.6f}",
             RATE_LIMIT_CHAT="1000000000 per minute", WEB_CONCURRENCY=str(setup["workers"]),
@@ -132,13 +101,16 @@ class Server:
     def warm_up(self, message: str) -> None:
         """A first chat per worker (imports, first-request work), outside the measurement."""
         token = compare.minter(ROOT)(DEFAULT_SECRET, WARMUP_USER)
-        for _ in range(4 * len(self.workers)):
-            stream_once("127.0.0.1", self.port, token, message)
+        for _ in range(4 * len(self.workers)):  # new connections: every worker gets some
+            warm = stream_once("127.0.0.1", self.port, token, message, until_first_token=True)
+            if warm["events"]:
+                generation = warm["events"][0]["data"]["generation_id"]
+                compare.stop_generation(self.port, token, generation)
 
     def stop(self) -> None:
         compare.stop(self.process)
         if self.redis:
-            self.redis.stop()
+            compare.stop(self.redis.process, grace=5)
         self.log.close()
 
 

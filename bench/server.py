@@ -64,3 +64,52 @@ def start_server_at(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=root, env=env, stdout=output, stderr=errors, preexec_fn=pin,
     )  # fmt: skip
+
+
+class RedisProcess:
+    """A redis-server of the benchmark's own, without persistence, on a free port, optionally
+    pinned to `cpus`."""
+
+    def __init__(self, directory: Path, cpus: list[int] | None = None):
+        import redis
+
+        self.port = free_port()
+        pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(directory), "--maxclients", "20000"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, preexec_fn=pin,
+        )  # fmt: skip
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.process.kill()
+                    raise
+                time.sleep(0.05)
+
+    def counters(self) -> dict:
+        """CPU seconds of the server, and its byte, command and memory counters."""
+        from bench import procfs
+
+        info = self.client.info()
+        return {
+            "cpu_s": procfs.cpu_seconds(self.process.pid),
+            "in_bytes": info["total_net_input_bytes"],
+            "out_bytes": info["total_net_output_bytes"],
+            "commands": info["total_commands_processed"],
+            "used_memory_peak": info["used_memory_peak"],
+        }
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,4 +1,6 @@
-"""The generation registry: one running generation per conversation, freed by its last event."""
+"""The generation registry: one running generation per conversation, freed by its last event;
+one generation per client message. The contract tests run on both engines: in memory, and on
+a real redis-server."""
 
 from __future__ import annotations
 
@@ -8,7 +10,29 @@ import time
 import pytest
 
 from canvalo_app.engine.log import GenerationLog, GenerationRegistry
+from canvalo_app.engine.shared import SharedRegistry
 from canvalo_app.errors import AppError
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_registry(request):
+    """Build a registry of either engine (Redis: the test server, emptied first)."""
+    made = []
+
+    def build(retention_seconds: float = 60):
+        if request.param == "memory":
+            return GenerationRegistry(retention_seconds)
+        server = request.getfixturevalue("redis_server")
+        server.client().flushdb()
+        registry = SharedRegistry(
+            server.url, store=None, retention=retention_seconds, lease=10, renew=2, deadline=120
+        )
+        made.append(registry)
+        return registry
+
+    yield build
+    for registry in made:
+        registry.close()
 
 
 def new_log(conversation_id="c1", generation_id="g1") -> GenerationLog:
@@ -31,8 +55,8 @@ def busy(registry: GenerationRegistry, conversation_id="c1") -> bool:
     return False
 
 
-def test_a_reserved_or_running_conversation_is_busy():
-    registry = GenerationRegistry(retention_seconds=60)
+def test_a_reserved_or_running_conversation_is_busy(make_registry):
+    registry = make_registry()
     registry.reserve("c1")
     assert busy(registry)
     assert not busy(registry, "c2")
@@ -42,24 +66,26 @@ def test_a_reserved_or_running_conversation_is_busy():
     assert registry.running() == [log]
 
 
-def test_the_terminal_event_frees_the_conversation_before_the_greenlet_returns():
-    registry = GenerationRegistry(retention_seconds=60)
+def test_the_terminal_event_frees_the_conversation_before_the_greenlet_returns(make_registry):
+    registry = make_registry()
     registry.reserve("c1")
     log = new_log()
     registry.add(log)
     log.append("complete", {"finish_reason": "end_turn"})
+    assert log.wait_finished(timeout=2)  # out to every reader (in Redis first, on that engine)
     assert registry.running() == []
     assert not busy(registry)
     registry.finished(log)  # the greenlet's own clean-up, later, changes nothing
     assert not busy(registry)
 
 
-def test_a_finished_generation_does_not_free_a_newer_one():
-    registry = GenerationRegistry(retention_seconds=60)
+def test_a_finished_generation_does_not_free_a_newer_one(make_registry):
+    registry = make_registry()
     old = new_log(generation_id="old")
     registry.reserve("c1")
     registry.add(old)
     old.append("complete", {})
+    assert old.wait_finished(timeout=2)
     registry.reserve("c1")
     newer = new_log(generation_id="new")
     registry.add(newer)
@@ -98,8 +124,8 @@ def claim_later(registry: GenerationRegistry, timeout: float = 5.0):
     return thread, outcome
 
 
-def test_a_copy_of_a_send_waits_for_the_first_and_gets_its_generation():
-    registry = GenerationRegistry(retention_seconds=60)
+def test_a_copy_of_a_send_waits_for_the_first_and_gets_its_generation(make_registry):
+    registry = make_registry()
     assert registry.claim("u1", "cm1", timeout=0) is None
     thread, outcome = claim_later(registry)
     thread.join(0.2)
@@ -112,8 +138,8 @@ def test_a_copy_of_a_send_waits_for_the_first_and_gets_its_generation():
     assert registry.claim("u1", "cm1", timeout=0) is log  # and so does any later copy
 
 
-def test_a_copy_of_a_failed_send_goes_ahead_itself():
-    registry = GenerationRegistry(retention_seconds=60)
+def test_a_copy_of_a_failed_send_goes_ahead_itself(make_registry):
+    registry = make_registry()
     assert registry.claim("u1", "cm1", timeout=0) is None
     thread, outcome = claim_later(registry)
     thread.join(0.2)
@@ -126,15 +152,15 @@ def test_a_copy_of_a_failed_send_goes_ahead_itself():
     assert raised.value.code == "CONVERSATION_BUSY"
 
 
-def test_claims_are_per_user_and_per_message():
-    registry = GenerationRegistry(retention_seconds=60)
+def test_claims_are_per_user_and_per_message(make_registry):
+    registry = make_registry()
     assert registry.claim("u1", "cm1", timeout=0) is None
     assert registry.claim("u2", "cm1", timeout=0) is None
     assert registry.claim("u1", "cm2", timeout=0) is None
 
 
-def test_a_claim_does_not_change_conversation_reservations():
-    registry = GenerationRegistry(retention_seconds=60)
+def test_a_claim_does_not_change_conversation_reservations(make_registry):
+    registry = make_registry()
     assert registry.claim("u1", "cm1", timeout=0) is None
     assert not busy(registry)
     registry.reserve("c1")

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -248,6 +249,31 @@ def test_the_streaming_checks_pass_on_three_workers(three_workers):
     assert len(three_workers.workers()) == 3
     assert len({pid for pid, *_ in served}) >= 2, "every request went to one worker"
     assert all(status != 500 for *_, status in served)
+
+
+def test_three_workers_on_one_sqlite_file_lose_nothing(three_workers):
+    """Sends at once from many clients, spread over the three workers: every message and
+    every answer is stored, complete, and equal to what streamed."""
+    port, results = three_workers.port, []
+
+    def chat(n: int) -> None:
+        connection, found = stream(port, {"message": f"{QUESTION} ({n})"})
+        connection.close()
+        results.append(found)
+
+    threads = [threading.Thread(target=chat, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 30
+    for found in results:
+        assert found[-1]["type"] == "complete"
+        start = found[0]
+        _, body = json_of(port, "GET", f"/api/conversations/{start['conversation_id']}")
+        user, answer = body["messages"]
+        assert (user["id"], answer["id"]) == (start["user_message_id"], start["message_id"])
+        assert (answer["status"], answer["content"]) == ("complete", tokens(found))
 
 
 def test_two_instances_share_every_generation(three_workers, second_instance):

@@ -228,4 +228,19 @@ def test_a_lapsed_worker_is_taken_over(make_app, users, redis_server):
     install(survivor, *routed(say("Next one.")))
     evts = stream_events(send(survivor.test_client(), users.a, "again", **_in(seen[0])))
     assert evts[-1]["type"] == "complete"
+    # The lost worker wakes up: its next word is refused, and it ends its own copy too.
     release.set()
+    assert wait_for(lambda: not lost.extensions["generations"].running())
+    row = conversation_rows(survivor, users)[seen[0]["message_id"]]
+    assert (row["status"], row["metadata"]["error_code"]) == ("interrupted", "WORKER_LOST")
+
+
+def conversation_rows(app, users) -> dict:
+    listed = app.test_client().get("/api/conversations", headers=users.a).json["conversations"]
+    return {
+        message["id"]: message
+        for item in listed
+        for message in app.test_client()
+        .get(f"/api/conversations/{item['id']}", headers=users.a)
+        .json["messages"]
+    }

@@ -62,10 +62,11 @@ class GenerationLog:
         self._appended += 1
         event = ServerSentEvent(self._appended, type_, data)
         self._ended = event.terminal
-        if self.sink is None:
+        sink = self.sink
+        if sink is None:
             self.publish(event)
         else:
-            self.sink(self, event)
+            sink(self, event)
         return event
 
     def publish(self, event: ServerSentEvent) -> None:

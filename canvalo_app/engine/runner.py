@@ -32,7 +32,11 @@ from .sweep import close_for_lapsed_session
 
 log = logging.getLogger(__name__)
 #: Stops that are not the user's, and the error that ends the stream for each.
-STOP_ERRORS = {"shutdown": "SHUTTING_DOWN", "engine": "ENGINE_UNAVAILABLE"}
+STOP_ERRORS = {
+    "shutdown": "SHUTTING_DOWN",
+    "engine": "ENGINE_UNAVAILABLE",  # Redis cannot be reached
+    "lost": "WORKER_LOST",  # another worker took this one for dead and ended the generation
+}
 
 
 class MessageWriter:
@@ -80,7 +84,9 @@ class MessageWriter:
             "metadata": metadata,
         }
         try:
-            self.store.update_message(self.message_id, **fields)
+            # Only while `streaming`: a row already finished elsewhere (another worker took
+            # this one for dead) is left as that worker saved it.
+            self.store.update_message(self.message_id, if_streaming=True, **fields)
         except AppError as error:
             if error.code != "TOKEN_EXPIRED" or not self.on_lapsed(fields):
                 raise

@@ -65,6 +65,21 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 """
+# Renew the leases of a worker's conversations and claims.
+_RENEW = """
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+return 0
+"""
+# Add words to their generations' logs (KEYS: the logs; ARGV: entry id, type, frame for
+# each); answer the positions of those refused (a log another worker has ended).
+_APPEND = """
+local refused = {}
+for i = 1, #KEYS do
+  local added = redis.pcall('XADD', KEYS[i], ARGV[3*i-2], 't', ARGV[3*i-1], 'f', ARGV[3*i])
+  if type(added) == 'table' and added.err then refused[#refused + 1] = i end
+end
+return refused
+"""
 # Take a lapsed worker's generations (only one taker wins); return their ids.
 _ADOPT = """
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return {} end
@@ -159,7 +174,6 @@ class SharedRegistry:
         self.renew = renew
         # A running generation's keys outlive any turn; they get the retention once it ends.
         self.running_ttl_ms = int((deadline + lease) * 1000) + self.retention_ms
-        self._beat = self.redis.register_script(_BEAT)
         self._adopt = self.redis.register_script(_ADOPT)
         self._release = self.redis.register_script(_RELEASE)
         self._leave = self.redis.register_script(_LEAVE)
@@ -310,6 +324,9 @@ class SharedRegistry:
 
     def _enqueue(self, generation: GenerationLog, event: ServerSentEvent) -> None:
         with self._lock:
+            if generation.sink is None:  # lost while this event was on its way here
+                generation.publish(event)
+                return
             self._pending.append((generation, event))
             if self._writing:
                 return
@@ -328,56 +345,74 @@ class SharedRegistry:
                 self._write(batch)
             except Exception:  # a defect: the readers still get their events
                 log.exception("could not write %d event(s)", len(batch))
-                self._lose(batch)
+                self._lose(batch, "engine")
 
     def _write(self, batch: list[tuple[GenerationLog, ServerSentEvent]]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        written, spans = [], []
+        """One pipeline: every word in one script call, then each ending generation's
+        commands; each generation's events are published once Redis has taken them."""
+        written = []
         for generation, event in batch:
             if generation.sink is None:  # detached from Redis: this worker's readers only
                 generation.publish(event)
-                continue
-            first = len(pipe.command_stack)
-            if event.terminal:
-                self._end_commands(pipe, generation, event, self.worker_id)
             else:
-                _xadd(pipe, generation.id, event)
-            written.append((generation, event))
-            spans.append((first, len(pipe.command_stack)))
+                written.append((generation, event))
         if not written:
             return
+        pipe = self.redis.pipeline(transaction=False)
+        words = [(generation, event) for generation, event in written if not event.terminal]
+        if words:
+            keys = [_log_key(generation.id) for generation, _ in words]
+            fields = [f for _, e in words for f in (f"0-{e.id}", e.type, e.frame)]
+            pipe.eval(_APPEND, len(keys), *keys, *fields)
+        ends = []
+        for generation, event in written:
+            if event.terminal:
+                first = len(pipe.command_stack)
+                self._end_commands(pipe, generation, event, self.worker_id)
+                ends.append((generation, first, len(pipe.command_stack)))
         try:
             results = pipe.execute(raise_on_error=False)
         except RedisError as error:
             _unavailable(error)
-            self._lose(written)
+            self._lose(written, "engine")
             return
-        refused = {
-            generation
-            for (generation, _), (first, last) in zip(written, spans, strict=True)
-            if any(isinstance(result, Exception) for result in results[first:last])
-        }
+        refused = set()
+        if words:  # the script answers the (1-based) positions of the words it could not add
+            failed = results[0]
+            positions = range(1, len(words) + 1) if isinstance(failed, Exception) else failed
+            refused.update(words[position - 1][0] for position in positions)
+        for generation, first, last in ends:
+            if any(isinstance(result, Exception) for result in results[first:last]):
+                refused.add(generation)
         for generation, event in written:
-            if generation in refused:
-                self._lose([(generation, event)])
+            if generation in refused:  # ended by another worker, which took it for lost
+                self._lose([(generation, event)], "lost")
             else:
                 generation.publish(event)
 
-    def _lose(self, batch: list[tuple[GenerationLog, ServerSentEvent]]) -> None:
-        """Redis did not take these events: this worker's readers still get them, and each
-        generation ends with `ENGINE_UNAVAILABLE` (its text saved by its runner)."""
-        for generation, event in batch:
-            generation.sink = None
-            generation.publish(event)
-            if not event.terminal:
-                spawn(generation.request_stop, "engine", name=f"generation-{generation.id}")
+    def _lose(self, batch: list[tuple[GenerationLog, ServerSentEvent]], reason: str) -> None:
+        """Redis did not take these events: this worker's readers still get them, with those
+        of the same generations still waiting, in order; from now on their events go to
+        this worker's readers only, and each generation ends (its text saved by its runner)
+        with `ENGINE_UNAVAILABLE` (reason "engine") or, when another worker has already
+        ended it, `WORKER_LOST` ("lost")."""
+        lost = {generation: None for generation, _ in batch}
+        with self._lock:
+            later = [(g, event) for g, event in self._pending if g in lost]
+            self._pending = [(g, event) for g, event in self._pending if g not in lost]
+            for generation, event in batch + later:
+                generation.sink = None
+                generation.publish(event)
+        for generation in lost:
+            if not generation.finished:
+                spawn(generation.request_stop, reason, name=f"generation-{generation.id}")
 
     def _end_commands(self, pipe, generation, event: ServerSentEvent, owner: str) -> None:
         """Free the conversation, keep the claim for the retention, then log the terminal
         event: a client that has read it may send again at once."""
         key, log_key = _generation_key(generation.id), _log_key(generation.id)
-        # EVAL, not the registered script: a pipeline with a script first asks Redis whether
-        # it knows the script, one more round trip per pipeline.
+        # EVAL, not a registered script, in every pipeline: a pipeline with a registered
+        # script first asks Redis whether it knows it, one more round trip each time.
         pipe.eval(_RELEASE, 1, _conversation_key(generation.conversation_id), generation.id)
         if generation.client_message_id:
             claim = _claim_key(generation.user_id, generation.client_message_id)
@@ -404,13 +439,17 @@ class SharedRegistry:
             self._closed.wait(self.renew)
 
     def _renew(self) -> list[bytes]:
-        pipe = self.redis.pipeline(transaction=False)
-        self._beat(keys=[WORKERS], args=[self.worker_id, self.lease], client=pipe)
+        """This worker's lease, and those of its conversations and claims, in two script
+        calls; returns the workers whose lease has lapsed."""
+        keys = []
         for generation in self.running():
-            pipe.pexpire(_conversation_key(generation.conversation_id), self.lease_ms)
+            keys.append(_conversation_key(generation.conversation_id))
             if generation.client_message_id:
-                claim = _claim_key(generation.user_id, generation.client_message_id)
-                pipe.pexpire(claim, self.lease_ms)
+                keys.append(_claim_key(generation.user_id, generation.client_message_id))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.eval(_BEAT, 1, WORKERS, self.worker_id, self.lease)
+        if keys:
+            pipe.eval(_RENEW, len(keys), *keys, self.lease_ms)
         return pipe.execute()[0]
 
     def _listen_loop(self) -> None:
