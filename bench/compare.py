@@ -809,22 +809,30 @@ def markdown(report: dict) -> str:
         profile = row.get("profile")
         if not profile or not profile["samples"]:
             continue
-        lines += [
-            "",
+        lines += profile_table(
+            profile,
             f"py-spy, `{row['target']}` worker, {row['scenario']} scenario, "
             f"from {row.get('pyspy_started_at_s')} s "
             f"({profile['samples']} samples at 100 Hz over "
             f"{meta['profile_seconds']} s, idle excluded):",
-            "",
-            "| self % | frame (self) | | total % | service frame (self + callees) |",
-            "|---|---|---|---|---|",
-        ]
-        app = profile.get("total_app") or profile["total"]
-        for own, total in zip(profile["self"][:15], app[:15], strict=False):
-            lines.append(
-                f"| {own['pct']} | `{own['frame']}` | | {total['pct']} | `{total['frame']}` |"
-            )
+        )
     return "\n".join(lines)
+
+
+def profile_table(profile: dict, title: str) -> list[str]:
+    """A py-spy summary as markdown: the top frames by self time beside the service's frames
+    by total time."""
+    lines = [
+        "",
+        title,
+        "",
+        "| self % | frame (self) | | total % | service frame (self + callees) |",
+        "|---|---|---|---|---|",
+    ]
+    app = profile.get("total_app") or profile["total"]
+    for own, total in zip(profile["self"][:15], app[:15], strict=False):
+        lines.append(f"| {own['pct']} | `{own['frame']}` | | {total['pct']} | `{total['frame']}` |")
+    return lines
 
 
 # -- main ----------------------------------------------------------------------------------

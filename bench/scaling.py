@@ -5,6 +5,8 @@
 
 Setups (the service as deployed, SQLite store, offline model):
   memory-1w       no REDIS_URL: one gevent worker, pinned to core 0
+  redis-1w        REDIS_URL, one worker and the redis-server pinned to core 0 (the cost of
+                  the Redis engine alone)
   redis-2w        REDIS_URL and WEB_CONCURRENCY=2: two gevent workers and a redis-server
                   of the benchmark's own, all free to use both cores
   redis-2w-flush1 as redis-2w with CONTENT_FLUSH_SECONDS=1 (the in-memory default), to
@@ -56,6 +58,7 @@ from bench.server import (  # noqa: E402
 PY = sys.executable
 SETUPS = {
     "memory-1w": {"workers": 1, "redis": False, "cpus": [0], "env": {}},
+    "redis-1w": {"workers": 1, "redis": True, "cpus": [0], "env": {}},
     "redis-2w": {"workers": 2, "redis": True, "cpus": [0, 1], "env": {}},
     "redis-2w-flush1": {
         "workers": 2, "redis": True, "cpus": [0, 1], "env": {"CONTENT_FLUSH_SECONDS": "1"},
@@ -313,18 +316,11 @@ def markdown(report: dict) -> str:
         profile = row.get("profile")
         if not profile or not profile["samples"]:
             continue
-        lines += [
-            "",
-            f"py-spy, one `{row['setup']}` worker during hold ({profile['samples']} samples):",
-            "",
-            "| self % | frame (self) | | total % | service frame (self + callees) |",
-            "|---|---|---|---|---|",
-        ]
-        app = profile.get("total_app") or profile["total"]
-        for own, total in zip(profile["self"][:15], app[:15], strict=False):
-            lines.append(
-                f"| {own['pct']} | `{own['frame']}` | | {total['pct']} | `{total['frame']}` |"
-            )
+        lines += compare.profile_table(
+            profile,
+            f"py-spy, one `{row['setup']}` worker during hold ({profile['samples']} samples at "
+            "100 Hz, idle excluded):",
+        )
     return "\n".join(lines)
 
 

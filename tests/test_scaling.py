@@ -91,20 +91,23 @@ def cluster_env(tmp_path_factory, redis_server: RedisServer):
     return env, directory
 
 
-@pytest.fixture(scope="module")
-def three_workers(cluster_env):
+def serve(cluster_env, name: str, workers: int):
     env, directory = cluster_env
-    instance = Instance(env(free_port(), 3), directory / "three.log")
+    instance = Instance(env(free_port(), workers), directory / f"{name}.log")
     yield instance
     instance.stop()
+
+
+@pytest.fixture(scope="module")
+def three_workers(cluster_env):
+    """Instance A: three workers."""
+    yield from serve(cluster_env, "three", 3)
 
 
 @pytest.fixture(scope="module")
 def second_instance(cluster_env):
-    env, directory = cluster_env
-    instance = Instance(env(free_port(), 1), directory / "second.log")
-    yield instance
-    instance.stop()
+    """Instance B: one worker, on the same Redis and SQLite file."""
+    yield from serve(cluster_env, "second", 1)
 
 
 def request(port: int, method: str, path: str, body=None, headers=HEADERS):

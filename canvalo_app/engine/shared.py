@@ -305,6 +305,9 @@ class SharedRegistry:
             if self._started:
                 return
             self._started = True
+        # On the roll before the first generation: a worker killed at once is still noticed.
+        with suppress(RedisError):
+            self._renew()
         spawn(self._renew_loop, name="engine-lease")
         spawn(self._listen_loop, name="engine-stop-listener")
 

@@ -55,6 +55,13 @@ class SQLiteConnections:
         try:
             yield conn
             conn.commit()
+        except sqlite3.OperationalError as exc:
+            conn.rollback()
+            if _locked(exc):  # the connection is fine: only the lock was taken
+                self._pool.put(conn)
+            else:
+                conn.close()
+            raise
         except BaseException:
             conn.rollback()
             conn.close()
