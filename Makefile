@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app canvalo_app
 
-.PHONY: run test lint install install-dev test-servers clean bench
+.PHONY: run test lint install install-dev test-servers clean bench bench-scaling
 
 # Debian packages the tests start servers from; installed when missing (root, or sudo).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -61,6 +61,10 @@ $(VENV)/.bench: bench/requirements.txt $(VENV)/.dev
 
 bench: $(VENV)/.bench
 	$(BIN)/python bench/compare.py $(BENCH_ARGS)
+
+# One worker in memory against two workers on Redis (bench/scaling.py); about 20 minutes.
+bench-scaling: $(VENV)/.bench test-servers
+	$(BIN)/python bench/scaling.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache instance
