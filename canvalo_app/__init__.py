@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "create_app"]
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config → extensions → blueprints → errors → CLI → logging."""
     from config import check_config, load_config
 
-    from . import auth, cli, engine, extensions, llm
+    from . import auth, cli, engine, extensions, providers
     from .api import register_blueprints
     from .errors import register_error_handlers
     from .logs import configure_logging
@@ -25,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     auth.init_app(app)
     extensions.init_app(app)
-    llm.init_app(app)
+    providers.init_app(app)
     engine.init_app(app)
     register_blueprints(app)
     register_error_handlers(app)

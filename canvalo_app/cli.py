@@ -35,7 +35,7 @@ def init_db() -> None:
 @click.option("--user", "user_id", default=DEMO_USER, show_default=True, type=click.UUID)
 def seed_demo_command(user_id: uuid.UUID) -> None:
     """Fill a demo painting business for a user."""
-    from .store.demo import seed_demo
+    from .demo import seed_demo
 
     identity = Identity(str(user_id), mint_dev_token(_dev_secret(), str(user_id)))
     counts = seed_demo(store().for_user(identity))

@@ -10,6 +10,7 @@ from flask import Flask
 from marshmallow import Schema, fields
 
 from .errors import ERRORS
+from .version import __version__
 
 
 class ErrorBodySchema(Schema):
@@ -83,8 +84,6 @@ def openapi_document(app: Flask) -> dict:
     """Describe every route of `app`; cached after the first build."""
     if "openapi" in app.extensions:
         return app.extensions["openapi"]
-    from . import __version__
-
     plugin = MarshmallowPlugin()
     spec = APISpec("Canvalo chat API", __version__, "3.0.3", plugins=[plugin])
     spec.components.security_scheme(

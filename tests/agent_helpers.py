@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from canvalo_app.agents.tools import Agent, ToolContext, ToolOutcome, execute
+from canvalo_app.devmodel import OfflineProvider
+from canvalo_app.devmodel.rules import Step, rules_for
 from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
-from canvalo_app.llm.offline import OfflineProvider
-from canvalo_app.llm.offline.rules import Step, rules_for
 from tests.conftest import TODAY, USER_A, user_store  # noqa: F401 (re-exported)
 from tests.scripted_model import call, install, route, say
 from tests.test_chat import answer_of, send, stream_events
@@ -29,10 +29,10 @@ def drive(agent: Agent, text: str, ctx: ToolContext) -> tuple[list[Step], str]:
 def first_calls(agent: Agent, text: str) -> list[ToolUse]:
     """What the offline model asks for first when `agent` gets `text`."""
     request = ModelRequest(
-        system=f"Today is {TODAY.isoformat()}",
+        system="",
         messages=[{"role": "user", "content": [{"text": text}]}],
         tools=agent.specs(),
-        agent_type=agent.name,
+        today=TODAY,
     )
     events = list(OfflineProvider().stream(request))
     assert not [e for e in events if isinstance(e, TextDelta)]

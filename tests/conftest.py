@@ -12,8 +12,8 @@ from canvalo_app import create_app
 from canvalo_app.agents.context import today_for
 from canvalo_app.agents.tools import ToolContext
 from canvalo_app.auth import mint_dev_token
+from canvalo_app.demo import seed_demo
 from canvalo_app.store.base import Identity
-from canvalo_app.store.demo import seed_demo
 from canvalo_app.store.tables import BUSINESS_TABLES
 from tests.pgstack_fixture import RestV1Transport, pgstack  # noqa: F401  (the session fixture)
 from tests.redis_fixture import redis_server  # noqa: F401  (the session fixture)

@@ -7,15 +7,21 @@ It stands where the network model stands (the provider interface), so everything
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 
 from canvalo_app.llm.base import ModelProvider, ModelRequest, Stop, TextDelta, ToolUse, Usage
-from canvalo_app.llm.offline import words
 
 _ids = itertools.count(1)
+_WORD = re.compile(r"\S+\s*|\s+")
+
+
+def words(text: str) -> list[str]:
+    """Word pieces that concatenate back to exactly `text`, as a model streams them."""
+    return _WORD.findall(text)
 
 
 @dataclass(frozen=True)

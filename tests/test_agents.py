@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from canvalo_app.agents.context import business_profile, today_for
+from canvalo_app.agents.domains import agents
+from canvalo_app.demo import seed_demo
 from canvalo_app.store.base import Identity
-from canvalo_app.store.demo import seed_demo
 from tests.conftest import BOTH_STORES, USER_A, USER_B
 from tests.scripted_model import call, install, route, say
 from tests.test_chat import answer_of, send, stream_events
@@ -72,7 +73,8 @@ def test_tool_results_go_back_to_the_model(app, client, users, stores):
     assert result["status"] == "success"
     listed = result["content"][0]["json"]["result"]["invoices"]
     assert [i["invoice_number"] for i in listed] == ["INV-1002"]
-    assert model.requests[-1].tools and model.requests[-1].agent_type == "invoices"
+    offered = {tool.name for tool in model.requests[-1].tools}
+    assert offered == set(agents()["invoices"].tools)  # the invoices agent's own tools
 
 
 def test_another_users_record_is_invisible_to_tools(app, client, users, stores):

@@ -202,7 +202,7 @@ def test_the_agents_do_not_depend_on_the_offline_model():
     """Tools are model-independent: loading every agent loads nothing of the offline model."""
     code = (
         "import sys; from canvalo_app.agents.domains import agents; agents(); "
-        "print([m for m in sys.modules if m.startswith('canvalo_app.llm.offline')])"
+        "print([m for m in sys.modules if m.startswith('canvalo_app.devmodel')])"
     )
     run = subprocess.run(
         [sys.executable, "-c", code],

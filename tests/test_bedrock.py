@@ -16,10 +16,10 @@ from contextlib import contextmanager, suppress
 import pytest
 from botocore.exceptions import ClientError
 
+from canvalo_app.demo import seed_demo
 from canvalo_app.errors import ERRORS, AppError
 from canvalo_app.llm.base import ModelRequest, Stop, TextDelta, ToolSpec, ToolUse, Usage
 from canvalo_app.store.base import Identity
-from canvalo_app.store.demo import seed_demo
 from tests.bedrock_emulator import (
     BedrockEmulator,
     block_stop,

@@ -15,7 +15,7 @@ from canvalo_app.agents.context import today_for
 from canvalo_app.agents.domains.appointments import agent
 from canvalo_app.agents.formatting import day
 from canvalo_app.agents.tools import ToolContext, execute, run_confirmed
-from canvalo_app.llm.offline.dates import find_date
+from canvalo_app.devmodel.dates import find_date
 from tests.agent_helpers import (
     TODAY,
     agent_types,

@@ -6,8 +6,8 @@ from datetime import date, time
 
 import pytest
 
-from canvalo_app.llm.offline import dates, parse, rules
-from canvalo_app.llm.offline.rules import Step
+from canvalo_app.devmodel import dates, parse, rules
+from canvalo_app.devmodel.rules import Step
 
 TODAY = date(2026, 11, 23)  # a Monday
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..store.base import Filter, UserStore
+from .tools import ToolContext
 from .zone import business_zone
 
 SUMMARY_CHARS = 1200
@@ -97,4 +98,25 @@ def system_preamble(store: UserStore, profile: dict | None, today: date) -> str:
     return (
         f"Today is {today.isoformat()} ({today:%A}). Times are the business's local time "
         f"({business_zone(profile).key}).\n{describe_business(store, profile)}"
+    )
+
+
+def tool_context(
+    store: UserStore,
+    config: dict,
+    conversation_id: str,
+    message_id: str,
+    profile: dict | None = None,
+) -> ToolContext:
+    """What the tools of a turn get: the caller's store, the business's date and time zone,
+    and where a confirmation is asked (the turn's conversation and message). The profile is
+    read when not given."""
+    profile = business_profile(store) if profile is None else profile
+    return ToolContext(
+        store,
+        today_for(profile),
+        conversation_id,
+        message_id,
+        config["ACTION_TTL_SECONDS"],
+        business_zone(profile),
     )

@@ -9,58 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from datetime import date
 
 from flask import Flask
 
 from ..errors import AppError
-from ..llm.base import ModelRequest, Stop, TextDelta, ToolSpec, ToolUse, Usage
+from ..llm.base import ModelRequest, Stop, TextDelta, ToolUse, Usage
 from ..store.base import UserStore
-from .context import business_profile, history, system_preamble, today_for
+from .context import business_profile, history, system_preamble, today_for, tool_context
 from .domains import agents
-from .tools import Agent, ToolContext, execute, json_safe
-from .zone import business_zone
+from .supervisor import SUPERVISOR, route_spec, routes_of, supervisor_prompt
+from .tools import Agent, ToolContext, ToolError, execute, json_safe, run_confirmed
 
-ROUTE_TOOL = "route_to_agents"
-SUPERVISOR = "supervisor"
-SUPERVISOR_PROMPT = (
-    "You are the supervisor of Canvalo's assistant for a painting contractor. Decide which "
-    "domain agents own the user's latest request and call route_to_agents with them, in the "
-    "order they should act. Do not answer the request yourself. If you cannot tell what the "
-    "user wants, ask one short clarifying question instead of routing.\nAgents:\n"
-)
 AGENT_PROMPT = (
     "You are Canvalo's {name} agent, working for a painting contractor on their own records. "
     "{instructions}\nUse only your tools; never invent records, amounts or dates. Deletes, "
     "cancellations and sends wait for the user's confirmation in the app: say so plainly."
 )
-
-
-@cache
-def route_spec() -> ToolSpec:
-    return ToolSpec(
-        ROUTE_TOOL,
-        "Send the request to the domain agents that own it, in order.",
-        {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["agents"],
-            "properties": {
-                "agents": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {"type": "string", "enum": sorted(agents())},
-                },
-                "reason": {"type": "string", "description": "One short sentence: why."},
-            },
-        },
-    )
-
-
-@cache
-def supervisor_prompt() -> str:
-    catalogue = "\n".join(f"- {name}: {a.description}" for name, a in agents().items())
-    return SUPERVISOR_PROMPT + catalogue
 
 
 @dataclass
@@ -89,6 +54,7 @@ class Turn:
     app: Flask
     store: UserStore
     state: TurnState
+    today: date
 
     def __post_init__(self):
         self.config = self.app.config
@@ -121,20 +87,14 @@ class Turn:
             messages,
             [route_spec()],
             self.config["MAX_OUTPUT_TOKENS"],
-            SUPERVISOR,
+            self.today,
         )
         self.state.agent_type = SUPERVISOR
-        routed: list[str] = []
-        reason = None
+        uses: list[ToolUse] = []
         said: list[tuple[str, dict]] = []
         for item in self.call_model(request, SUPERVISOR, []):
-            if isinstance(item, ToolUse):
-                if item.name == ROUTE_TOOL:
-                    wanted = item.input.get("agents") or []
-                    routed += [a for a in wanted if a in agents() and a not in routed]
-                    reason = item.input.get("reason")
-            else:
-                said.append(item)
+            (uses if isinstance(item, ToolUse) else said).append(item)
+        routed, reason = routes_of(uses)
         if not routed:  # text is a clarifying question only when nothing was routed
             yield from said
         for name in routed:
@@ -152,7 +112,7 @@ class Turn:
                 messages,
                 agent.specs(),
                 self.config["MAX_OUTPUT_TOKENS"],
-                agent.name,
+                self.today,
             )
             text: list[str] = []
             uses: list[ToolUse] = []
@@ -247,14 +207,9 @@ def run_turn(
     preamble = system_preamble(store, profile, today)
     if summary:
         preamble += "\n" + summary
-    turn = Turn(app, store, state)
-    ctx = ToolContext(
-        store,
-        today,
-        generation.conversation_id,
-        generation.message_id,
-        app.config["ACTION_TTL_SECONDS"],
-        business_zone(profile),
+    turn = Turn(app, store, state, today)
+    ctx = tool_context(
+        store, app.config, generation.conversation_id, generation.message_id, profile
     )
     routed = []
     for event in turn.supervise(messages, preamble):
@@ -269,3 +224,14 @@ def run_turn(
         if index:
             yield "token", {"content": "\n\n", "agent_type": agent.name}
         yield from turn.run_agent(agent, messages, preamble, ctx)
+
+
+def run_confirmed_action(store: UserStore, config: dict, action: dict) -> dict:
+    """Execute an action the user confirmed, with the tool context of the turn that asked for
+    it; the action as it ends (`confirmed` with the tool's result, or `failed`)."""
+    ctx = tool_context(store, config, action["conversation_id"], action["message_id"])
+    try:
+        result = run_confirmed(agents()[action["agent_type"]], action, ctx)
+    except ToolError as error:
+        return store.finish_action(action["id"], "failed", {"error": str(error)})
+    return store.finish_action(action["id"], "confirmed", result)

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from ..agents.context import business_profile, today_for
-from ..agents.domains import agents
-from ..agents.tools import ToolContext, ToolError, run_confirmed
-from ..agents.zone import business_zone
+from ..agents.runtime import run_confirmed_action
 from ..auth import require_auth
 from ..errors import AppError
 from ..extensions import user_store
@@ -56,21 +53,7 @@ def get_action(action_id):
 def confirm_action(action_id):
     """Confirm and execute the action, once."""
     action = _resolve(action_id, "confirmed")
-    store = user_store()
-    profile = business_profile(store)
-    ctx = ToolContext(
-        store,
-        today_for(profile),
-        action["conversation_id"],
-        action["message_id"],
-        current_app.config["ACTION_TTL_SECONDS"],
-        business_zone(profile),
-    )
-    try:
-        result = run_confirmed(agents()[action["agent_type"]], action, ctx)
-    except ToolError as error:
-        return store.finish_action(action["id"], "failed", {"error": str(error)})
-    return store.finish_action(action["id"], "confirmed", result)
+    return run_confirmed_action(user_store(), current_app.config, action)
 
 
 @bp.post("/<uuid:action_id>/cancel")

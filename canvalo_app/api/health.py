@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify
 from ..errors import AppError
 from ..extensions import rate_limiter, store
 from ..openapi import openapi_document
+from ..version import __version__
 
 bp = Blueprint("health", __name__)
 
@@ -14,8 +15,6 @@ bp = Blueprint("health", __name__)
 @bp.get("/")
 def index():
     """Service name, version and environment."""
-    from .. import __version__
-
     return {
         "service": "canvalo-chat",
         "version": __version__,

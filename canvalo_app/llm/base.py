@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class ModelRequest:
     messages: list[dict]
     tools: list[ToolSpec] = field(default_factory=list)
     max_tokens: int = 2048
-    #: Which agent is asking (the offline model picks its rules by it; Bedrock ignores it).
-    agent_type: str | None = None
+    #: The business's date, which the system prompt also states (a provider may use it).
+    today: date | None = None
 
 
 @dataclass(frozen=True)

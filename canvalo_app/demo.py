@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from ..agents.context import today_for
-from ..agents.domains.money import totals
-from ..agents.zone import business_zone, stored, wall_clock
-from .base import UserStore
+from .agents.context import today_for
+from .agents.domains.money import totals
+from .agents.zone import business_zone, stored, wall_clock
+from .store.base import UserStore
 
 PROFILE = {
     "business_name": "Brightline Painting Co.",

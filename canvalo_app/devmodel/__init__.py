@@ -1,5 +1,8 @@
 """The offline model: deterministic and rule-based, for development and tests. Not an AI.
 
+A package of its own, outside the product's layers: only the provider factory
+(canvalo_app/providers.py) imports it, so it can be removed without touching anything else.
+
 It lets the whole product run with no credentials and no network, and it drives the same
 agent loop a real model does: as supervisor it routes by keywords (or asks a clarifying
 question); as a domain agent it turns the user's words into real tool calls with simple
@@ -15,13 +18,21 @@ import time
 from collections.abc import Iterator
 from datetime import date
 
-from ..base import ModelEvent, ModelProvider, ModelRequest, Stop, TextDelta, ToolUse, Usage, text_of
+from ..agents.supervisor import ROUTE_TOOL
+from ..llm.base import (
+    ModelEvent,
+    ModelProvider,
+    ModelRequest,
+    Stop,
+    TextDelta,
+    ToolUse,
+    Usage,
+    text_of,
+)
 from .routing import CLARIFYING_QUESTION, route
-from .rules import Step, rules_for
+from .rules import Step, agent_offered, rules_for
 
 _WORD = re.compile(r"\S+\s*|\s+")
-_TODAY = re.compile(r"Today is (\d{4}-\d{2}-\d{2})")
-ROUTE_TOOL = "route_to_agents"
 
 
 def words(text: str) -> list[str]:
@@ -83,8 +94,7 @@ class OfflineProvider(ModelProvider):
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
         text = latest_user_text(request.messages)
-        match = _TODAY.search(request.system)
-        today = date.fromisoformat(match.group(1)) if match else date.today()
+        today = request.today or date.today()
         tool_names = {tool.name for tool in request.tools}
         output = ""
         if ROUTE_TOOL in tool_names:
@@ -97,7 +107,7 @@ class OfflineProvider(ModelProvider):
                 yield from self.stream_text(output)
                 yield Stop("end_turn")
         else:
-            rules = rules_for(request.agent_type or "")
+            rules = rules_for(agent_offered(tool_names) or "")
             steps = steps_this_turn(request.messages)
             calls = rules.next_calls(text, steps, today) if rules else []
             calls = [(name, args) for name, args in calls if name in tool_names]

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from ....agents.domains.tasks import PRIORITIES, STATUSES
-from ....agents.formatting import day, plural
+from ...agents.domains.tasks import PRIORITIES, STATUSES
+from ...agents.formatting import day, plural
 from ..dates import WEEKDAYS, find_date
 from ..parse import quoted, status_in
 from . import Call, Step, failed, find_then_act, not_one

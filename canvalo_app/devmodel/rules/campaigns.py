@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
-from ....agents.domains.campaigns import CHANNELS, STATUSES
-from ....agents.formatting import clock, day, money, plural
+from ...agents.domains.campaigns import CHANNELS, STATUSES
+from ...agents.formatting import clock, day, money, plural
 from ..dates import find_date, find_time
 from ..parse import quoted, status_in
 from . import Call, Step, failed, find_then_act, not_one

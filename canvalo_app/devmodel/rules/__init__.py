@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from ....agents.domains import DOMAINS
+from ...agents.domains import DOMAINS, agents
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,14 @@ def rules_for(agent_type: str) -> ModuleType | None:
     if agent_type not in DOMAINS:
         return None
     return importlib.import_module(f"{__name__}.{agent_type}")
+
+
+def agent_offered(tool_names: set[str]) -> str | None:
+    """Which domain agent is asking: the one whose tools the request offers."""
+    for name, agent in agents().items():
+        if tool_names and tool_names <= set(agent.tools):
+            return name
+    return None
 
 
 # Planning and replying: the two-round "find, then act" plan every domain uses ---------

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from ....agents.domains.appointments import NOT_BOOKED
-from ....agents.formatting import clock, day, plural
+from ...agents.domains.appointments import NOT_BOOKED
+from ...agents.formatting import clock, day, plural
 from ..dates import find_date, find_duration_minutes, find_time
 from ..parse import names
 from . import Call, Step, failed, find_then_act, not_one

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ....agents.domains.contacts import TYPES
-from ....agents.formatting import plural
+from ...agents.domains.contacts import TYPES
+from ...agents.formatting import plural
 from ..parse import email, names, phone, status_in
 from . import Call, Step, failed, find_then_act, not_one
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ....agents.domains.projects import STATUSES
-from ....agents.formatting import day, money, plural
+from ...agents.domains.projects import STATUSES
+from ...agents.formatting import day, money, plural
 from ..dates import find_date
 from ..parse import amounts, names, percent, quoted, status_in, unquoted
 from . import Call, Step, failed, find_then_act, not_one

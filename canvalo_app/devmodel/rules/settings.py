@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from ....agents.formatting import money, plural
+from ...agents.formatting import money, plural
 from ..dates import find_time
 from ..parse import amounts, email, percent, phone, quoted
 from . import Call, Step, failed

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ....agents.domains.reviews import PLATFORMS
-from ....agents.formatting import day, plural
+from ...agents.domains.reviews import PLATFORMS
+from ...agents.formatting import day, plural
 from ..parse import names, quoted, status_in
 from . import Call, Step, failed, find_then_act, not_one
 

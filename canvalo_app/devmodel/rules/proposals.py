@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ....agents.domains.proposals import OPEN, STATUSES
-from ....agents.formatting import day, money, plural
+from ...agents.domains.proposals import OPEN, STATUSES
+from ...agents.formatting import day, money, plural
 from ..parse import amounts, names, proposal_number, status_in, work
 from . import Call, Step, failed, find_then_act, not_one
 
