@@ -42,6 +42,7 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # PostgreSQL 15 (with PostgREST from npm, see scripts/pgstack.py) and Redis for the tests.
 test-servers:

@@ -3,6 +3,7 @@ and how the layers depend on each other."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -267,3 +268,30 @@ def test_env_example_lists_every_setting_config_reads():
     )
     listed = set(re.findall(r"^([A-Z0-9_]+)=", (root / ".env.example").read_text(), re.MULTILINE))
     assert read and read == listed
+
+
+def test_config_is_the_bottom_layer():
+    """config.py, outside the package, imports nothing of the app (lint-imports checks the
+    package's own layers; see pyproject.toml)."""
+    tree = ast.parse((Path(__file__).parents[1] / "config.py").read_text())
+    imported = {
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert imported and not {name for name in imported if name.startswith("canvalo_app")}
+
+
+def test_no_function_of_the_product_is_over_50_lines():
+    root = Path(__file__).parents[1]
+    long = [
+        f"{path.relative_to(root)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})"
+        for path in sorted((root / "canvalo_app").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > 50
+    ]
+    assert long == []

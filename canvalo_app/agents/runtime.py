@@ -140,50 +140,30 @@ class Turn:
             ]
 
     def run_tool(self, agent: Agent, use: ToolUse, ctx: ToolContext):
+        """Run one tool call: its events out, its record in the turn's metadata; returns the
+        tool result for the model."""
         if len(self.state.tool_calls) >= self.config["MAX_TOOL_CALLS"]:
             raise AppError("TURN_LIMIT_REACHED", "The turn reached its tool call limit.")
         shown_input = json_safe(use.input)  # the model's raw input may hold 1e999 or "\ud800"
-        yield (
-            "tool_call",
-            {
-                "tool_call_id": use.id,
-                "tool_name": use.name,
-                "agent_type": agent.name,
-                "input": shown_input,
-            },
-        )
+        call = {"tool_call_id": use.id, "tool_name": use.name, "agent_type": agent.name}
+        yield "tool_call", {**call, "input": shown_input}
         outcome = execute(agent, use.name, use.input, ctx)
         status = "error" if outcome.status == "error" else "ok"
+        done = {"summary": outcome.summary, "duration_ms": outcome.duration_ms}
         self.state.tool_calls.append(
-            {
-                "id": use.id,
-                "name": use.name,
-                "agent_type": agent.name,
-                "input": shown_input,
-                "status": outcome.status,
-                "summary": outcome.summary,
-                "duration_ms": outcome.duration_ms,
-            }
+            {"id": use.id, "name": use.name, "agent_type": agent.name, "input": shown_input}
+            | {"status": outcome.status, **done}
         )
         yield (
             "tool_result",
-            {
-                "tool_call_id": use.id,
-                "tool_name": use.name,
-                "status": status,
-                "summary": outcome.summary,
-                "duration_ms": outcome.duration_ms,
-            },
+            {"tool_call_id": use.id, "tool_name": use.name, "status": status, **done},
         )
         if outcome.action:
+            action = outcome.action
             yield (
                 "confirmation_required",
-                {
-                    "action_id": outcome.action["id"],
-                    "tool_name": use.name,
-                    "summary": outcome.action["summary"],
-                    "expires_at": outcome.action["expires_at"],
-                },
+                {"action_id": action["id"], "tool_name": use.name, "summary": action["summary"]}
+                | {"expires_at": action["expires_at"]},
             )
         return {
             "toolResult": {

@@ -66,19 +66,26 @@ def send_message(
             "message_id": assistant["id"],
         },
     )
-    try:
-        registry.add(generation)
-    except AppError as error:  # the shared state is unreachable: nothing runs
-        registry.release(conversation["id"])
-        if client_message_id:
-            registry.unclaim(identity.user_id, client_message_id)
-        with suppress(AppError):
-            store.update_message(
-                assistant["id"], status="error", metadata={"error_code": error.code}
-            )
-        raise
+    register(registry, store, generation)
     start_generation(app, generation, identity)
     return generation
+
+
+def register(registry: GenerationRegistry, store: UserStore, generation: GenerationLog) -> None:
+    """Make the generation known to every reader. If the shared state cannot take it,
+    nothing runs: the conversation and the claim are given back and the assistant row is
+    closed with the error."""
+    try:
+        registry.add(generation)
+    except AppError as error:
+        registry.release(generation.conversation_id)
+        if generation.client_message_id:
+            registry.unclaim(generation.user_id, generation.client_message_id)
+        with suppress(AppError):
+            store.update_message(
+                generation.message_id, status="error", metadata={"error_code": error.code}
+            )
+        raise
 
 
 def write_turn(

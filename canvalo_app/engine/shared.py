@@ -379,14 +379,7 @@ class SharedRegistry:
             _unavailable(error)
             self._lose(written, "engine")
             return
-        refused = set()
-        if words:  # the script answers the (1-based) positions of the words it could not add
-            failed = results[0]
-            positions = range(1, len(words) + 1) if isinstance(failed, Exception) else failed
-            refused.update(words[position - 1][0] for position in positions)
-        for generation, first, last in ends:
-            if any(isinstance(result, Exception) for result in results[first:last]):
-                refused.add(generation)
+        refused = _refused(results, words, ends)
         for generation, event in written:
             if generation in refused:  # ended by another worker, which took it for lost
                 self._lose([(generation, event)], "lost")
@@ -519,6 +512,20 @@ class SharedRegistry:
         results = pipe.execute(raise_on_error=False)
         if any(isinstance(result, Exception) for result in results):
             log.warning("generation %s: ending it in Redis was refused", generation_id)
+
+
+def _refused(results: list, words: list, ends: list) -> set[GenerationLog]:
+    """The generations whose events Redis refused: the words the script reports (all of
+    them if the script failed), and the endings with a failed command."""
+    refused = set()
+    if words:  # the script answers the (1-based) positions of the words it could not add
+        failed = results[0]
+        positions = range(1, len(words) + 1) if isinstance(failed, Exception) else failed
+        refused.update(words[position - 1][0] for position in positions)
+    for generation, first, last in ends:
+        if any(isinstance(result, Exception) for result in results[first:last]):
+            refused.add(generation)
+    return refused
 
 
 class SharedLog:

@@ -10,6 +10,7 @@ write: never one that only its own tool sets (a cancel or a send, which the user
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from marshmallow import Schema, fields, validate
 
@@ -82,6 +83,27 @@ def fetch(ctx: ToolContext, table: str, record_id, noun: str) -> dict:
     return record
 
 
+@dataclass(frozen=True)
+class Records:
+    """One domain's table as its tools see it: what a record is called, how it is named in a
+    summary (`label` gets it with its instants in the business's time zone), how lists are
+    ordered, and what `prepare(values, ctx, existing)` derives before a write."""
+
+    table: str
+    noun: str
+    plural: str
+    label: Callable[[dict], str]
+    order_by: str = "created_at"
+    descending: bool = True
+    prepare: Callable[[dict, ToolContext, dict | None], dict] = lambda values, ctx, existing: values
+
+    def name(self, record: dict, ctx: ToolContext) -> str:
+        return self.label(shown(record, ctx.zone))
+
+    def fetch(self, ctx: ToolContext, record_id) -> dict:
+        return fetch(ctx, self.table, record_id, self.noun)
+
+
 def add_crud_tools(
     agent: Agent,
     table: str,
@@ -103,10 +125,15 @@ def add_crud_tools(
     business's time zone. `prepare(values, ctx, existing)` may derive columns (totals,
     defaults) before a write.
     """
-    prepare = prepare or (lambda values, ctx, existing: values)
+    records = Records(table, noun, plural, label, order_by, descending)
+    if prepare is not None:
+        records = replace(records, prepare=prepare)
+    _add_reads(agent, records, list_schema, list_filters)
+    _add_writes(agent, records, create, update)
 
-    def name(record: dict, ctx: ToolContext) -> str:
-        return label(shown(record, ctx.zone))
+
+def _add_reads(agent: Agent, records: Records, list_schema: Schema, list_filters: ListFilters):
+    table, noun, plural = records.table, records.noun, records.plural
 
     @agent.tool(f"list_{plural}", list_schema, f"List {plural}, newest first, with filters.")
     def list_records(ctx: ToolContext, args: dict) -> dict:
@@ -115,8 +142,8 @@ def add_crud_tools(
             table,
             filters=filters,
             search=search,
-            order_by=order_by,
-            descending=descending,
+            order_by=records.order_by,
+            descending=records.descending,
             limit=args.get("limit", 20),
         )
         total = ctx.store.count_records(table, filters=filters, search=search)
@@ -129,26 +156,30 @@ def add_crud_tools(
 
     @agent.tool(f"get_{noun}", RecordId(), f"Get one {noun} by id.")
     def get_record(ctx: ToolContext, args: dict) -> dict:
-        record = fetch(ctx, table, args["id"], noun)
-        return {noun: record, "summary": f"Found {name(record, ctx)}"}
+        record = records.fetch(ctx, args["id"])
+        return {noun: record, "summary": f"Found {records.name(record, ctx)}"}
+
+
+def _add_writes(agent: Agent, records: Records, create: Schema, update: Schema) -> None:
+    table, noun = records.table, records.noun
 
     @agent.tool(f"create_{noun}", create, f"Create a {noun}.")
     def create_record(ctx: ToolContext, args: dict) -> dict:
-        record = ctx.store.create_record(table, prepare(dumpable(args), ctx, None))
-        return {noun: record, "summary": f"Created {name(record, ctx)}"}
+        record = ctx.store.create_record(table, records.prepare(dumpable(args), ctx, None))
+        return {noun: record, "summary": f"Created {records.name(record, ctx)}"}
 
     @agent.tool(f"update_{noun}", update, f"Change fields of a {noun}; give its id.")
     def update_record(ctx: ToolContext, args: dict) -> dict:
         values = dumpable(args)
         record_id = values.pop("id")
-        existing = fetch(ctx, table, record_id, noun)
+        existing = records.fetch(ctx, record_id)
         if not values:
             raise ToolError("Nothing to change was given.")
-        record = ctx.store.update_record(table, record_id, prepare(values, ctx, existing))
-        return {noun: record, "summary": f"Updated {name(record, ctx)}"}
+        record = ctx.store.update_record(table, record_id, records.prepare(values, ctx, existing))
+        return {noun: record, "summary": f"Updated {records.name(record, ctx)}"}
 
     def describe_delete(ctx: ToolContext, args: dict) -> str:
-        return f"Delete {name(fetch(ctx, table, args['id'], noun), ctx)}"
+        return f"Delete {records.name(records.fetch(ctx, args['id']), ctx)}"
 
     @agent.tool(
         f"delete_{noun}",
@@ -157,9 +188,10 @@ def add_crud_tools(
         describe=describe_delete,
     )
     def delete_record(ctx: ToolContext, args: dict) -> dict:
-        record = fetch(ctx, table, args["id"], noun)
+        record = records.fetch(ctx, args["id"])
         ctx.store.delete_record(table, str(args["id"]))
-        return {"deleted": True, "id": str(args["id"]), "summary": f"Deleted {name(record, ctx)}"}
+        summary = f"Deleted {records.name(record, ctx)}"
+        return {"deleted": True, "id": str(args["id"]), "summary": summary}
 
 
 def add_cancel_tool(
