@@ -11,9 +11,8 @@ from canvalo_app.devmodel import OfflineProvider
 from canvalo_app.devmodel.rules import Step, rules_for
 from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
 from tests.conftest import TODAY, USER_A, user_store  # noqa: F401 (re-exported)
+from tests.helpers import answer_of, assert_error, send, stream_events
 from tests.scripted_model import call, install, route, say
-from tests.test_chat import answer_of, send, stream_events
-from tests.test_conversations import assert_error
 
 
 def drive(agent: Agent, text: str, ctx: ToolContext) -> tuple[list[Step], str]:

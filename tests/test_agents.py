@@ -13,9 +13,8 @@ from canvalo_app.agents.domains import agents
 from canvalo_app.demo import seed_demo
 from canvalo_app.store.base import Identity
 from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.helpers import answer_of, assert_error, send, stream_events
 from tests.scripted_model import call, install, route, say
-from tests.test_chat import answer_of, send, stream_events
-from tests.test_conversations import assert_error
 
 pytestmark = BOTH_STORES
 

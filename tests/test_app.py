@@ -17,7 +17,7 @@ import pytest
 from canvalo_app import create_app
 from config import ConfigError
 from tests.conftest import ORIGIN, USER_A, app_config
-from tests.test_conversations import assert_error
+from tests.helpers import assert_error
 
 
 def test_unknown_route_gets_envelope(client):
@@ -295,3 +295,16 @@ def test_no_function_of_the_product_is_over_50_lines():
         and node.end_lineno - node.lineno + 1 > 50
     ]
     assert long == []
+
+
+def test_test_modules_share_helpers_only_through_helper_modules():
+    """Test modules import fixtures and helpers (conftest, helpers, agent_helpers, the
+    scripted model, the emulators), never another test module."""
+    root = Path(__file__).parent
+    imports = [
+        (path.name, node.module)
+        for path in sorted(root.glob("test_*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_")
+    ]
+    assert imports == []

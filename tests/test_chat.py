@@ -7,7 +7,6 @@ import io
 import os
 import shutil
 import threading
-import time
 import uuid
 
 import pytest
@@ -15,57 +14,21 @@ import pytest
 from canvalo_app.errors import AppError
 from canvalo_app.llm.base import TextDelta
 from tests.conftest import BOTH_ENGINES, BOTH_STORES, USER_A, events, parse_sse
-from tests.scripted_model import Pause, Wait, install, route, say
-from tests.test_conversations import assert_error
+from tests.helpers import (
+    answer_of,
+    assert_error,
+    assistant_row,
+    conversation,
+    read_until,
+    routed,
+    send,
+    started,
+    stream_events,
+    wait_for,
+)
+from tests.scripted_model import Pause, Wait, install, say
 
 pytestmark = [BOTH_STORES, BOTH_ENGINES]
-
-
-def routed(*answers: list) -> list[list]:
-    """Scripts for turns the supervisor routes to the tasks agent, which then answers."""
-    return [script for answer in answers for script in (route("tasks"), answer)]
-
-
-def send(client, headers, message="How is business?", **body):
-    return client.post("/api/chat/stream", json={"message": message, **body}, headers=headers)
-
-
-def read_until(reader, marker: str) -> str:
-    """Read a live stream until `marker` has arrived; return everything read."""
-    text = ""
-    while marker not in text:
-        text += next(reader).decode()
-    return text
-
-
-def started(reader) -> dict:
-    """The `start` event of a live stream (reading no further than it)."""
-    return events(parse_sse(read_until(reader, "event: start")))[0]
-
-
-def stream_events(response) -> list[dict]:
-    return events(parse_sse(response.get_data(as_text=True)))
-
-
-def answer_of(evts: list[dict]) -> str:
-    return "".join(e["content"] for e in evts if e["type"] == "token")
-
-
-def conversation(client, headers, conversation_id) -> dict:
-    return client.get(f"/api/conversations/{conversation_id}", headers=headers).json
-
-
-def assistant_row(client, headers, conversation_id) -> dict:
-    return conversation(client, headers, conversation_id)["messages"][-1]
-
-
-def wait_for(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def test_frames_headers_and_order(app, client, users):

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.helpers import assert_error
 
 pytestmark = BOTH_STORES
 
@@ -22,30 +23,12 @@ STRICT_JSON_REFUSED = [
     '{"title": "x", "metadata": {"n": Infinity}}',
     '{"title": "x", "metadata": {"n": 1e400}}',
 ]
-ENVELOPE_KEYS = {
-    "code",
-    "message",
-    "user_message",
-    "retryable",
-    "suggested_actions",
-    "details",
-    "request_id",
-}
 
 
 def create(client, headers, title="Kitchen repaint"):
     response = client.post("/api/conversations", json={"title": title}, headers=headers)
     assert response.status_code == 201, response.json
     return response.json
-
-
-def assert_error(response, status, code):
-    assert response.status_code == status, response.get_data(as_text=True)
-    error = response.json["error"]
-    assert set(error) == ENVELOPE_KEYS
-    assert error["code"] == code
-    assert error["request_id"] == response.headers["X-Request-ID"]
-    return error
 
 
 def test_create_returns_conversation_object(client, users):

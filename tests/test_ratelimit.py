@@ -8,10 +8,9 @@ import pytest
 from limits import parse
 
 from canvalo_app.ratelimit import LocalWindows
+from tests.helpers import assert_error, send
 from tests.redis_fixture import RedisServer
 from tests.scripted_model import install, say
-from tests.test_chat import send
-from tests.test_conversations import assert_error
 
 
 def chat_app(make_app, **overrides):

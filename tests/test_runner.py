@@ -13,8 +13,7 @@ import pytest
 from canvalo_app.engine import stop_all
 from canvalo_app.llm.base import Stop, ToolUse
 from tests.conftest import BOTH_ENGINES, BOTH_STORES, events, parse_sse, user_store
-from tests.scripted_model import Wait, call, install, route, say
-from tests.test_chat import (
+from tests.helpers import (
     answer_of,
     assistant_row,
     read_until,
@@ -23,6 +22,7 @@ from tests.test_chat import (
     stream_events,
     wait_for,
 )
+from tests.scripted_model import Wait, call, install, route, say
 
 #: Seconds that count as "at once", with room for a loaded test machine; without the
 #: interrupts a stop took 10 s, the deadline 5 s (the model's silence) and shutdown 30 s.

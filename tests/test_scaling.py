@@ -22,8 +22,8 @@ import pytest
 
 from bench.server import free_port, server_env, start_server, wait_ready
 from tests.conftest import USER_A, USER_B, Users, parse_sse
+from tests.helpers import seed
 from tests.redis_fixture import RedisServer
-from tests.test_serving import seed
 
 HEADERS = Users().headers(USER_A)
 #: The access log names the worker that answered: "<pid> <method> <path> <status>".

@@ -17,10 +17,17 @@ import pytest
 
 from canvalo_app.errors import AppError
 from tests.conftest import BOTH_ENGINES, BOTH_STORES, USER_A, USER_B, user_store
+from tests.helpers import (
+    assert_error,
+    conversation,
+    read_until,
+    routed,
+    send,
+    started,
+    stream_events,
+)
 from tests.pgstack_fixture import pgstack_module
 from tests.scripted_model import Wait, install, say
-from tests.test_chat import conversation, read_until, routed, send, started, stream_events
-from tests.test_conversations import assert_error
 
 pytestmark = [BOTH_STORES, BOTH_ENGINES]
 

@@ -17,6 +17,7 @@ import pytest
 
 from bench.server import ROOT, free_port, server_env, start_server, wait_ready
 from tests.conftest import USER_A, Users, parse_sse
+from tests.helpers import seed
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +42,6 @@ def server(server_db):
 
 
 QUESTION = "which invoices are overdue?"
-
-
-def seed(env: dict) -> None:
-    """Give the demo user a business, so answers come from real records."""
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "canvalo_app", "seed-demo", "--user", USER_A],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 def open_stream(port: int, message: str = QUESTION):

@@ -13,10 +13,9 @@ import uuid
 import pytest
 
 from tests.conftest import events, parse_sse
-from tests.redis_fixture import start_redis
-from tests.scripted_model import Pause, Wait, install, say
-from tests.test_chat import (
+from tests.helpers import (
     answer_of,
+    assert_error,
     assistant_row,
     read_until,
     routed,
@@ -24,7 +23,8 @@ from tests.test_chat import (
     stream_events,
     wait_for,
 )
-from tests.test_conversations import assert_error
+from tests.redis_fixture import start_redis
+from tests.scripted_model import Pause, Wait, install, say
 
 pytestmark = pytest.mark.parametrize("engine", ["redis"], indirect=True)
 

@@ -13,8 +13,8 @@ import pytest
 
 from canvalo_app.store.base import Identity
 from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.helpers import answer_of, assistant_row, routed, send, stream_events
 from tests.scripted_model import Pause, install, say
-from tests.test_chat import answer_of, assistant_row, routed, send, stream_events
 
 SUPABASE = pytest.mark.parametrize("store_backend", ["supabase"], indirect=True)
 EXPIRED_26_SECONDS_AGO = -26

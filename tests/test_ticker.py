@@ -6,8 +6,8 @@ import threading
 
 from canvalo_app.store.base import StreamingText
 from tests.conftest import BOTH_STORES, USER_B, user_store
+from tests.helpers import assistant_row, started, wait_for
 from tests.scripted_model import Wait, install, route, say
-from tests.test_chat import assistant_row, started, wait_for
 
 
 @BOTH_STORES

@@ -14,8 +14,8 @@ from canvalo_app.agents.domains.crud import ALL_ROWS
 from canvalo_app.agents.tools import execute
 from canvalo_app.store.tables import BUSINESS_TABLES
 from tests.conftest import USER_A
+from tests.helpers import answer_of, assistant_row, send, stream_events
 from tests.scripted_model import Pause, call, install, route, say
-from tests.test_chat import answer_of, assistant_row, send, stream_events
 
 
 @pytest.mark.parametrize("agent_type", sorted(agents()))

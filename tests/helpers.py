@@ -1,0 +1,89 @@
+"""Helpers the test modules share: sending a chat and reading its stream, reading the
+stored answer, checking the error envelope, seeding a served app's demo business."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from bench.server import ROOT
+from tests.conftest import USER_A, events, parse_sse
+from tests.scripted_model import route
+
+ENVELOPE_KEYS = {
+    "code",
+    "message",
+    "user_message",
+    "retryable",
+    "suggested_actions",
+    "details",
+    "request_id",
+}
+
+
+def routed(*answers: list) -> list[list]:
+    """Scripts for turns the supervisor routes to the tasks agent, which then answers."""
+    return [script for answer in answers for script in (route("tasks"), answer)]
+
+
+def send(client, headers, message="How is business?", **body):
+    return client.post("/api/chat/stream", json={"message": message, **body}, headers=headers)
+
+
+def read_until(reader, marker: str) -> str:
+    """Read a live stream until `marker` has arrived; return everything read."""
+    text = ""
+    while marker not in text:
+        text += next(reader).decode()
+    return text
+
+
+def started(reader) -> dict:
+    """The `start` event of a live stream (reading no further than it)."""
+    return events(parse_sse(read_until(reader, "event: start")))[0]
+
+
+def stream_events(response) -> list[dict]:
+    return events(parse_sse(response.get_data(as_text=True)))
+
+
+def answer_of(evts: list[dict]) -> str:
+    return "".join(e["content"] for e in evts if e["type"] == "token")
+
+
+def conversation(client, headers, conversation_id) -> dict:
+    return client.get(f"/api/conversations/{conversation_id}", headers=headers).json
+
+
+def assistant_row(client, headers, conversation_id) -> dict:
+    return conversation(client, headers, conversation_id)["messages"][-1]
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.get_data(as_text=True)
+    error = response.json["error"]
+    assert set(error) == ENVELOPE_KEYS
+    assert error["code"] == code
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    return error
+
+
+def seed(env: dict) -> None:
+    """Give the demo user a business, so answers come from real records."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "canvalo_app", "seed-demo", "--user", USER_A],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
