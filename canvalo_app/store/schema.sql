@@ -1,5 +1,5 @@
 -- SQLite schema for the embedded store. The Supabase migrations in migrations/ define the
--- same tables and columns for PostgreSQL; keep the two in step.
+-- same tables and columns for PostgreSQL; tests/test_schema.py checks that the two agree.
 PRAGMA foreign_keys = ON;
 
 CREATE TABLE IF NOT EXISTS agent_conversations (

@@ -1,0 +1,62 @@
+"""The two copies of the schema agree: the SQLite schema (canvalo_app/store/schema.sql) and
+the Supabase migrations (migrations/*.sql, applied to the test PostgreSQL) have the same
+tables, and each table the same columns, each column as required (NOT NULL) in both and of
+the same kind of value."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from canvalo_app.resilience import RetryPolicy
+from canvalo_app.store.sqlite import SQLiteStore
+
+#: PostgreSQL types by the kind of value SQLite keeps them as.
+KINDS = {
+    "TEXT": {"text", "uuid", "date", "timestamp with time zone", "jsonb", "time without time zone"},
+    "INTEGER": {"integer", "bigint", "smallint", "boolean"},
+    "REAL": {"numeric", "double precision", "real"},
+}
+
+
+def sqlite_columns(tmp_path) -> dict[str, dict[str, tuple[str, bool]]]:
+    path = tmp_path / "schema.sqlite3"
+    store = SQLiteStore(str(path), RetryPolicy())
+    store.init_schema()
+    store.close()
+    with sqlite3.connect(path) as conn:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {
+            table: {
+                row[1]: (row[2].upper(), bool(row[3]) or bool(row[5]))
+                for row in conn.execute(f"PRAGMA table_info({table})")
+            }
+            for table in tables
+        }
+
+
+def postgres_columns(stack) -> dict[str, dict[str, tuple[str, bool]]]:
+    rows = stack.psql(
+        "select table_name, column_name, data_type, is_nullable from information_schema.columns "
+        "where table_schema = 'api' order by table_name, ordinal_position"
+    )
+    tables: dict[str, dict[str, tuple[str, bool]]] = {}
+    for line in rows.splitlines():
+        table, column, data_type, nullable = line.split("|")
+        tables.setdefault(table, {})[column] = (data_type, nullable == "NO")
+    return tables
+
+
+def test_sqlite_and_postgres_have_the_same_tables_and_columns(tmp_path, pgstack):
+    lite, postgres = sqlite_columns(tmp_path), postgres_columns(pgstack)
+    assert sorted(lite) == sorted(postgres)
+    for table in lite:
+        assert list(lite[table]) == list(postgres[table]), table
+        for column, (kind, required) in lite[table].items():
+            data_type, pg_required = postgres[table][column]
+            assert data_type in KINDS[kind], (table, column, kind, data_type)
+            assert required == pg_required, (table, column, "NOT NULL")
