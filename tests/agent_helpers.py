@@ -5,12 +5,20 @@ seeded-store fixtures (`stores`, `ctx`, `live`) are in conftest.py."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from canvalo_app.agents.tools import Agent, ToolContext, ToolOutcome, execute
 from canvalo_app.devmodel import OfflineProvider
 from canvalo_app.devmodel.rules import Step, rules_for
 from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
-from tests.conftest import TODAY, USER_A, user_store  # noqa: F401 (re-exported)
+from tests.conftest import (  # noqa: F401 (re-exported)
+    PACIFIC,
+    TODAY,
+    USER_A,
+    pacific_business,
+    user_store,
+)
 from tests.helpers import answer_of, assert_error, send, stream_events
 from tests.scripted_model import call, install, route, say
 
@@ -100,3 +108,49 @@ def assert_cancel_waits_for_confirmation(
     confirmed = client.post(url, headers=users.a)
     assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
     assert row()["status"] == "cancelled"
+
+
+# Record lookups and fixtures the agents' own tests and the development model's share -----
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def appointment(store, word: str) -> dict:
+    return next(a for a in store.list_records("appointments") if word in a["title"])
+
+
+def utc(on: date, at: time, zone: ZoneInfo) -> str:
+    """How the store keeps the time `at` of day `on` in `zone`: UTC ISO 8601."""
+    return datetime.combine(on, at, zone).astimezone(UTC).isoformat()
+
+
+def campaign_of(store, word: str) -> dict:
+    return next(c for c in store.list_records("campaigns") if word in c["name"])
+
+
+def contact(store, first_name: str) -> dict:
+    return next(c for c in store.list_records("contacts") if c["first_name"] == first_name)
+
+
+def invoice(store, number: str) -> dict:
+    return next(i for i in store.list_records("invoices") if i["invoice_number"] == number)
+
+
+def project(store, word: str) -> dict:
+    return next(p for p in store.list_records("projects") if word in p["name"])
+
+
+def proposal(store, number: str) -> dict:
+    return next(p for p in store.list_records("proposals") if p["proposal_number"] == number)
+
+
+# Tools ------------------------------------------------------------------------------------
+def review_of(store, name: str) -> dict:
+    return next(r for r in store.list_records("reviews") if r["reviewer_name"] == name)
+
+
+def profile_of(store) -> dict:
+    return store.list_records("business_settings")[0]
+
+
+def task_of(store, word: str) -> dict:
+    return next(t for t in store.list_records("tasks") if word in t["title"])

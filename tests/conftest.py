@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -201,3 +202,22 @@ def live(app, users):
     store = user_store(app, users)
     seed_demo(store, today_for({"timezone": "America/New_York"}))
     return store
+
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+
+def pacific_business(store):
+    """Give the store's user a business in Los Angeles; return the store."""
+    store.create_record(
+        "business_settings",
+        {"business_name": "Coastline Painting", "timezone": "America/Los_Angeles"},
+    )
+    return store
+
+
+@pytest.fixture
+def pacific(app, users) -> ToolContext:
+    """A business in Los Angeles with nothing booked, on Monday 23 Nov 2026. (Tests marked
+    BOTH_STORES run on SQLite, which compares times as text, and on PostgreSQL.)"""
+    return ToolContext(pacific_business(user_store(app, users)), TODAY, zone=PACIFIC)

@@ -11,8 +11,7 @@ import pytest
 from canvalo_app.agents.context import business_profile, today_for
 from canvalo_app.agents.domains import agents
 from canvalo_app.demo import seed_demo
-from canvalo_app.store.base import Identity
-from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.conftest import BOTH_STORES, USER_A, USER_B, user_store
 from tests.helpers import answer_of, assert_error, send, stream_events
 from tests.scripted_model import call, install, route, say
 
@@ -21,8 +20,8 @@ pytestmark = BOTH_STORES
 
 @pytest.fixture
 def stores(app, users):
-    a = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
-    b = app.extensions["store"].for_user(Identity(USER_B, users.token(USER_B)))
+    a = user_store(app, users, USER_A)
+    b = user_store(app, users, USER_B)
     seed_demo(a)
     seed_demo(b)
     return a, b
@@ -112,7 +111,7 @@ def test_user_id_argument_is_refused(app, client, users, stores):
 
 def test_endless_tool_calls_are_contained(make_app, users):
     app = make_app()
-    seed_demo(app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A))))
+    seed_demo(user_store(app, users, USER_A))
     install(app, route("tasks"), default=call("list_tasks"))
     client = app.test_client()
     evts = stream_events(send(client, users.a, "tasks forever"))
@@ -190,7 +189,7 @@ class TestConfirmation:
     def test_expired_action_is_refused(self, make_app, users):
         app = make_app(ACTION_TTL_SECONDS=0)
         client = app.test_client()
-        store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
+        store = user_store(app, users, USER_A)
         seed_demo(store)
         invoice, pending = self.start_delete(app, client, users, store)
         assert_error(
@@ -240,7 +239,7 @@ def test_profile_and_date_in_the_prompt(app, client, users, stores):
 
 def test_history_budget_and_summary(make_app, users):
     app = make_app(HISTORY_TOKEN_BUDGET=60)
-    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
+    store = user_store(app, users, USER_A)
     conversation = store.create_conversation("long")
     for n in range(10):
         store.add_message(conversation["id"], "user", f"question {n} " + "words " * 20)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.conftest import BOTH_STORES, USER_A, USER_B, user_store
 from tests.helpers import assert_error
 
 pytestmark = BOTH_STORES
@@ -77,10 +77,9 @@ def test_list_searches_titles_literally(client, users):
 
 
 def test_get_includes_messages_page(app, client, users):
-    from canvalo_app.store.base import Identity
 
     conversation = create(client, users.a)
-    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
+    store = user_store(app, users, USER_A)
     for n in range(3):
         store.add_message(conversation["id"], "user" if n % 2 == 0 else "assistant", f"m{n}")
     body = client.get(
@@ -122,10 +121,9 @@ def test_rename_and_delete(app, client, users):
 
 
 def test_delete_cascades_messages(app, client, users):
-    from canvalo_app.store.base import Identity
 
     conversation = create(client, users.a)
-    store = app.extensions["store"].for_user(Identity(USER_A, users.token(USER_A)))
+    store = user_store(app, users, USER_A)
     store.add_message(conversation["id"], "user", "hello")
     assert store.list_messages(conversation["id"], 10, 0)[1] == 1
     client.delete(f"/api/conversations/{conversation['id']}", headers=users.a)

@@ -1,37 +1,28 @@
-"""The appointments agent: its tools on the real store, its offline rules, and the chat end to
-end. The demo calendar (today is Monday 23 Nov 2026), in the demo business's New York time: an
-estimate on Tue 24th 09:00-10:00, the Henderson walk-through on Wed 25th 14:00-15:00, a paint
-day on Mon 30th 08:00-16:00 and a consultation on Wed 2 Dec 11:00-12:00. Times are stored in
-UTC and shown to the model in the business's zone."""
+"""The appointments agent: its tools on the real store, and through the chat with a scripted
+model. The offline model's rules for it, and chats it answers end to end, are tested in
+test_devmodel_appointments.py. The demo calendar (today is Monday 23 Nov 2026), in the demo
+business's New York time: an estimate on Tue 24th 09:00-10:00, the Henderson walk-through on
+Wed 25th 14:00-15:00, a paint day on Mon 30th 08:00-16:00 and a consultation on Wed 2 Dec
+11:00-12:00. Times are stored in UTC and shown to the model in the business's zone."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from canvalo_app.agents.context import today_for
 from canvalo_app.agents.domains.appointments import agent
-from canvalo_app.agents.formatting import day
 from canvalo_app.agents.tools import ToolContext, execute, run_confirmed
-from canvalo_app.devmodel.dates import find_date
 from tests.agent_helpers import (
+    NEW_YORK,
+    PACIFIC,
     TODAY,
-    agent_types,
-    chat,
-    drive,
-    first_calls,
+    appointment,
     refused,
     scripted_call,
-    tool_calls,
-    user_store,
+    utc,
 )
 from tests.conftest import BOTH_STORES, USER_A, USER_B
-
-
-def appointment(store, word: str) -> dict:
-    return next(a for a in store.list_records("appointments") if word in a["title"])
 
 
 def titles(result: dict) -> list[str]:
@@ -40,14 +31,6 @@ def titles(result: dict) -> list[str]:
 
 def book(ctx, **args):
     return execute(agent, "create_appointment", {"title": "Visit", **args}, ctx)
-
-
-NEW_YORK, PACIFIC = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles")
-
-
-def utc(on: date, at: time, zone: ZoneInfo) -> str:
-    """How the store keeps the time `at` of day `on` in `zone`: UTC ISO 8601."""
-    return datetime.combine(on, at, zone).astimezone(UTC).isoformat()
 
 
 def as_stored(shown: str) -> str:
@@ -309,138 +292,6 @@ def test_another_users_appointments_are_out_of_reach(ctx, stores):
     assert clash.result["conflicts"] == []
 
 
-# Offline rules ----------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("text", "name", "args"),
-    [
-        (
-            "what's on my calendar this week?",
-            "list_appointments",
-            {"limit": 20, "from_date": "2026-11-23", "to_date": "2026-11-29"},
-        ),
-        (
-            "what's on my schedule next week?",
-            "list_appointments",
-            {"limit": 20, "from_date": "2026-11-30", "to_date": "2026-12-06"},
-        ),
-        (
-            "what do I have tomorrow?",
-            "list_appointments",
-            {"limit": 20, "from_date": "2026-11-24", "to_date": "2026-11-24"},
-        ),
-        ("show my appointments", "list_appointments", {"limit": 20, "upcoming_only": True}),
-        ("do I have any free slots on Friday?", "suggest_free_slots", {"date": "2026-11-27"}),
-        (
-            "book Maria Lopez for next Tuesday at 10am",
-            "create_appointment",
-            {
-                "title": "Appointment with Maria Lopez",
-                "start_time": "2026-12-01T10:00",
-                "client_name": "Maria Lopez",
-            },
-        ),
-        (
-            "schedule an estimate with Priya Shah on Dec 3 at 2pm for 90 minutes",
-            "create_appointment",
-            {
-                "title": "Estimate with Priya Shah",
-                "start_time": "2026-12-03T14:00",
-                "client_name": "Priya Shah",
-                "appointment_type": "estimate",
-                "duration_minutes": 90,
-            },
-        ),
-        (
-            "do I have a conflict on Wednesday at 2pm?",
-            "check_conflicts",
-            {"start_time": "2026-11-25T14:00:00", "duration_minutes": 60},
-        ),
-        (
-            "cancel the Henderson walk-through",
-            "list_appointments",
-            {"upcoming_only": True, "limit": 5, "search": "Henderson"},
-        ),
-        ("invoice the Smith project and schedule the final walk-through", "suggest_free_slots", {}),
-    ],
-)
-def test_rules_first_call(text, name, args):
-    assert [(c.name, c.input) for c in first_calls(agent, text)] == [(name, args)]
-
-
-def test_rules_calendar_this_week(ctx):
-    _, reply = drive(agent, "what's on my calendar this week?", ctx)
-    assert reply == (
-        "You have 2 appointments from Monday, November 23, 2026 to Sunday, November 29, 2026:\n"
-        "- Estimate: Lopez cabinets (Maria Lopez), Tuesday, November 24, 2026, 9:00 AM-10:00 AM\n"
-        "- Henderson final walk-through (Tom Henderson), Wednesday, November 25, 2026, "
-        "2:00 PM-3:00 PM"
-    )
-    _, reply = drive(agent, "what do I have on Saturday?", ctx)
-    assert reply == "You have nothing booked on Saturday, November 28, 2026."
-
-
-def test_rules_free_slots(ctx):
-    _, reply = drive(agent, "do I have any free slots on Tuesday?", ctx)
-    assert reply == (
-        "Free time (at least 60 minutes, in working hours):\n"
-        "- Tuesday, November 24, 2026: 8:00 AM-9:00 AM, 10:00 AM-5:00 PM"
-    )
-
-
-def test_rules_book_an_appointment(ctx, stores):
-    steps, reply = drive(agent, "book Maria Lopez for next Tuesday at 10am", ctx)
-    booked = appointment(stores[0], "Appointment with Maria Lopez")
-    assert (booked["start_time"], booked["end_time"], booked["client_name"]) == (
-        "2026-12-01T15:00:00+00:00",  # 10:00 in New York
-        "2026-12-01T16:00:00+00:00",
-        "Maria Lopez",
-    )
-    assert reply == (
-        "Booked “Appointment with Maria Lopez” on Tuesday, December 1, 2026 from 10:00 AM to "
-        "11:00 AM."
-    )
-
-
-def test_rules_a_clash_books_nothing_and_offers_free_time(ctx, stores):
-    steps, reply = drive(agent, "book Grace Kim tomorrow at 9:30", ctx)
-    assert [(s.name, s.status) for s in steps] == [
-        ("create_appointment", "error"),
-        ("suggest_free_slots", "ok"),
-    ]
-    assert stores[0].count_records("appointments") == 4
-    assert reply == (
-        "I didn't book it: That time overlaps “Estimate: Lopez cabinets” on Tuesday, November 24, "
-        "2026 at 09:00.\nFree time (at least 60 minutes, in working hours):\n"
-        "- Tuesday, November 24, 2026: 8:00 AM-9:00 AM, 10:00 AM-5:00 PM"
-    )
-
-
-def test_rules_ask_for_a_time_when_none_was_given(ctx, stores):
-    steps, reply = drive(
-        agent, "invoice the Smith project and schedule the final walk-through", ctx
-    )
-    assert [s.name for s in steps] == ["suggest_free_slots"]
-    assert reply.startswith(
-        "What day and time should I book the final walk-through with Smith for?\n"
-        "Free time (at least 60 minutes, in working hours):\n"
-        "- Tuesday, November 24, 2026: 8:00 AM-9:00 AM, 10:00 AM-5:00 PM\n"
-    )
-    assert stores[0].count_records("appointments") == 4
-
-
-def test_rules_cancel_waits_for_confirmation(ctx, stores):
-    steps, reply = drive(agent, "cancel the Henderson walk-through", ctx)
-    assert [(s.name, s.status) for s in steps] == [
-        ("list_appointments", "ok"),
-        ("cancel_appointment", "pending_confirmation"),
-    ]
-    assert reply.startswith("I've asked you to confirm: Cancel the appointment “Henderson final")
-    assert reply.endswith("Nothing changes until you confirm it in the app.")
-    assert appointment(stores[0], "walk-through")["status"] == "confirmed"
-    _, reply = drive(agent, "cancel the Zed appointment", ctx)
-    assert reply == "I couldn't find any upcoming appointment matching “Zed”."
-
-
 # Time zones -------------------------------------------------------------------------------
 def test_demo_times_are_new_york_wall_clock_times(stores):
     estimate, tomorrow = appointment(stores[0], "Lopez"), TODAY + timedelta(days=1)
@@ -450,21 +301,6 @@ def test_demo_times_are_new_york_wall_clock_times(stores):
     )
     sprayer = next(t for t in stores[0].list_records("tasks") if t["title"] == "Clean sprayer")
     assert sprayer["completed_at"] == utc(TODAY - timedelta(days=6), time(17), NEW_YORK)
-
-
-def pacific_business(store):
-    store.create_record(
-        "business_settings",
-        {"business_name": "Coastline Painting", "timezone": "America/Los_Angeles"},
-    )
-    return store
-
-
-@pytest.fixture
-def pacific(app, users) -> ToolContext:
-    """A business in Los Angeles with nothing booked, on Monday 23 Nov 2026. (Tests marked
-    BOTH_STORES run on SQLite, which compares times as text, and on PostgreSQL.)"""
-    return ToolContext(pacific_business(user_store(app, users)), TODAY, zone=PACIFIC)
 
 
 @BOTH_STORES
@@ -531,70 +367,6 @@ def test_free_time_and_clashes_in_the_business_hours(pacific):
     assert refused_booking.result["error"].startswith(
         "That time overlaps “Visit” on Tuesday, December 1, 2026 at 12:00."
     )
-
-
-def test_rules_book_and_answer_in_the_business_time(pacific):
-    _, reply = drive(agent, "book Maria Lopez for next Tuesday at 10am", pacific)
-    assert reply == (
-        "Booked “Appointment with Maria Lopez” on Tuesday, December 1, 2026 from 10:00 AM to "
-        "11:00 AM."
-    )
-    assert appointment(pacific.store, "Maria")["start_time"] == "2026-12-01T18:00:00+00:00"
-    _, reply = drive(agent, "what do I have next Tuesday?", pacific)
-    assert reply == (
-        "You have 1 appointment on Tuesday, December 1, 2026:\n"
-        "- Appointment with Maria Lopez (Maria Lopez), Tuesday, December 1, 2026, "
-        "10:00 AM-11:00 AM"
-    )
-    _, reply = drive(agent, "do I have any free slots next Tuesday?", pacific)
-    assert reply == (
-        "Free time (at least 60 minutes, in working hours):\n"
-        "- Tuesday, December 1, 2026: 8:00 AM-10:00 AM, 11:00 AM-5:00 PM"
-    )
-
-
-# End to end -------------------------------------------------------------------------------
-def test_chat_calendar_this_week(client, users, live):
-    evts, reply = chat(client, users, "what's on my calendar this week?")
-    assert agent_types(evts) == ["appointments"] and tool_calls(evts) == ["list_appointments"]
-    assert "Estimate: Lopez cabinets (Maria Lopez)" in reply
-    assert "Henderson final walk-through" in reply and "Consultation" not in reply
-
-
-def test_chat_books_an_appointment(client, users, live):
-    evts, reply = chat(client, users, "book Maria Lopez for next Tuesday at 10am")
-    assert agent_types(evts) == ["appointments"] and tool_calls(evts) == ["create_appointment"]
-    when = find_date("next Tuesday", today_for({"timezone": "America/New_York"}))
-    booked = appointment(live, "Appointment with Maria Lopez")
-    assert booked["start_time"] == utc(when, time(10), NEW_YORK)
-    assert reply.startswith("Booked “Appointment with Maria Lopez” on ")
-    assert "from 10:00 AM to 11:00 AM" in reply
-
-
-def test_chat_cancel_asks_for_confirmation_and_changes_nothing(client, users, live):
-    before = appointment(live, "walk-through")
-    evts, reply = chat(client, users, "cancel the Henderson walk-through")
-    assert tool_calls(evts) == ["list_appointments", "cancel_appointment"]
-    assert [e["tool_name"] for e in evts if e["type"] == "confirmation_required"] == [
-        "cancel_appointment"
-    ]
-    assert "Nothing changes until you confirm it in the app." in reply
-    assert appointment(live, "walk-through") == before
-
-
-def test_chat_books_and_cancels_in_the_business_time(app, client, users):
-    """The chat and the confirm endpoint both take the zone from the business profile."""
-    store = pacific_business(user_store(app, users))
-    when = find_date("next Tuesday", today_for({"timezone": "America/Los_Angeles"}))
-    _, reply = chat(client, users, "book Maria Lopez for next Tuesday at 10am")
-    assert appointment(store, "Maria")["start_time"] == utc(when, time(10), PACIFIC)
-    assert "from 10:00 AM to 11:00 AM" in reply
-    evts, _ = chat(client, users, "cancel the Maria Lopez appointment")
-    pending = next(e for e in evts if e["type"] == "confirmation_required")
-    assert pending["summary"].endswith(f"on {day(when)} at 10:00")
-    confirmed = client.post(f"/api/actions/{pending['action_id']}/confirm", headers=users.a)
-    assert confirmed.json["result"]["summary"].endswith(f"on {day(when)} at 10:00")
-    assert appointment(store, "Maria")["status"] == "cancelled"
 
 
 def test_a_model_cannot_cancel_by_updating_the_status(app, client, users, live):
