@@ -22,6 +22,7 @@ from canvalo_app.llm.base import ModelRequest, Stop, TextDelta, ToolSpec, ToolUs
 from canvalo_app.store.base import Identity
 from tests.bedrock_emulator import (
     BedrockEmulator,
+    Script,
     block_stop,
     drop,
     exception,
@@ -549,7 +550,9 @@ def test_tool_use_round_trip_through_the_supervisor_and_an_agent(app, client, us
 
     supervisor, first_call, answer = emulator.requests
     route_tools = supervisor["body"]["toolConfig"]["tools"]
-    assert [t["toolSpec"]["name"] for t in route_tools] == ["route_to_agents"]
+    assert [t["toolSpec"]["name"] for t in route_tools] == ["route_to_agents", "reply_to_user"]
+    assert supervisor["body"]["toolConfig"]["toolChoice"] == {"any": {}}  # no chatter possible
+    assert "toolChoice" not in first_call["body"]["toolConfig"]  # agents choose freely
     invoice_tools = [t["toolSpec"]["name"] for t in first_call["body"]["toolConfig"]["tools"]]
     assert "overdue_summary" in invoice_tools
     assert answer["body"]["toolConfig"] == first_call["body"]["toolConfig"]  # resent
@@ -575,3 +578,84 @@ def test_tool_use_round_trip_through_the_supervisor_and_an_agent(app, client, us
     assert (row["status"], row["agent_type"]) == ("complete", "invoices")
     assert row["content"] == "Here are your overdue invoices."
     assert [c["name"] for c in row["metadata"]["tool_calls"]] == ["overdue_summary"]
+
+
+# --- the supervisor's own reply streams; its failures keep what was said --------------------
+
+
+def reply_call(kind: str = "clarify") -> Script:
+    return tool_use_reply("tooluse_reply", "reply_to_user", {"kind": kind, "reason": "Unclear."})
+
+
+def test_a_clarifying_reply_streams_as_the_model_writes_it(app, client, users, emulator):
+    words = [f"word{n} " for n in range(12)]
+    emulator.enqueue(reply_call(), text_reply(*words, delay=0.3))
+    response = client.post(
+        "/api/chat/stream", json={"message": "hmm"}, headers=users.a, buffered=False
+    )
+    arrivals, body = [], ""
+    for chunk in response.response:
+        text = chunk.decode()
+        body += text
+        arrivals += [time.monotonic()] * text.count("event: token")
+    evts = events(parse_sse(body))
+    assert [e["content"] for e in evts if e["type"] == "token"] == words
+    assert len(arrivals) >= 4 and arrivals[-1] - arrivals[0] >= 1.5  # not one burst
+    assert {e["agent_type"] for e in evts if e["type"] == "token"} == {"supervisor"}
+    assert evts[-1]["type"] == "complete" and evts[-1]["agent_type"] == "supervisor"
+    routing, reply = emulator.requests
+    assert routing["body"]["toolConfig"]["toolChoice"] == {"any": {}}
+    assert "toolConfig" not in reply["body"]  # the reply is plain text
+    assert assistant_row(client, users, evts)["content"] == "".join(words)
+
+
+def test_text_written_before_a_route_is_never_shown(app, client, users, emulator):
+    route = {"agents": ["tasks"], "reason": "Tasks."}
+    emulator.enqueue(
+        tool_use_reply("tooluse_route", "route_to_agents", route, text_before="Let me see… "),
+        text_reply("You have no tasks."),
+    )
+    evts, body = send(client, users, "what tasks are due?")
+    assert "Let me see" not in body
+    tokens = [e["content"] for e in evts if e["type"] == "token"]
+    assert "".join(tokens) == "You have no tasks."
+
+
+@pytest.mark.parametrize("said", [["Which ", "invoice"], []])
+def test_a_reply_that_fails_keeps_its_words_and_the_next_turn_is_valid(
+    app, client, users, emulator, said
+):
+    emulator.enqueue(
+        reply_call(),
+        stream(
+            message_start(),
+            *[text_delta(w) for w in said],
+            exception("throttlingException", "Rate"),
+        ),
+    )
+    if not said:  # before any text a throttle is retried: let every retry fail too
+        emulator.enqueue(*[stream(message_start(), exception("throttlingException", "Rate"))] * 3)
+    evts, _ = send(client, users, "the first message")
+    assert [e["content"] for e in evts if e["type"] == "token"] == said
+    assert evts[-1]["type"] == "error" and evts[-1]["code"] == "MODEL_THROTTLED"
+    row = assistant_row(client, users, evts)
+    assert (row["status"], row["content"]) == ("error", "".join(said))
+    assert row["metadata"]["error_code"] == "MODEL_THROTTLED"
+
+    emulator.requests.clear()
+    emulator.enqueue(reply_call("answer"), text_reply("Happy to help."))
+    response = client.post(
+        "/api/chat/stream",
+        json={"message": "the second message", "conversation_id": evts[0]["conversation_id"]},
+        headers=users.a,
+    )
+    again = events(parse_sse(response.get_data(as_text=True)))
+    assert again[-1]["type"] == "complete"
+    messages = emulator.requests[0]["body"]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]  # they alternate
+    assert [m["content"][0]["text"] for m in messages[::2]] == [
+        "the first message",
+        "the second message",
+    ]  # the failed message is not merged into the next
+    answer = messages[1]["content"][0]["text"]
+    assert answer == ("".join(said) or "(No answer: that reply failed before it said anything.)")

@@ -16,16 +16,29 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
+#: Stands for an answer that produced no text (it failed, or was stopped at once), so that
+#: roles still alternate and no user message is merged into the next.
+NO_ANSWER = "(No answer: that reply failed before it said anything.)"
+
+
 def _converse(rows: list[dict]) -> list[dict]:
-    """Rows as Converse messages: alternating roles, starting and ending with the user."""
+    """Rows as Converse messages: alternating roles, starting and ending with the user. An
+    assistant row without text (a failed turn) is a short marker; two user messages in a row
+    (an answer that was never stored) get a marker between them, never merged."""
     messages: list[dict] = []
     for row in rows:
-        if not row["content"].strip():
+        text = row["content"]
+        if row["role"] == "assistant" and not text.strip():
+            text = NO_ANSWER
+        elif not text.strip():
             continue
         if messages and messages[-1]["role"] == row["role"]:
-            messages[-1]["content"][0]["text"] += "\n\n" + row["content"]
-        else:
-            messages.append({"role": row["role"], "content": [{"text": row["content"]}]})
+            if row["role"] == "user":
+                messages.append({"role": "assistant", "content": [{"text": NO_ANSWER}]})
+            else:
+                messages[-1]["content"][0]["text"] += "\n\n" + text
+                continue
+        messages.append({"role": row["role"], "content": [{"text": text}]})
     while messages and messages[0]["role"] != "user":
         messages.pop(0)
     return messages

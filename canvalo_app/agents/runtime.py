@@ -18,7 +18,14 @@ from ..llm.base import ModelRequest, Stop, TextDelta, ToolUse, Usage
 from ..store.base import UserStore
 from .context import business_profile, history, system_preamble, today_for, tool_context
 from .domains import agents
-from .supervisor import SUPERVISOR, route_spec, routes_of, supervisor_prompt
+from .supervisor import (
+    SUPERVISOR,
+    reply_prompt,
+    reply_spec,
+    route_spec,
+    routes_of,
+    supervisor_prompt,
+)
 from .tools import Agent, ToolContext, ToolError, execute, json_safe, run_confirmed
 
 AGENT_PROMPT = (
@@ -81,24 +88,39 @@ class Turn:
                 self.state.add_usage(event)
 
     def supervise(self, messages: list[dict], preamble: str) -> Iterator[tuple[str, dict]]:
-        """Yield `agent` routing decisions, or stream a clarifying question."""
+        """Yield `agent` routing decisions, or stream the supervisor's own reply (see
+        agents/supervisor.py): no text of the routing call itself is shown."""
         request = ModelRequest(
             f"{supervisor_prompt()}\n\n{preamble}",
             messages,
-            [route_spec()],
+            [route_spec(), reply_spec()],
             self.config["MAX_OUTPUT_TOKENS"],
             self.today,
+            tool_choice="any",
         )
         self.state.agent_type = SUPERVISOR
         uses: list[ToolUse] = []
         said: list[tuple[str, dict]] = []
         for item in self.call_model(request, SUPERVISOR, []):
             (uses if isinstance(item, ToolUse) else said).append(item)
-        routed, reason = routes_of(uses)
-        if not routed:  # text is a clarifying question only when nothing was routed
-            yield from said
+        routed, reason, reply = routes_of(uses)
         for name in routed:
             yield "agent", {"agent_type": name, **({"reason": reason} if reason else {})}
+        if routed:
+            return
+        if reply is None:  # text without a tool: a model that ignored the forced choice
+            yield from said
+            return
+        answer = ModelRequest(
+            f"{reply_prompt(reply)}\n\n{preamble}",
+            messages,
+            [],
+            self.config["MAX_OUTPUT_TOKENS"],
+            self.today,
+        )
+        for item in self.call_model(answer, SUPERVISOR, []):  # streams as it is written
+            if not isinstance(item, ToolUse):
+                yield item
 
     def run_agent(
         self, agent: Agent, messages: list[dict], preamble: str, ctx: ToolContext

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 
-from ..agents.supervisor import ROUTE_TOOL
+from ..agents.supervisor import REPLY_TOOL, ROUTE_TOOL
 from ..llm.base import (
     ModelEvent,
     ModelProvider,
@@ -97,15 +97,18 @@ class OfflineProvider(ModelProvider):
         today = request.today or date.today()
         tool_names = {tool.name for tool in request.tools}
         output = ""
-        if ROUTE_TOOL in tool_names:
+        if ROUTE_TOOL in tool_names:  # the supervisor: route, or reply (written next)
             agents, reason = route(text)
             if agents:
-                yield from self._tool_uses([(ROUTE_TOOL, {"agents": agents, "reason": reason})])
-                output = json.dumps(agents)
+                call = (ROUTE_TOOL, {"agents": agents, "reason": reason})
             else:
-                output = CLARIFYING_QUESTION
-                yield from self.stream_text(output)
-                yield Stop("end_turn")
+                call = (REPLY_TOOL, {"kind": "clarify", "reason": "No agent matches."})
+            yield from self._tool_uses([call])
+            output = json.dumps(call)
+        elif not tool_names:  # the supervisor's reply
+            output = CLARIFYING_QUESTION
+            yield from self.stream_text(output)
+            yield Stop("end_turn")
         else:
             rules = rules_for(agent_offered(tool_names) or "")
             steps = steps_this_turn(request.messages)

@@ -28,6 +28,8 @@ class ModelRequest:
     max_tokens: int = 2048
     #: The business's date, which the system prompt also states (a provider may use it).
     today: date | None = None
+    #: "any": the model must call one of `tools` and write no text; None: it decides.
+    tool_choice: str | None = None
 
 
 @dataclass(frozen=True)

@@ -201,4 +201,6 @@ class BedrockProvider(ModelProvider):
             arguments["system"] = [{"text": request.system}]
         if request.tools:
             arguments["toolConfig"] = tool_config(request.tools)
+            if request.tool_choice == "any":
+                arguments["toolConfig"]["toolChoice"] = {"any": {}}
         return arguments
