@@ -659,3 +659,59 @@ def test_a_reply_that_fails_keeps_its_words_and_the_next_turn_is_valid(
     ]  # the failed message is not merged into the next
     answer = messages[1]["content"][0]["text"]
     assert answer == ("".join(said) or "(No answer: that reply failed before it said anything.)")
+
+
+# --- the model remembers what its tools did -------------------------------------------------
+
+
+def tool_results_text(request: dict) -> str:
+    return "\n".join(
+        block.get("text", "") for m in request["body"]["messages"] for block in m["content"]
+    )
+
+
+def test_a_follow_up_sees_the_records_the_last_turn_touched(app, client, users, emulator):
+    seed_demo(app.extensions["store"].for_user(Identity(USER_A, "t")))
+    route = {"agents": ["invoices"], "reason": "Invoices."}
+    emulator.enqueue(
+        tool_use_reply("tooluse_route", "route_to_agents", route),
+        tool_use_reply("tooluse_list", "list_invoices", {"status": "overdue"}),
+        text_reply("INV-1002 is overdue. Shall I remind them?"),
+    )
+    first, _ = send(client, users, "which invoices are overdue?")
+    overdue = (
+        app.extensions["store"].for_user(Identity(USER_A, "t")).list_records("invoices", limit=50)
+    )
+    [inv] = [i for i in overdue if i["invoice_number"] == "INV-1002"]
+
+    emulator.requests.clear()
+    emulator.enqueue(reply_call("answer"), text_reply("Done."))
+    client.post(
+        "/api/chat/stream",
+        json={"message": "yes, do that", "conversation_id": first[0]["conversation_id"]},
+        headers=users.a,
+    ).get_data()
+    seen = tool_results_text(emulator.requests[0])
+    assert "list_invoices (ok)" in seen and inv["id"] in seen and "INV-1002" in seen
+    assert [m["role"] for m in emulator.requests[0]["body"]["messages"]] == [
+        "user",
+        "assistant",
+        "user",
+    ]
+
+
+def test_a_later_agent_sees_what_the_earlier_one_did(app, client, users, emulator):
+    seed_demo(app.extensions["store"].for_user(Identity(USER_A, "t")))
+    route = {"agents": ["invoices", "tasks"], "reason": "Both."}
+    emulator.enqueue(
+        tool_use_reply("tooluse_route", "route_to_agents", route),
+        tool_use_reply("tooluse_list", "list_invoices", {"status": "overdue"}),
+        text_reply("INV-1002 is overdue."),
+        text_reply("I'll note a task."),
+    )
+    evts, _ = send(client, users, "chase the overdue invoice and add a task for it")
+    assert evts[-1]["type"] == "complete"
+    invoices_answer, tasks_call = emulator.requests[2], emulator.requests[3]
+    assert "Earlier in this turn" not in invoices_answer["body"]["system"][0]["text"]
+    shared = tasks_call["body"]["system"][0]["text"]
+    assert "Earlier in this turn, other agents ran" in shared and "INV-1002" in shared

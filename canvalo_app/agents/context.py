@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..store.base import Filter, UserStore
+from .memory import tools_note
 from .tools import ToolContext
 from .zone import business_zone
 
@@ -21,13 +22,23 @@ def estimate_tokens(text: str) -> int:
 NO_ANSWER = "(No answer: that reply failed before it said anything.)"
 
 
+def said(row: dict) -> str:
+    """A stored message as the model sees it: its text and, for an answer, what its tools
+    did (see agents/memory.py)."""
+    calls = (row.get("metadata") or {}).get("tool_calls") if row["role"] == "assistant" else None
+    note = tools_note(calls) if calls else ""
+    return (
+        f"{note}\n\n{row['content']}" if note and row["content"].strip() else note or row["content"]
+    )
+
+
 def _converse(rows: list[dict]) -> list[dict]:
     """Rows as Converse messages: alternating roles, starting and ending with the user. An
     assistant row without text (a failed turn) is a short marker; two user messages in a row
     (an answer that was never stored) get a marker between them, never merged."""
     messages: list[dict] = []
     for row in rows:
-        text = row["content"]
+        text = said(row)
         if row["role"] == "assistant" and not text.strip():
             text = NO_ANSWER
         elif not text.strip():
@@ -51,7 +62,7 @@ def history(
     rows = [r for r in store.recent_messages(conversation_id, 200) if r["id"] != skip_id]
     kept, used = [], 0
     for row in reversed(rows):
-        cost = estimate_tokens(row["content"])
+        cost = estimate_tokens(said(row))
         if kept and used + cost > budget:
             break
         kept.append(row)

@@ -18,6 +18,7 @@ from ..llm.base import ModelRequest, Stop, TextDelta, ToolUse, Usage
 from ..store.base import UserStore
 from .context import business_profile, history, system_preamble, today_for, tool_context
 from .domains import agents
+from .memory import records_of, tools_note
 from .supervisor import (
     SUPERVISOR,
     reply_prompt,
@@ -174,7 +175,7 @@ class Turn:
         done = {"summary": outcome.summary, "duration_ms": outcome.duration_ms}
         self.state.tool_calls.append(
             {"id": use.id, "name": use.name, "agent_type": agent.name, "input": shown_input}
-            | {"status": outcome.status, **done}
+            | {"status": outcome.status, **done, "records": records_of(outcome.result)}
         )
         yield (
             "tool_result",
@@ -225,7 +226,9 @@ def run_turn(
         yield kind, data
         if index:
             yield "token", {"content": "\n\n", "agent_type": agent.name}
-        yield from turn.run_agent(agent, messages, preamble, ctx)
+        earlier = tools_note(state.tool_calls)  # what the agents before this one did
+        shared = f"{preamble}\nEarlier in this turn, other agents ran:\n{earlier}"
+        yield from turn.run_agent(agent, messages, shared if earlier else preamble, ctx)
 
 
 def run_confirmed_action(store: UserStore, config: dict, action: dict) -> dict:
