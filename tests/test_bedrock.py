@@ -715,3 +715,52 @@ def test_a_later_agent_sees_what_the_earlier_one_did(app, client, users, emulato
     assert "Earlier in this turn" not in invoices_answer["body"]["system"][0]["text"]
     shared = tasks_call["body"]["system"][0]["text"]
     assert "Earlier in this turn, other agents ran" in shared and "INV-1002" in shared
+
+
+def test_a_long_conversation_is_folded_into_a_summary_the_model_writes(
+    bedrock_app, users, emulator
+):
+    app = bedrock_app(HISTORY_TOKEN_BUDGET=40)
+    client = app.test_client()
+    long_answer = "This answer is long enough to fill the whole history budget. " * 3
+    conversation_id = None
+    for turn in range(1, 4):
+        emulator.enqueue(reply_call("answer"), text_reply(f"Answer {turn}. {long_answer}"))
+        if turn == 3:  # five messages no longer fit: folded after the turn
+            emulator.enqueue(
+                tool_use_reply("tooluse_sum", "save_summary", {"summary": "SUMMARY: turns 1-2."})
+            )
+        body = {"message": f"question {turn}"}
+        if conversation_id:
+            body["conversation_id"] = conversation_id
+        evts = events(
+            parse_sse(
+                client.post("/api/chat/stream", json=body, headers=users.a).get_data(as_text=True)
+            )
+        )
+        assert evts[-1]["type"] == "complete"
+        conversation_id = evts[0]["conversation_id"]
+
+    def stored() -> dict:
+        messages = client.get(f"/api/conversations/{conversation_id}", headers=users.a).json
+        return messages["messages"][-1]["metadata"].get("summary") or {}
+
+    deadline = time.monotonic() + 5
+    while not stored() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stored()["text"] == "SUMMARY: turns 1-2."
+    folding = emulator.requests[6]
+    assert folding["body"]["toolConfig"]["toolChoice"] == {"any": {}}
+    assert "question 1" in folding["body"]["messages"][0]["content"][0]["text"]
+
+    emulator.requests.clear()
+    emulator.enqueue(reply_call("answer"), text_reply("Answer 4."))
+    client.post(
+        "/api/chat/stream",
+        json={"message": "question 4", "conversation_id": conversation_id},
+        headers=users.a,
+    ).get_data()
+    routing = emulator.requests[0]["body"]
+    assert "SUMMARY: turns 1-2." in routing["system"][0]["text"]
+    sent = " ".join(b["text"] for m in routing["messages"] for b in m["content"])
+    assert len(sent) // 4 + 1 <= 40  # the messages themselves stay within the budget

@@ -6,30 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..store.base import Filter, UserStore
-from .memory import tools_note
+from .memory import said, split_history
+from .summary import SUMMARY_CHARS, stored_summary
 from .tools import ToolContext
 from .zone import business_zone
-
-SUMMARY_CHARS = 1200
-
-
-def estimate_tokens(text: str) -> int:
-    return len(text) // 4 + 1
-
 
 #: Stands for an answer that produced no text (it failed, or was stopped at once), so that
 #: roles still alternate and no user message is merged into the next.
 NO_ANSWER = "(No answer: that reply failed before it said anything.)"
-
-
-def said(row: dict) -> str:
-    """A stored message as the model sees it: its text and, for an answer, what its tools
-    did (see agents/memory.py)."""
-    calls = (row.get("metadata") or {}).get("tool_calls") if row["role"] == "assistant" else None
-    note = tools_note(calls) if calls else ""
-    return (
-        f"{note}\n\n{row['content']}" if note and row["content"].strip() else note or row["content"]
-    )
 
 
 def _converse(rows: list[dict]) -> list[dict]:
@@ -58,26 +42,22 @@ def _converse(rows: list[dict]) -> list[dict]:
 def history(
     store: UserStore, conversation_id: str, skip_id: str, budget: int
 ) -> tuple[list[dict], str]:
-    """The newest messages that fit `budget` tokens, and a summary of the older ones."""
+    """The newest messages that fit `budget` tokens, and a summary of the older ones: the
+    one the model wrote (agents/summary.py), then the turns it does not cover yet, cut short."""
     rows = [r for r in store.recent_messages(conversation_id, 200) if r["id"] != skip_id]
-    kept, used = [], 0
-    for row in reversed(rows):
-        cost = estimate_tokens(said(row))
-        if kept and used + cost > budget:
-            break
-        kept.append(row)
-        used += cost
-    older = rows[: len(rows) - len(kept)]
-    summary = ""
-    if older:
-        lines = [
-            f"- {r['role']}: {' '.join(r['content'].split())[:160]}"
-            for r in older
-            if r["content"].strip()
-        ]
-        summary = "Earlier in this conversation (summarised):\n" + "\n".join(lines)
-        summary = summary[:SUMMARY_CHARS]
-    return _converse(kept[::-1]), summary
+    kept, older = split_history(rows, budget)
+    if not older:
+        return _converse(kept), ""
+    written, until = stored_summary(rows)
+    lines = [
+        f"- {r['role']}: {' '.join(r['content'].split())[:160]}"
+        for r in older
+        if r["content"].strip() and r["created_at"] > until
+    ]
+    summary = "Earlier in this conversation (summarised):\n" + "\n".join(
+        ([written] if written else []) + lines
+    )
+    return _converse(kept), summary[:SUMMARY_CHARS]
 
 
 def today_for(profile: dict | None) -> date:

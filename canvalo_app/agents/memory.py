@@ -42,3 +42,29 @@ def tools_note(calls: list[dict]) -> str:
         line = f"- {call['name']} ({call['status']}): {call.get('summary') or ''}"
         lines.append(line + (f" [{records}]" if records else ""))
     return "Tools used:\n" + "\n".join(lines) if lines else ""
+
+
+def estimate_tokens(text: str) -> int:
+    return len(text) // 4 + 1
+
+
+def said(row: dict) -> str:
+    """A stored message as the model sees it: its text and, for an answer, what its tools
+    did (see agents/memory.py)."""
+    calls = (row.get("metadata") or {}).get("tool_calls") if row["role"] == "assistant" else None
+    note = tools_note(calls) if calls else ""
+    return (
+        f"{note}\n\n{row['content']}" if note and row["content"].strip() else note or row["content"]
+    )
+
+
+def split_history(rows: list[dict], budget: int) -> tuple[list[dict], list[dict]]:
+    """The newest `rows` that fit `budget` tokens, and the older ones, both oldest first."""
+    kept, used = [], 0
+    for row in reversed(rows):
+        cost = estimate_tokens(said(row))
+        if kept and used + cost > budget:
+            break
+        kept.append(row)
+        used += cost
+    return kept[::-1], rows[: len(rows) - len(kept)]

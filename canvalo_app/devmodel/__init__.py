@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 
+from ..agents.summary import SUMMARY_TOOL
 from ..agents.supervisor import REPLY_TOOL, ROUTE_TOOL
 from ..llm.base import (
     ModelEvent,
@@ -103,6 +104,10 @@ class OfflineProvider(ModelProvider):
                 call = (ROUTE_TOOL, {"agents": agents, "reason": reason})
             else:
                 call = (REPLY_TOOL, {"kind": "clarify", "reason": "No agent matches."})
+            yield from self._tool_uses([call])
+            output = json.dumps(call)
+        elif SUMMARY_TOOL in tool_names:  # folding old turns: keep their first words
+            call = (SUMMARY_TOOL, {"summary": " ".join(text.split())[:600]})
             yield from self._tool_uses([call])
             output = json.dumps(call)
         elif not tool_names:  # the supervisor's reply

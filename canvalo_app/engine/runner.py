@@ -23,6 +23,7 @@ from functools import partial
 from flask import Flask
 
 from ..agents.runtime import TurnState, run_turn
+from ..agents.summary import refresh_summary
 from ..errors import AppError
 from ..logs import current_request_id, set_request_id
 from ..store.base import Identity, UserStore
@@ -128,6 +129,7 @@ class Generation:
                     if not self.emit(type_, data):
                         return  # stopped or past the deadline: abandoned where it stands
                 self.complete("complete", self.state.finish_reason)
+                self.fold_history(store)
             except AppError as error:
                 log.warning("generation %s failed: %s", self.log.id, error.code)
                 self.fail(error, "error")
@@ -136,6 +138,14 @@ class Generation:
                 self.fail(AppError("INTERNAL_ERROR"), "error")
             finally:
                 turn.close()
+
+    def fold_history(self, store) -> None:
+        """After the stream has ended: fold turns that no longer fit the history into the
+        conversation's summary (agents/summary.py). Never fails the finished turn."""
+        try:
+            refresh_summary(self.app, store, self.log.conversation_id, self.log.message_id)
+        except Exception:  # the shortened turns stand in for the summary
+            log.exception("could not fold the history of %s", self.log.conversation_id)
 
     def stop(self, reason: str) -> None:
         """End now, keeping the partial answer: the user's stop, the worker's shutdown, or
