@@ -621,26 +621,33 @@ def test_text_written_before_a_route_is_never_shown(app, client, users, emulator
     assert "".join(tokens) == "You have no tasks."
 
 
-@pytest.mark.parametrize("said", [["Which ", "invoice"], []])
+FAILURES_AFTER_TEXT = {
+    "MODEL_THROTTLED": [exception("throttlingException", "Rate")],
+    "MODEL_CONNECTION_LOST": [drop()],
+    "MODEL_STREAM_INCOMPLETE": [],  # the body ends with no messageStop
+}
+
+
+@pytest.mark.parametrize(
+    "said, code",
+    [(["Which ", "invoice"], code) for code in FAILURES_AFTER_TEXT] + [([], "MODEL_THROTTLED")],
+)
 def test_a_reply_that_fails_keeps_its_words_and_the_next_turn_is_valid(
-    app, client, users, emulator, said
+    app, client, users, emulator, said, code
 ):
+    failure = FAILURES_AFTER_TEXT[code]
     emulator.enqueue(
         reply_call(),
-        stream(
-            message_start(),
-            *[text_delta(w) for w in said],
-            exception("throttlingException", "Rate"),
-        ),
+        stream(message_start(), *[text_delta(w) for w in said], *failure),
     )
     if not said:  # before any text a throttle is retried: let every retry fail too
         emulator.enqueue(*[stream(message_start(), exception("throttlingException", "Rate"))] * 3)
     evts, _ = send(client, users, "the first message")
     assert [e["content"] for e in evts if e["type"] == "token"] == said
-    assert evts[-1]["type"] == "error" and evts[-1]["code"] == "MODEL_THROTTLED"
+    assert evts[-1]["type"] == "error" and evts[-1]["code"] == code
     row = assistant_row(client, users, evts)
     assert (row["status"], row["content"]) == ("error", "".join(said))
-    assert row["metadata"]["error_code"] == "MODEL_THROTTLED"
+    assert row["metadata"]["error_code"] == code
 
     emulator.requests.clear()
     emulator.enqueue(reply_call("answer"), text_reply("Happy to help."))

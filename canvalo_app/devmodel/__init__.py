@@ -30,6 +30,7 @@ from ..llm.base import (
     Usage,
     text_of,
 )
+from .followups import resolve
 from .routing import CLARIFYING_QUESTION, route
 from .rules import Step, agent_offered, rules_for
 
@@ -94,7 +95,7 @@ class OfflineProvider(ModelProvider):
         }
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
-        text = latest_user_text(request.messages)
+        text = resolve(latest_user_text(request.messages), request.messages)
         today = request.today or date.today()
         tool_names = {tool.name for tool in request.tools}
         output = ""
