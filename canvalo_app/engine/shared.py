@@ -459,8 +459,11 @@ class SharedRegistry:
                         own = self._own.get(message["data"].decode())
                         if own is not None:
                             own.request_stop("user")
-            except (RedisError, OSError, ValueError):
-                self._closed.wait(1.0)  # reconnect
+            except Exception as error:  # a lost connection, or one closed under it by close()
+                if self._closed.is_set():
+                    return
+                log.warning("stop listener reconnecting: %s", error.__class__.__name__)
+                self._closed.wait(1.0)
             finally:
                 pubsub.close()
 
