@@ -285,8 +285,11 @@ async def one_stream(run: Run, i: int, sched: float, request: bytes, cfg) -> Non
                             break
                         frame = pending[start:end]
                         start = end + 2
-                        if frame[:1] == b":":
+                        while frame[:1] == b":":  # heartbeats: comment lines before an event
                             run.pings[i] += 1
+                            cut = frame.find(b"\n")
+                            frame = frame[cut + 1 :] if cut >= 0 else b""
+                        if not frame:
                             continue
                         run.events[i] += 1
                         at = frame.find(b"event: ")

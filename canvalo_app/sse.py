@@ -12,7 +12,11 @@ from collections.abc import Iterator
 
 from flask import Response
 
-PING = b": ping\n\n"
+#: A heartbeat: one comment line and no blank line after it, so that it never ends an event.
+#: EventSource, fetch-event-source, httpx-sse and the AI SDK all skip comment lines, and
+#: fetch-event-source dispatches a message at every blank line (an empty one for a comment
+#: ended by one); proxies still see bytes at every silence.
+PING = b": ping\n"
 TERMINAL = frozenset({"complete", "error"})
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -47,16 +51,22 @@ class ServerSentEvent:
         return f"ServerSentEvent({self.id}, {self.type!r})"
 
 
-def event_stream(log, after: int, heartbeat: float) -> Iterator[bytes]:
+def event_stream(log, after: int, heartbeat: float, start: bool = False) -> Iterator[bytes]:
     """A ping and the frames after event `after`, live until the terminal one; a ping on
     every silence. Events that are waiting when the reader comes round (the first ones, a
-    replay, a burst) go out in one write.
+    replay, a burst) go out in one write. With `start`, a replay after the first event
+    begins with the `start` event again, without its id (so a client's last event id stays
+    where it was).
 
     `log` is anything with `wait(after, timeout) -> (events, ended)`: a worker's own log, or
     one read from Redis (engine/shared.py)."""
     waiting, ended = log.wait(after, 0)
     cursor = waiting[-1].id if waiting else after
-    yield b"".join([PING, *(event.frame for event in waiting)])
+    first = [PING, *(event.frame for event in waiting)]
+    if start and after >= 1:
+        announced = log.wait(0, 0)[0][0].frame
+        first.insert(1, announced.split(b"\n", 1)[1])  # the start frame minus its `id:` line
+    yield b"".join(first)
     while not ended:
         events, ended = log.wait(cursor, heartbeat)
         if events:
@@ -66,8 +76,9 @@ def event_stream(log, after: int, heartbeat: float) -> Iterator[bytes]:
             yield PING
 
 
-def sse_response(log, after: int, heartbeat: float) -> Response:
-    response = Response(event_stream(log, after, heartbeat), mimetype="text/event-stream")
+def sse_response(log, after: int, heartbeat: float, start: bool = False) -> Response:
+    stream = event_stream(log, after, heartbeat, start)
+    response = Response(stream, mimetype="text/event-stream")
     response.headers["Content-Type"] = "text/event-stream; charset=utf-8"
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"

@@ -40,7 +40,7 @@ def test_frames_headers_and_order(app, client, users):
     assert response.headers["X-Accel-Buffering"] == "no"
     assert "Content-Encoding" not in response.headers
     body = response.get_data(as_text=True)
-    assert body.startswith(": ping\n\n")
+    assert body.startswith(": ping\nid: 1\nevent: start\n")  # a heartbeat never ends an event
     frames = parse_sse(body)
     evts = events(frames)
     assert [e["_id"] for e in evts] == list(range(1, len(evts) + 1))
@@ -223,6 +223,66 @@ def test_same_client_message_id_reattaches(app, client, users):
     assert [m["role"] for m in messages] == ["user", "assistant"]
 
 
+def test_a_retry_that_says_what_it_has_seen_gets_only_the_rest(app, client, users):
+    """fetch-event-source retries a cut POST with the same body and Last-Event-ID: the
+    `start` event comes first again (without an id, so the client's last id stays), then
+    only the events after the one it names."""
+    install(app, *routed(say("one two three four")))
+    client_message_id = str(uuid.uuid4())
+    first = stream_events(send(client, users.a, "hi", client_message_id=client_message_id))
+    response = client.post(
+        "/api/chat/stream",
+        json={"message": "hi", "client_message_id": client_message_id},
+        headers={**users.a, "Last-Event-ID": "3"},
+    )
+    frames = [f for f in parse_sse(response.get_data(as_text=True)) if "data" in f]
+    assert frames[0]["event"] == "start" and "id" not in frames[0]
+    assert frames[0]["data"] == {k: v for k, v in first[0].items() if k != "_id"}
+    assert [int(f["id"]) for f in frames[1:]] == [e["_id"] for e in first[3:]]
+    assert events(frames[1:]) == first[3:]
+
+
+def test_last_event_id_on_a_new_send_changes_nothing(app, client, users):
+    install(app, *routed(say("fresh")))
+    response = client.post(
+        "/api/chat/stream",
+        json={"message": "hi", "client_message_id": str(uuid.uuid4())},
+        headers={**users.a, "Last-Event-ID": "7"},
+    )
+    evts = stream_events(response)
+    assert [e["_id"] for e in evts] == list(range(1, len(evts) + 1))
+    bad = client.post(
+        "/api/chat/stream", json={"message": "hi"}, headers={**users.a, "Last-Event-ID": "x"}
+    )
+    assert_error(bad, 422, "VALIDATION_ERROR")
+
+
+def dispatched(body: str) -> list[str]:
+    """The messages fetch-event-source hands its onmessage: one at every blank line, with
+    the data lines since the last one (comment lines skipped), as its parser does."""
+    messages, data = [], []
+    for line in body.split("\n")[:-1]:
+        if line == "":
+            messages.append("\n".join(data))
+            data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip(" "))
+    return messages
+
+
+def test_no_heartbeat_reaches_a_client_as_a_message(make_app, users):
+    app = make_app(HEARTBEAT_SECONDS=0.05)
+    install(app, *routed([Pause(0.3), *say("late")]))
+    body = send(app.test_client(), users.a).get_data(as_text=True)
+    messages = dispatched(body)
+    assert body.count(": ping") >= 3
+    assert all(messages) and len(messages) == len(stream_events_from(body))
+
+
+def stream_events_from(body: str) -> list[dict]:
+    return events(parse_sse(body))
+
+
 def test_another_users_generation_is_404(app, client, users):
     install(app, *routed(say("Private.")))
     generation = stream_events(send(client, users.a))[0]["generation_id"]
@@ -308,8 +368,8 @@ def test_heartbeat_on_silence(make_app, users):
     app = make_app(HEARTBEAT_SECONDS=0.05)
     install(app, *routed([Pause(0.3), *say("late")]))
     body = send(app.test_client(), users.a).get_data(as_text=True)
-    pings = [f for f in parse_sse(body) if f.get("comment") == "ping"]
-    assert len(pings) >= 3
+    assert body.count(": ping\n") >= 3
+    assert "\n\n: ping\n\n" not in body  # no block of its own, that a client could dispatch
 
 
 def test_user_id_must_match_the_token(app, client, users):

@@ -39,14 +39,30 @@ def owned_generation(generation_id):
 @streams(EVENTS)
 def stream(body):
     """Send a message and stream the answer as Server-Sent Events."""
-    generation = send_message(
+    last_event_id = last_event_id_header()
+    generation, attached = send_message(
         current_app._get_current_object(),
         g.identity,
         body["message"],
         str(body["conversation_id"]) if body["conversation_id"] else None,
         str(body["client_message_id"]) if body["client_message_id"] else None,
     )
-    return sse_response(generation, 0, current_app.config["HEARTBEAT_SECONDS"])
+    # A retry of the same send (same client_message_id) that says what it has already seen
+    # gets only what came after, behind the `start` event.
+    after = last_event_id if attached and last_event_id is not None else 0
+    return sse_response(generation, after, current_app.config["HEARTBEAT_SECONDS"], start=True)
+
+
+def last_event_id_header() -> int | None:
+    """The Last-Event-ID a reconnecting client sends: ASCII digits only, else a 422."""
+    value = request.headers.get("Last-Event-ID")
+    if value is None:
+        return None
+    if not EVENT_ID.fullmatch(value.strip()):
+        raise AppError(
+            "VALIDATION_ERROR", details={"fields": {"Last-Event-ID": ["Must be an event id."]}}
+        )
+    return int(value)
 
 
 @bp.get("/generations/<uuid:generation_id>/events")
@@ -56,14 +72,8 @@ def stream(body):
 def events(generation_id, query):
     """Replay a generation's events after Last-Event-ID (or ?after=), then follow it live."""
     generation = owned_generation(generation_id)
-    after = query["after"] or 0
-    last_event_id = request.headers.get("Last-Event-ID")
-    if last_event_id is not None:
-        if not EVENT_ID.fullmatch(last_event_id.strip()):
-            raise AppError(
-                "VALIDATION_ERROR", details={"fields": {"Last-Event-ID": ["Must be an event id."]}}
-            )
-        after = int(last_event_id)
+    last_event_id = last_event_id_header()
+    after = last_event_id if last_event_id is not None else query["after"] or 0
     return sse_response(generation, after, current_app.config["HEARTBEAT_SECONDS"])
 
 

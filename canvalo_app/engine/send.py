@@ -33,14 +33,16 @@ def send_message(
     text: str,
     conversation_id: str | None,
     client_message_id: str | None,
-) -> GenerationLog:
+) -> tuple[GenerationLog, bool]:
+    """Start the answer to a message; the generation, and whether it is one an earlier copy
+    of this send (the same `client_message_id`) had already started."""
     registry = app.extensions["generations"]
     store = app.extensions["store"].for_user(identity)
     if client_message_id:
         # Before any write: a copy of this send still in flight is waited for, then joined.
         attached = registry.claim(identity.user_id, client_message_id, SAME_SEND_WAIT_SECONDS)
         if attached is not None:
-            return attached
+            return attached, True
     try:
         conversation, user_message, assistant = write_turn(
             registry, store, text, conversation_id, client_message_id
@@ -68,7 +70,7 @@ def send_message(
     )
     register(registry, store, generation)
     start_generation(app, generation, identity)
-    return generation
+    return generation, False
 
 
 def register(registry: GenerationRegistry, store: UserStore, generation: GenerationLog) -> None:
