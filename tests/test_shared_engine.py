@@ -154,16 +154,18 @@ def test_an_ended_generation_is_kept_for_the_retention_and_then_forgotten(
 
 @pytest.fixture
 def own_redis():
-    """A redis-server of this test's own, to stop and start again."""
+    """A redis-server of this test's own, to stop and start again: yields it, its directory,
+    and the list every server started again on its port goes in (all are stopped after)."""
     with tempfile.TemporaryDirectory(prefix="canvalo-redis-") as directory:
-        server = start_redis(directory)
-        yield server, directory
-        server.process.kill()
-        server.process.wait()
+        servers = [start_redis(directory)]
+        yield servers[0], directory, servers
+        for server in servers:
+            server.process.kill()
+            server.process.wait()
 
 
 def test_redis_lost_ends_streams_fails_sends_and_recovers(make_app, users, own_redis):
-    server, directory = own_redis
+    server, directory, servers = own_redis
     app = make_app(REDIS_URL=server.url, WORKER_RENEW_SECONDS=0.2, WORKER_LEASE_SECONDS=1)
     client = app.test_client()
     release = threading.Event()
@@ -187,7 +189,7 @@ def test_redis_lost_ends_streams_fails_sends_and_recovers(make_app, users, own_r
     assert time.monotonic() - started < 2
     ready = assert_error(client.get("/health/ready"), 503, "SERVICE_NOT_READY")
     assert ready["details"]["checks"]["generations"]["error"] == "REDIS_UNAVAILABLE"
-    start_redis(directory, port=int(server.url.rsplit(":", 1)[1].split("/")[0]))
+    servers.append(start_redis(directory, port=int(server.url.rsplit(":", 1)[1].split("/")[0])))
     install(app, *routed(say("Back again.")))
     assert wait_for(lambda: client.get("/health/ready").status_code == 200)
     evts = stream_events(send(client, users.a, "after"))
