@@ -137,6 +137,7 @@ def load_config(env: str | None = None) -> dict:
         "RETRY_BASE_DELAY": _float("RETRY_BASE_DELAY", 1.0),
         "RETRY_MAX_DELAY": _float("RETRY_MAX_DELAY", 8.0),
         "REDIS_URL": _env("REDIS_URL"),
+        "RESUME_TICKET_SECRET": _env("RESUME_TICKET_SECRET"),
         "RATE_LIMIT_CHAT": _env("RATE_LIMIT_CHAT", "10 per minute"),
         "HEARTBEAT_SECONDS": _float("HEARTBEAT_SECONDS", 15.0),
         "TURN_DEADLINE_SECONDS": _float("TURN_DEADLINE_SECONDS", 120.0),

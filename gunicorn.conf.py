@@ -31,6 +31,8 @@ timeout = 60
 graceful_timeout = 20  # in-flight streams get this long to end with a terminal event
 keepalive = 95  # longer than the platform router's idle timeout
 accesslog = "-"
+# The path without its query string: a resume ticket (?ticket=) or a token never reaches a log.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # Every log line to stdout, gunicorn's own included (by default its error log is stderr).

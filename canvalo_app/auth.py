@@ -14,6 +14,7 @@ from functools import wraps
 import jwt
 from flask import Flask, current_app, g, request
 
+from . import tickets
 from .errors import AppError
 from .store.base import Identity
 
@@ -137,6 +138,26 @@ def require_auth(view):
             raise AppError("AUTH_REQUIRED")
         claims = current_app.extensions["auth"].verify(token.strip())
         g.identity = Identity(user_id=claims["sub"], token=token.strip())
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def require_auth_or_ticket(view):
+    """Like `require_auth`, or, without an Authorization header, a resume ticket in
+    `?ticket=` for the generation in the URL (canvalo_app/tickets.py). A ticket carries no
+    token: the view may read that generation's events and nothing of the store."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        ticket = request.args.get("ticket")
+        if "Authorization" in request.headers or ticket is None:
+            return require_auth(view)(*args, **kwargs)
+        secret = tickets.secret_of(current_app.config)
+        user_id = secret and tickets.user_of(secret, ticket, str(kwargs["generation_id"]))
+        if not user_id:
+            raise AppError("TICKET_INVALID")
+        g.identity = Identity(user_id=user_id, token="")
         return view(*args, **kwargs)
 
     return wrapper

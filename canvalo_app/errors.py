@@ -64,6 +64,10 @@ ERRORS: dict[str, ErrorKind] = {
         401, "Only a user's access token is accepted, not API keys or anonymous tokens.",
         "Please sign in again.",
         False, _SIGN_IN),
+    "TICKET_INVALID": ErrorKind(
+        401, "The resume ticket is invalid, expired, or for another generation.",
+        "This answer can no longer be followed here. Reload the conversation.",
+        False, ("Reload the conversation",)),
     "AUTH_UNAVAILABLE": ErrorKind(
         503, "The signing keys could not be fetched.",
         "We couldn't check your sign-in just now.",

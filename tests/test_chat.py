@@ -7,13 +7,15 @@ import io
 import os
 import shutil
 import threading
+import time
 import uuid
 
 import pytest
 
+from canvalo_app import tickets
 from canvalo_app.errors import AppError
 from canvalo_app.llm.base import TextDelta
-from tests.conftest import BOTH_ENGINES, BOTH_STORES, USER_A, events, parse_sse
+from tests.conftest import BOTH_ENGINES, BOTH_STORES, USER_A, USER_B, events, parse_sse
 from tests.helpers import (
     answer_of,
     assert_error,
@@ -444,3 +446,37 @@ def test_a_body_without_a_length_is_held_to_the_size_limit(app, client, users):
     )
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
     assert client.get("/api/conversations", headers=users.a).json["total"] == 0
+
+
+def test_the_resume_url_opens_the_events_with_no_header(app, client, users):
+    install(app, *routed(say("Follow me anywhere.")))
+    evts = stream_events(send(client, users.a))
+    start = evts[0]
+    assert start["resume_url"].startswith(
+        f"/api/chat/generations/{start['generation_id']}/events?ticket="
+    )
+    replay = stream_events(client.get(start["resume_url"]))  # no Authorization header
+    assert replay == evts
+
+
+def test_a_resume_ticket_opens_its_own_generation_only(app, client, users):
+    install(app, *routed(say("One."), say("Two.")))
+    one = stream_events(send(client, users.a))[0]
+    two = stream_events(send(client, users.a, "again"))[0]
+    ticket = one["resume_url"].split("ticket=")[1]
+    other = f"/api/chat/generations/{two['generation_id']}/events?ticket={ticket}"
+    assert_error(client.get(other), 401, "TICKET_INVALID")
+    assert_error(client.get(one["resume_url"][:-3] + "abc"), 401, "TICKET_INVALID")  # tampered
+    secret = tickets.secret_of(app.config)
+    stale = tickets.issue(secret, one["generation_id"], USER_A, now=time.time() - 601)
+    url = f"/api/chat/generations/{one['generation_id']}/events?ticket={stale}"
+    assert_error(client.get(url), 401, "TICKET_INVALID")
+    assert_error(client.get(f"/api/conversations?ticket={ticket}"), 401, "AUTH_REQUIRED")
+
+
+def test_a_ticket_for_another_user_finds_nothing(app, client, users):
+    install(app, *routed(say("Mine.")))
+    start = stream_events(send(client, users.a))[0]
+    forged = tickets.issue(tickets.secret_of(app.config), start["generation_id"], USER_B)
+    url = f"/api/chat/generations/{start['generation_id']}/events?ticket={forged}"
+    assert_error(client.get(url), 404, "GENERATION_NOT_FOUND")

@@ -232,3 +232,25 @@ def test_a_locked_database_is_waited_for_without_blocking_the_worker(server_db):
     connection, response = open_stream(port)  # the lock is gone: sends work again
     assert read_frames(response)[-1][1]["event"] == "complete"
     connection.close()
+
+
+def test_a_resume_ticket_never_reaches_the_access_log(tmp_path):
+    port = free_port()
+    env = server_env(port, tmp_path / "db.sqlite3", Users.secret, OFFLINE_TOKEN_DELAY="0")
+    process = start_server(env, output=subprocess.PIPE, errors=subprocess.STDOUT)
+    try:
+        assert wait_ready(port), "gunicorn did not start"
+        connection, response = open_stream(port)
+        start = read_frames(response)[0][1]["data"]
+        connection.close()
+        replay = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        replay.request("GET", start["resume_url"])  # no Authorization header
+        answer = replay.getresponse()
+        assert answer.status == 200 and b"event: complete" in answer.read()
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    log = out.decode()
+    assert f"/api/chat/generations/{start['generation_id']}/events" in log  # it was logged
+    assert "ticket=" not in log and start["resume_url"].split("=")[1] not in log

@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, g, request
 
-from ..auth import require_auth
+from ..auth import require_auth, require_auth_or_ticket
 from ..engine.send import send_message
 from ..errors import AppError
 from ..extensions import user_store
@@ -66,11 +66,12 @@ def last_event_id_header() -> int | None:
 
 
 @bp.get("/generations/<uuid:generation_id>/events")
-@require_auth
+@require_auth_or_ticket
 @query(EventsQuery())
 @streams(EVENTS)
 def events(generation_id, query):
-    """Replay a generation's events after Last-Event-ID (or ?after=), then follow it live."""
+    """Replay a generation's events after Last-Event-ID (or ?after=), then follow it live.
+    Opens with a bearer token, or with the `start` event's `resume_url` (its `?ticket=`)."""
     generation = owned_generation(generation_id)
     last_event_id = last_event_id_header()
     after = last_event_id if last_event_id is not None else query["after"] or 0

@@ -137,6 +137,11 @@ class ChatStreamSchema(StrictSchema):
 
 class EventsQuery(QuerySchema):
     after = fields.Integer(load_default=None, validate=validate.Range(0, MAX_OFFSET))
+    ticket = fields.String(
+        load_default=None,
+        validate=validate.Length(max=512),
+        metadata={"description": "A resume ticket, as in the `start` event's `resume_url`."},
+    )
 
 
 class ActionSchema(Schema):

@@ -15,6 +15,7 @@ from flask import Flask
 
 from ..errors import AppError
 from ..store.base import Identity, NewMessage, UserStore, new_id
+from ..tickets import resume_url
 from .log import GenerationLog, GenerationRegistry
 from .runner import start_generation
 
@@ -59,15 +60,15 @@ def send_message(
         message_id=assistant["id"],
         client_message_id=client_message_id,
     )
-    generation.append(
-        "start",
-        {
-            "conversation_id": conversation["id"],
-            "generation_id": generation.id,
-            "user_message_id": user_message["id"],
-            "message_id": assistant["id"],
-        },
-    )
+    start = {
+        "conversation_id": conversation["id"],
+        "generation_id": generation.id,
+        "user_message_id": user_message["id"],
+        "message_id": assistant["id"],
+    }
+    if url := resume_url(app.config, generation.id, identity.user_id):
+        start["resume_url"] = url  # opens the events endpoint with no header (EventSource)
+    generation.append("start", start)
     register(registry, store, generation)
     start_generation(app, generation, identity)
     return generation, False
