@@ -40,6 +40,10 @@ class ServerSentEvent:
         """The event's fields, read back from its frame."""
         return json.loads(self.frame.split(b"\ndata: ", 1)[1])
 
+    def frame_without_id(self) -> bytes:
+        """The frame minus its `id:` line: sent again, it leaves a client's last id alone."""
+        return self.frame.split(b"\n", 1)[1]
+
     @property
     def terminal(self) -> bool:
         return self.type in TERMINAL
@@ -64,8 +68,7 @@ def event_stream(log, after: int, heartbeat: float, start: bool = False) -> Iter
     cursor = waiting[-1].id if waiting else after
     first = [PING, *(event.frame for event in waiting)]
     if start and after >= 1:
-        announced = log.wait(0, 0)[0][0].frame
-        first.insert(1, announced.split(b"\n", 1)[1])  # the start frame minus its `id:` line
+        first.insert(1, log.wait(0, 0)[0][0].frame_without_id())
     yield b"".join(first)
     while not ended:
         events, ended = log.wait(cursor, heartbeat)

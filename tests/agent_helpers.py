@@ -1,5 +1,5 @@
-"""Helpers for the agents' tests: a driver for the offline rules, a chat call, a scripted
-tool call, event readers, and the walk through a chat cancel and its confirmation. The
+"""Helpers for the agents' tests: a chat call, a scripted tool call, event readers, and
+the walk through a chat cancel and its confirmation. The
 seeded-store fixtures (`stores`, `ctx`, `live`) are in conftest.py."""
 
 from __future__ import annotations
@@ -8,10 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from canvalo_app.agents.tools import Agent, ToolContext, ToolOutcome, execute
-from canvalo_app.devmodel import OfflineProvider
-from canvalo_app.devmodel.rules import Step, rules_for
-from canvalo_app.llm.base import ModelRequest, TextDelta, ToolUse
+from canvalo_app.agents.tools import ToolOutcome
 from tests.conftest import (  # noqa: F401 (re-exported)
     PACIFIC,
     TODAY,
@@ -21,29 +18,6 @@ from tests.conftest import (  # noqa: F401 (re-exported)
 )
 from tests.helpers import answer_of, assert_error, send, stream_events
 from tests.scripted_model import call, install, route, say
-
-
-def drive(agent: Agent, text: str, ctx: ToolContext) -> tuple[list[Step], str]:
-    """Run the offline rules for `agent` as the agent loop would, with real tool results."""
-    rules, steps = rules_for(agent.name), []
-    while calls := rules.next_calls(text, steps, ctx.today):
-        for name, args in calls:
-            outcome = execute(agent, name, args, ctx)
-            steps.append(Step(name, args, outcome.status, outcome.result))
-    return steps, rules.answer(text, steps, ctx.today)
-
-
-def first_calls(agent: Agent, text: str) -> list[ToolUse]:
-    """What the offline model asks for first when `agent` gets `text`."""
-    request = ModelRequest(
-        system="",
-        messages=[{"role": "user", "content": [{"text": text}]}],
-        tools=agent.specs(),
-        today=TODAY,
-    )
-    events = list(OfflineProvider().stream(request))
-    assert not [e for e in events if isinstance(e, TextDelta)]
-    return [e for e in events if isinstance(e, ToolUse)]
 
 
 def chat(client, users, message: str) -> tuple[list[dict], str]:

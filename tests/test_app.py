@@ -308,3 +308,30 @@ def test_test_modules_share_helpers_only_through_helper_modules():
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.test_")
     ]
     assert imports == []
+
+
+WITHOUT_THE_DEVELOPMENT_MODEL = """
+import importlib, pkgutil, sys
+sys.modules["canvalo_app.devmodel"] = None  # as if the package were deleted
+import canvalo_app
+for module in pkgutil.walk_packages(canvalo_app.__path__, "canvalo_app."):
+    if not module.name.startswith("canvalo_app.devmodel"):
+        importlib.import_module(module.name)
+app = canvalo_app.create_app({"ENV_NAME": "testing", "SQLITE_PATH": sys.argv[1],
+                              "MODEL_PROVIDER": "bedrock", "AWS_REGION": "us-east-1"})
+print(app.extensions["model"].describe()["provider"])
+"""
+
+
+def test_the_product_runs_without_the_development_model(tmp_path):
+    """Every product module imports, and the app starts on Bedrock, with the development
+    model gone: removing it means editing only providers.py (its offline branch)."""
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_THE_DEVELOPMENT_MODEL, str(tmp_path / "db.sqlite3")],
+        cwd=Path(__file__).parents[1],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "bedrock"

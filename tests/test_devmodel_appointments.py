@@ -18,13 +18,12 @@ from tests.agent_helpers import (
     agent_types,
     appointment,
     chat,
-    drive,
-    first_calls,
     pacific_business,
     tool_calls,
     user_store,
     utc,
 )
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

@@ -11,10 +11,9 @@ from tests.agent_helpers import (
     agent_types,
     campaign_of,
     chat,
-    drive,
-    first_calls,
     tool_calls,
 )
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

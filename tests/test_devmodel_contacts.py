@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from canvalo_app.agents.domains.contacts import agent
-from tests.agent_helpers import agent_types, chat, contact, drive, first_calls, tool_calls
+from tests.agent_helpers import agent_types, chat, contact, tool_calls
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

@@ -10,11 +10,10 @@ from canvalo_app.agents.domains.projects import agent
 from tests.agent_helpers import (
     agent_types,
     chat,
-    drive,
-    first_calls,
     project,
     tool_calls,
 )
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

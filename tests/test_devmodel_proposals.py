@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from canvalo_app.agents.domains.proposals import agent
-from tests.agent_helpers import agent_types, chat, drive, first_calls, proposal, tool_calls
+from tests.agent_helpers import agent_types, chat, proposal, tool_calls
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

@@ -10,11 +10,10 @@ from canvalo_app.agents.domains.reviews import agent
 from tests.agent_helpers import (
     agent_types,
     chat,
-    drive,
-    first_calls,
     review_of,
     tool_calls,
 )
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

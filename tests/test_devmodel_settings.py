@@ -12,12 +12,11 @@ from tests.agent_helpers import (
     TODAY,
     agent_types,
     chat,
-    drive,
-    first_calls,
     profile_of,
     tool_calls,
     user_store,
 )
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

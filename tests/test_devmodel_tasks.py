@@ -13,11 +13,10 @@ from canvalo_app.agents.tools import execute
 from tests.agent_helpers import (
     agent_types,
     chat,
-    drive,
-    first_calls,
     task_of,
     tool_calls,
 )
+from tests.devmodel_helpers import drive, first_calls
 
 
 # Offline rules ----------------------------------------------------------------------------

@@ -49,8 +49,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def said(row: dict) -> str:
-    """A stored message as the model sees it: its text and, for an answer, what its tools
-    did (see agents/memory.py)."""
+    """A stored message as the model sees it: its text and, for an answer, the note of what
+    its tools did."""
     calls = (row.get("metadata") or {}).get("tool_calls") if row["role"] == "assistant" else None
     note = tools_note(calls) if calls else ""
     return (

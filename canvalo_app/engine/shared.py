@@ -120,14 +120,16 @@ class SharedRegistry(Writer, Liveness):
                 if self.redis.set(key, PENDING, nx=True, px=self.lease_ms):
                     return None
                 value = self.redis.get(key)
+                attached = None
+                if value is not None and value != PENDING:
+                    attached = self.get(value.decode(), user_id)
+                    if attached is None:  # its generation is gone: claim it afresh
+                        self._release(keys=[key], args=[value])
+                        continue
             except RedisError as error:
                 raise unavailable(error) from error
-            if value is not None and value != PENDING:
-                attached = self.get(value.decode(), user_id)
-                if attached is not None:
-                    return attached
-                self._release(keys=[key], args=[value])  # its generation is gone
-                continue
+            if attached is not None:
+                return attached
             if value is None:
                 continue  # given back between the two commands
             if time.monotonic() >= deadline:
