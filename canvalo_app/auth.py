@@ -112,6 +112,10 @@ class TokenVerifier:
         return claims
 
 
+#: The user `flask seed-demo` fills and `flask dev-token` (and the /demo page) sign in as.
+DEMO_USER = "00000000-0000-4000-8000-000000000001"
+
+
 def mint_dev_token(
     secret: str, user_id: str, ttl_seconds: int = 24 * 3600, audience: str = "authenticated"
 ) -> str:

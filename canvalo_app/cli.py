@@ -8,11 +8,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .auth import mint_dev_token
+from .auth import DEMO_USER, mint_dev_token
 from .extensions import store
 from .store.base import Identity
-
-DEMO_USER = "00000000-0000-4000-8000-000000000001"
 
 
 def _dev_secret() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from apispec import APISpec
@@ -13,38 +14,66 @@ from .errors import ERRORS
 from .version import __version__
 
 
-class ErrorBodySchema(Schema):
+class ResponseSchema(Schema):
+    """A response, or an SSE event: every field is always present (required in the
+    document), unless its metadata says `optional`."""
+
+
+#: The metadata of a response field that is sometimes left out.
+OPTIONAL = {"optional": True}
+
+
+class ErrorBodySchema(ResponseSchema):
     code = fields.String(metadata={"enum": sorted(ERRORS)})
     message = fields.String()
-    user_message = fields.String()
+    user_message = fields.String(metadata={"description": "Text to show the user."})
     retryable = fields.Boolean()
     suggested_actions = fields.List(fields.String())
     details = fields.Dict()
     request_id = fields.String()
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(ResponseSchema):
     error = fields.Nested(ErrorBodySchema)
 
 
+#: A reconnecting client's last event id: only the events after it are sent.
+LAST_EVENT_ID = {
+    "in": "header",
+    "name": "Last-Event-ID",
+    "required": False,
+    "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"},
+    "description": "The id of the last event received; only later events are sent.",
+}
+
+
 _PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_PATH_FORMATS = {"uuid": {"type": "string", "format": "uuid"}}
 
 
-def _operation(rule, view, method: str, plugin: MarshmallowPlugin) -> dict:
-    doc = getattr(view, "openapi", {})
-    summary = (view.__doc__ or rule.endpoint).strip().splitlines()[0]
-    operation: dict = {"summary": summary, "tags": [rule.endpoint.split(".")[0]], "responses": {}}
-    params = [
+def _path_parameters(rule) -> list[dict]:
+    return [
         {
             "in": "path",
             "name": name,
             "required": True,
-            "schema": {"type": "string", "format": "uuid"},
+            "schema": _PATH_FORMATS.get(converter, {"type": "string"}),
         }
-        for name in _PARAM.findall(rule.rule)
+        for converter, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", rule.rule)
     ]
+
+
+def _operation(rule, view, spec: APISpec, plugin: MarshmallowPlugin) -> dict:
+    doc = getattr(view, "openapi", {})
+    summary, _, description = (view.__doc__ or rule.endpoint).strip().partition("\n")
+    operation: dict = {"summary": summary, "tags": [rule.endpoint.split(".")[0]], "responses": {}}
+    if description.strip():
+        operation["description"] = " ".join(description.split())
+    params = _path_parameters(rule)
     if "query" in doc:
         params += plugin.converter.schema2parameters(doc["query"], location="query")
+    if "stream" in doc and doc["stream"]["last_event_id"]:
+        params.append(LAST_EVENT_ID)
     if params:
         operation["parameters"] = params
     if "body" in doc:
@@ -53,18 +82,7 @@ def _operation(rule, view, method: str, plugin: MarshmallowPlugin) -> dict:
             "required": any(field.required for field in body_fields),
             "content": {"application/json": {"schema": doc["body"]}},
         }
-    if doc.get("stream"):
-        operation["responses"]["200"] = {
-            "description": doc["stream"],
-            "content": {"text/event-stream": {}},
-        }
-    else:
-        status = str(doc.get("status", 200))
-        content = {"application/json": {"schema": doc["response"]}} if "response" in doc else {}
-        operation["responses"][status] = {
-            "description": doc.get("description", "OK"),
-            "content": content,
-        }
+    operation["responses"].update(_success(doc, spec))
     if "rate_limited" in doc:
         operation["responses"]["429"] = {
             "description": f"Over the caller's {doc['rate_limited']}; see Retry-After",
@@ -80,6 +98,69 @@ def _operation(rule, view, method: str, plugin: MarshmallowPlugin) -> dict:
     return operation
 
 
+def _success(doc: dict, spec: APISpec) -> dict:
+    if "stream" in doc:
+        stream = doc["stream"]
+        answer = {
+            "description": stream["description"],
+            "content": {"text/event-stream": {"schema": _event_union(spec, stream)}},
+        }
+        if stream["headers"]:
+            answer["headers"] = {
+                name: {"schema": {"type": "string", "enum": [value]}}
+                for name, value in stream["headers"].items()
+            }
+        return {"200": answer, **stream.get("other", {})}
+    content = {"application/json": {"schema": doc["response"]}} if "response" in doc else {}
+    answer = {"description": doc.get("description", "OK"), "content": content}
+    return {str(doc.get("status", 200)): answer}
+
+
+def _event_union(spec: APISpec, stream: dict) -> dict:
+    """One component per event type and one for their union, discriminated on `type`."""
+    name = stream["name"]
+    if name not in spec.components.schemas:
+        refs = {}
+        for type_, schema in stream["events"].items():
+            if schema.__name__ not in spec.components.schemas:
+                spec.components.schema(schema.__name__, schema=schema)
+            refs[type_] = f"#/components/schemas/{schema.__name__}"
+        spec.components.schema(
+            name,
+            {
+                "description": stream["union_description"],
+                "oneOf": [{"$ref": ref} for ref in dict.fromkeys(refs.values())],
+                "discriminator": {"propertyName": "type", "mapping": refs},
+            },
+        )
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _mark_required(document: dict, plugin: MarshmallowPlugin) -> None:
+    """Response fields are always present (bar the `optional` ones): required. Request
+    defaults move into the description, so a generated client keeps those fields optional."""
+    schemas = document["components"]["schemas"]
+    for key, name in plugin.converter.refs.items():
+        component, schema = schemas.get(name), key[0]  # a key is (schema class, modifiers…)
+        if component is None:
+            continue
+        fields_ = schema().fields
+        if issubclass(schema, ResponseSchema):
+            component.pop("additionalProperties", None)  # later versions may add fields
+            component["required"] = [
+                field.data_key or field_name
+                for field_name, field in fields_.items()
+                if not field.metadata.get("optional") and not field.load_only
+            ]
+        else:
+            for prop in component.get("properties", {}).values():
+                if "default" in prop:
+                    default = prop.pop("default")
+                    if default is not None:
+                        notes = [prop.get("description"), f"Default: {json.dumps(default)}."]
+                        prop["description"] = " ".join(filter(None, notes))
+
+
 def openapi_document(app: Flask) -> dict:
     """Describe every route of `app`; cached after the first build."""
     if "openapi" in app.extensions:
@@ -91,11 +172,13 @@ def openapi_document(app: Flask) -> dict:
     )
     spec.components.schema("Error", schema=ErrorSchema)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or rule.endpoint.startswith("pages."):
+            continue  # pages for people, not the API
         view = app.view_functions[rule.endpoint]
         path = _PARAM.sub(r"{\1}", rule.rule)
         methods = sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
-        spec.path(path=path, operations={m: _operation(rule, view, m, plugin) for m in methods})
-    app.extensions["openapi"] = spec.to_dict()
-    return app.extensions["openapi"]
+        spec.path(path=path, operations={m: _operation(rule, view, spec, plugin) for m in methods})
+    document = spec.to_dict()
+    _mark_required(document, plugin)
+    app.extensions["openapi"] = document
+    return document

@@ -55,34 +55,54 @@ class ServerSentEvent:
         return f"ServerSentEvent({self.id}, {self.type!r})"
 
 
+def follow(log, after: int, heartbeat: float) -> Iterator[list[ServerSentEvent]]:
+    """A generation's events after event `after`, in the batches they come in, until the
+    terminal one: first those already waiting (perhaps none), then each batch as it is
+    logged, and an empty batch at every silence of `heartbeat` seconds.
+
+    `log` is anything with `wait(after, timeout) -> (events, ended)`: a worker's own log, or
+    one read from Redis (engine/shared.py)."""
+    events, ended = log.wait(after, 0)
+    yield events
+    cursor = events[-1].id if events else after
+    while not ended:
+        events, ended = log.wait(cursor, heartbeat)
+        if events:
+            cursor = events[-1].id
+            yield events
+        elif not ended:
+            yield events
+
+
 def event_stream(log, after: int, heartbeat: float, start: bool = False) -> Iterator[bytes]:
     """A ping and the frames after event `after`, live until the terminal one; a ping on
     every silence. Events that are waiting when the reader comes round (the first ones, a
     replay, a burst) go out in one write. With `start`, a replay after the first event
     begins with the `start` event again, without its id (so a client's last event id stays
-    where it was).
-
-    `log` is anything with `wait(after, timeout) -> (events, ended)`: a worker's own log, or
-    one read from Redis (engine/shared.py)."""
-    waiting, ended = log.wait(after, 0)
-    cursor = waiting[-1].id if waiting else after
-    first = [PING, *(event.frame for event in waiting)]
+    where it was)."""
+    batches = follow(log, after, heartbeat)
+    first = [PING, *(event.frame for event in next(batches))]
     if start and after >= 1:
         first.insert(1, log.wait(0, 0)[0][0].frame_without_id())
     yield b"".join(first)
-    while not ended:
-        events, ended = log.wait(cursor, heartbeat)
-        if events:
-            cursor = events[-1].id
-            yield events[0].frame if len(events) == 1 else b"".join(e.frame for e in events)
-        elif not ended:
+    for events in batches:
+        if not events:
             yield PING
+        elif len(events) == 1:
+            yield events[0].frame
+        else:
+            yield b"".join(event.frame for event in events)
 
 
 def sse_response(log, after: int, heartbeat: float, start: bool = False) -> Response:
-    stream = event_stream(log, after, heartbeat, start)
+    return stream_response(event_stream(log, after, heartbeat, start))
+
+
+def stream_response(stream: Iterator[bytes], headers: dict | None = None) -> Response:
+    """An SSE response: never cached, transformed or buffered by a proxy."""
     response = Response(stream, mimetype="text/event-stream")
     response.headers["Content-Type"] = "text/event-stream; charset=utf-8"
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"
+    response.headers.update(headers or {})
     return response

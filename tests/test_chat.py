@@ -116,6 +116,19 @@ def test_resume_replays_exactly_the_missing_events(app, client, users):
     assert stream_events(client.get(url, headers=users.a)) == evts
 
 
+def test_a_reconnect_after_the_last_event_gets_204(app, client, users):
+    """EventSource reconnects whenever a response ends; 204 tells it nothing more will come."""
+    install(app, *routed(say("alpha beta")))
+    evts = stream_events(send(client, users.a))
+    url = f"/api/chat/generations/{evts[0]['generation_id']}/events"
+    last = str(evts[-1]["_id"])
+    done = client.get(url, headers={**users.a, "Last-Event-ID": last})
+    assert done.status_code == 204 and done.get_data() == b""
+    assert client.get(f"{url}?after={last}", headers=users.a).status_code == 204
+    before = client.get(url, headers={**users.a, "Last-Event-ID": str(int(last) - 1)})
+    assert stream_events(before) == evts[-1:]
+
+
 def test_resume_follows_a_live_generation(app, client, users):
     release = threading.Event()
     install(app, *routed([*say("before")[:1], Wait(release), *say(" after")]))

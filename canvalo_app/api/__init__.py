@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import actions, chat, conversations, health
+    from . import actions, chat, conversations, health, pages, ui_chat
 
-    for module in (health, conversations, chat, actions):
+    for module in (health, conversations, chat, ui_chat, actions, pages):
         app.register_blueprint(module.bp)

@@ -12,12 +12,17 @@ from ..errors import AppError
 from ..extensions import user_store
 from ..sse import sse_response
 from .decorators import body, query, rate_limited, response, streams
+from .event_schemas import STREAM_EVENTS
 from .schemas import ChatStreamSchema, EventsQuery, MessageSchema
 
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
-    "start, agent, token, tool_call, tool_result, confirmation_required, then complete or error"
+    "Server-Sent Events: start, agent, token, tool_call, tool_result, confirmation_required, "
+    "then complete or error. Each has `id:`, `event:` (its type) and one `data:` line of JSON "
+    "(StreamEvent); a `: ping` comment line keeps a silent connection open."
 )
+#: A reconnection after the terminal event: nothing more will come (EventSource stops).
+NOTHING_MORE = {"204": {"description": "The generation ended and every event was sent."}}
 #: An event id as sent back in Last-Event-ID: ASCII digits only.
 EVENT_ID = re.compile(r"[0-9]{1,9}")
 #: A stop ends the generation within a fraction of a second, its row saved; this only covers
@@ -36,7 +41,7 @@ def owned_generation(generation_id):
 @require_auth
 @rate_limited("RATE_LIMIT_CHAT")
 @body(ChatStreamSchema())
-@streams(EVENTS)
+@streams(EVENTS, STREAM_EVENTS)
 def stream(body):
     """Send a message and stream the answer as Server-Sent Events."""
     last_event_id = last_event_id_header()
@@ -68,13 +73,17 @@ def last_event_id_header() -> int | None:
 @bp.get("/generations/<uuid:generation_id>/events")
 @require_auth_or_ticket
 @query(EventsQuery())
-@streams(EVENTS)
+@streams(EVENTS, STREAM_EVENTS, other=NOTHING_MORE)
 def events(generation_id, query):
     """Replay a generation's events after Last-Event-ID (or ?after=), then follow it live.
-    Opens with a bearer token, or with the `start` event's `resume_url` (its `?ticket=`)."""
+    Opens with a bearer token, or with the `start` event's `resume_url` (its `?ticket=`).
+    A 204 once the generation has ended and nothing is left to send."""
     generation = owned_generation(generation_id)
     last_event_id = last_event_id_header()
     after = last_event_id if last_event_id is not None else query["after"] or 0
+    waiting, ended = generation.wait(after, 0)
+    if ended and not waiting:
+        return "", 204
     return sse_response(generation, after, current_app.config["HEARTBEAT_SECONDS"])
 
 

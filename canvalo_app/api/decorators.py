@@ -132,11 +132,31 @@ def response(schema: Schema, status: int = 200, description: str = "OK"):
     return decorator
 
 
-def streams(description: str):
-    """Mark a view as answering with an SSE stream (for the OpenAPI document)."""
+def streams(
+    description: str,
+    events: dict,
+    name: str = "StreamEvent",
+    last_event_id: bool = True,
+    headers: dict | None = None,
+    other: dict | None = None,
+):
+    """Mark a view as answering with an SSE stream of `events` (type → schema class) for
+    the OpenAPI document: the union of the events is the component `name`; `other`
+    documents other successful answers (a 204, say)."""
 
     def decorator(view):
-        return _doc(view, stream=description)
+        return _doc(
+            view,
+            stream={
+                "description": description,
+                "events": events,
+                "name": name,
+                "union_description": f"The `data:` of one event: {', '.join(events)}.",
+                "last_event_id": last_event_id,
+                "headers": headers,
+                "other": other or {},
+            },
+        )
 
     return decorator
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
+from ..openapi import ResponseSchema
+
 #: The largest offset or event id a client may ask for (far past any real data, well inside
 #: every store's integer range).
 MAX_OFFSET = 1_000_000_000
@@ -26,6 +28,16 @@ class StrictSchema(Schema):
         load_only=True,
         metadata={"description": "Optional; must equal the token's subject, else 403."},
     )
+
+
+MESSAGE_ROLES = ("user", "assistant")
+MESSAGE_STATUSES = ("streaming", "complete", "interrupted", "error")
+ACTION_STATUSES = ("pending", "confirmed", "cancelled", "expired", "failed")
+
+
+def one_of(values) -> dict:
+    """The metadata of a string field that takes one of `values` (an enum in OpenAPI)."""
+    return {"enum": list(values)}
 
 
 class QuerySchema(Schema):
@@ -74,7 +86,7 @@ class ConversationGetQuery(QuerySchema):
     message_offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_OFFSET))
 
 
-class ConversationSchema(Schema):
+class ConversationSchema(ResponseSchema):
     id = fields.String()
     title = fields.String()
     created_at = fields.String()
@@ -84,18 +96,18 @@ class ConversationSchema(Schema):
     metadata = fields.Dict()
 
 
-class MessageSchema(Schema):
+class MessageSchema(ResponseSchema):
     id = fields.String()
     conversation_id = fields.String()
-    role = fields.String()
+    role = fields.String(metadata=one_of(MESSAGE_ROLES))
     content = fields.String()
     agent_type = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(metadata=one_of(MESSAGE_STATUSES))
     metadata = fields.Dict()
     created_at = fields.String()
 
 
-class ConversationPageSchema(Schema):
+class ConversationPageSchema(ResponseSchema):
     conversations = fields.List(fields.Nested(ConversationSchema))
     total = fields.Integer()
     limit = fields.Integer()
@@ -111,12 +123,13 @@ class ConversationDetailSchema(ConversationSchema):
     has_more_messages = fields.Boolean()
 
 
-class DeletedSchema(Schema):
-    status = fields.String()
+class DeletedSchema(ResponseSchema):
+    status = fields.String(metadata=one_of(["deleted"]))
     conversation_id = fields.String()
 
 
-def _message_length(value: str) -> None:
+def message_text(value: str) -> None:
+    """A message the user sends: not blank, at most MAX_MESSAGE_CHARS."""
     limit = current_app.config["MAX_MESSAGE_CHARS"]
     if len(value) > limit:
         raise ValidationError(f"Must be at most {limit} characters.")
@@ -126,7 +139,7 @@ def _message_length(value: str) -> None:
 class ChatStreamSchema(StrictSchema):
     message = fields.String(
         required=True,
-        validate=[validate.Length(min=1), _message_length],
+        validate=[validate.Length(min=1), message_text],
         metadata={**NOT_BLANK, "description": "Not blank; at most MAX_MESSAGE_CHARS (10,000)."},
     )
     conversation_id = fields.UUID(load_default=None, allow_none=True)
@@ -144,7 +157,7 @@ class EventsQuery(QuerySchema):
     )
 
 
-class ActionSchema(Schema):
+class ActionSchema(ResponseSchema):
     id = fields.String()
     conversation_id = fields.String(allow_none=True)
     message_id = fields.String(allow_none=True)
@@ -152,7 +165,7 @@ class ActionSchema(Schema):
     tool_name = fields.String()
     input = fields.Dict()
     summary = fields.String()
-    status = fields.String()
+    status = fields.String(metadata=one_of(ACTION_STATUSES))
     result = fields.Dict(allow_none=True)
     expires_at = fields.String()
     resolved_at = fields.String(allow_none=True)

@@ -197,6 +197,12 @@ class GenerationRegistry:
         log = self._logs.get(generation_id)
         return log if log is not None and log.user_id == user_id else None
 
+    def of_conversation(self, conversation_id: str, user_id: str) -> GenerationLog | None:
+        """The user's generation running in the conversation, or None."""
+        with self._lock:
+            log = self._logs.get(self._running.get(conversation_id, ""))
+        return log if log is not None and log.user_id == user_id else None
+
     def running(self) -> list[GenerationLog]:
         with self._lock:
             logs = (self._logs[g] for g in self._running.values())

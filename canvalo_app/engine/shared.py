@@ -212,6 +212,16 @@ class SharedRegistry(Writer, Liveness):
             return None
         return SharedLog(self, generation_id, fields)
 
+    def of_conversation(self, conversation_id: str, user_id: str):
+        """The user's generation running in the conversation, on any worker, or None."""
+        try:
+            value = self.redis.get(conversation_key(conversation_id))
+        except RedisError as error:
+            raise unavailable(error) from error
+        if value is None or value.startswith(b"pending:"):
+            return None
+        return self.get(value.decode(), user_id)
+
     def running(self) -> list[GenerationLog]:
         with self._lock:
             return [generation for generation in self._own.values() if not generation.finished]

@@ -73,10 +73,17 @@ class UserStore(ABC):
     ) -> tuple[list[dict], int]:
         """The user's conversations, newest activity first, and the total that match."""
 
-    def create_conversation(self, title: str, metadata: dict | None = None) -> dict:
-        return self._insert(
-            "agent_conversations", {"id": new_id(), "title": title, "metadata": metadata or {}}
-        )
+    def create_conversation(
+        self, title: str, metadata: dict | None = None, conversation_id: str | None = None
+    ) -> dict:
+        """A new conversation; with an id another user's conversation has, a 404."""
+        row = {"id": conversation_id or new_id(), "title": title, "metadata": metadata or {}}
+        try:
+            return self._insert("agent_conversations", row)
+        except AppError as error:
+            if error.code == "NOT_FOUND":
+                raise AppError("CONVERSATION_NOT_FOUND") from error
+            raise
 
     def get_conversation(self, conversation_id: str) -> dict | None:
         return self._get("agent_conversations", conversation_id)

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from postgrest import APIError, CountMethod, ReturnMethod, SyncPostgrestClient
 
+from ..errors import AppError
 from .base import FILTER_OPS, Filter, Search, now_iso
 from .tables import TIMESTAMP_COLUMNS
 
@@ -157,6 +158,8 @@ class UserTables:
             retried = exc.code == UNIQUE_VIOLATION and all("id" in row for row in rows)
             existing = [self.get(table, row["id"]) for row in rows] if retried else [None]
             if None in existing:
+                if violates(exc, f"{table}_pkey"):  # an id another user's row holds
+                    raise AppError("NOT_FOUND") from exc
                 raise
             return existing
 

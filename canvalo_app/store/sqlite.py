@@ -114,10 +114,15 @@ class SQLiteUserStore(UserStore):
             "user_id": self.user_id,
         }
         columns = ", ".join(row)
-        return self._one(
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))}) RETURNING *",
-            list(row.values()),
-        )
+        try:
+            return self._one(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(row))}) RETURNING *",
+                list(row.values()),
+            )
+        except sqlite3.IntegrityError as exc:
+            if f"{table}.id" in str(exc):  # an id another user's row holds
+                raise AppError("NOT_FOUND") from exc
+            raise
 
     @retry_transient(classify)
     def _update(self, table: str, row_id: str, values: dict, where=()) -> dict | None:

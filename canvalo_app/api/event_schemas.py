@@ -1,0 +1,129 @@
+"""The SSE events of a generation, one schema per type, for the OpenAPI document.
+
+Each event's `data:` line is one of these objects; its `type` repeats the `event:` name and
+is the discriminator a generated client switches on.
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from ..agents.domains import DOMAINS
+from ..agents.supervisor import SUPERVISOR
+from ..errors import ERRORS
+from ..openapi import OPTIONAL, ResponseSchema
+from .schemas import one_of
+
+AGENT_TYPES = (SUPERVISOR, *DOMAINS)
+FINISH_REASONS = ("end_turn", "max_tokens", "stopped")
+
+
+def event_type(name: str) -> fields.String:
+    return fields.String(metadata={"enum": [name], "description": f"Always `{name}`."})
+
+
+def agent_type(**kwargs) -> fields.String:
+    return fields.String(metadata=one_of(AGENT_TYPES), **kwargs)
+
+
+class StartEvent(ResponseSchema):
+    """First event of every stream (sent again, without its id, before a replay)."""
+
+    type = event_type("start")
+    conversation_id = fields.UUID()
+    generation_id = fields.UUID()
+    user_message_id = fields.UUID()
+    message_id = fields.UUID(metadata={"description": "The assistant message being written."})
+    resume_url = fields.String(
+        metadata={
+            **OPTIONAL,
+            "description": "This generation's events, openable with no header (EventSource) "
+            "for 10 minutes: a signed, single-generation ticket in the query.",
+        }
+    )
+
+
+class AgentEvent(ResponseSchema):
+    """The supervisor routed the message to a domain agent."""
+
+    type = event_type("agent")
+    agent_type = agent_type()
+    reason = fields.String(metadata=OPTIONAL)
+
+
+class TokenEvent(ResponseSchema):
+    """A piece of the answer's text, as soon as the model wrote it."""
+
+    type = event_type("token")
+    content = fields.String()
+    agent_type = agent_type()
+
+
+class ToolCallEvent(ResponseSchema):
+    """A tool is about to run."""
+
+    type = event_type("tool_call")
+    tool_call_id = fields.String()
+    tool_name = fields.String()
+    agent_type = agent_type()
+    input = fields.Dict()
+
+
+class ToolResultEvent(ResponseSchema):
+    """A tool finished."""
+
+    type = event_type("tool_result")
+    tool_call_id = fields.String()
+    tool_name = fields.String()
+    status = fields.String(metadata=one_of(["ok", "error"]))
+    summary = fields.String()
+    duration_ms = fields.Integer()
+
+
+class ConfirmationRequiredEvent(ResponseSchema):
+    """A destructive action waits for the user: POST /api/actions/{action_id}/confirm or
+    /cancel."""
+
+    type = event_type("confirmation_required")
+    action_id = fields.UUID()
+    tool_name = fields.String()
+    summary = fields.String()
+    expires_at = fields.String()
+
+
+class Usage(ResponseSchema):
+    input_tokens = fields.Integer()
+    output_tokens = fields.Integer()
+
+
+class CompleteEvent(ResponseSchema):
+    """Terminal: the answer is complete (or stopped), and saved."""
+
+    type = event_type("complete")
+    message_id = fields.UUID()
+    agent_type = agent_type(allow_none=True)
+    finish_reason = fields.String(metadata=one_of(FINISH_REASONS))
+    usage = fields.Nested(Usage)
+
+
+class ErrorEvent(ResponseSchema):
+    """Terminal: the generation failed; the partial answer is saved."""
+
+    type = event_type("error")
+    code = fields.String(metadata=one_of(sorted(ERRORS)))
+    error = fields.String(metadata={"description": "Text to show the user."})
+    retryable = fields.Boolean()
+    suggested_actions = fields.List(fields.String())
+
+
+#: Every event a generation's stream carries, by type.
+STREAM_EVENTS = {
+    "start": StartEvent,
+    "agent": AgentEvent,
+    "token": TokenEvent,
+    "tool_call": ToolCallEvent,
+    "tool_result": ToolResultEvent,
+    "confirmation_required": ConfirmationRequiredEvent,
+    "complete": CompleteEvent,
+    "error": ErrorEvent,
+}

@@ -1,0 +1,147 @@
+"""The Vercel AI SDK's chat endpoint: `useChat` (DefaultChatTransport) works against it as is.
+
+`POST /api/chat/ui` takes useChat's default body — `id` (the chat), `messages`, `trigger`,
+`messageId` — sends the last user message into the conversation the chat id names, and
+answers with the UI message stream (api/ui_protocol.py). The server's stored history stays
+the only history: the earlier messages of the body are not read. `GET
+/api/chat/ui/{id}/stream` is the AI SDK's reconnect: the running answer from its start, or
+204 when none is running.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Blueprint, current_app, g
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from ..auth import require_auth
+from ..engine.send import conversation_title, send_message
+from ..errors import AppError
+from ..extensions import user_store
+from ..sse import stream_response
+from .decorators import body, rate_limited, streams
+from .schemas import StrictSchema, message_text
+from .ui_protocol import HEADERS, UI_CHUNKS, ui_message_stream
+
+bp = Blueprint("ui_chat", __name__, url_prefix="/api/chat/ui")
+#: Chat ids that are not conversation ids map to conversation ids under this namespace,
+#: per user (so no two users' chats can ever name one conversation).
+CHATS = uuid.UUID("4d1c6f0e-6a55-4b7e-9c2f-3b7d0c1e9a42")
+CHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+UI_STREAM = (
+    "The AI SDK UI message stream, protocol v1 (header x-vercel-ai-ui-message-stream: v1): "
+    "start, text-start / text-delta / text-end, tool-input-available, tool-output-available "
+    "or tool-output-error, data-agent, data-confirmation, then finish (or data-error and "
+    "error), then `data: [DONE]`."
+)
+NOT_RUNNING = {"204": {"description": "No answer is being written in this chat."}}
+
+
+def _chat_id(value: str) -> None:
+    if not CHAT_ID.fullmatch(value):
+        raise ValidationError("Letters, digits, - and _ only; at most 200.")
+
+
+class UIChatSchema(StrictSchema):
+    id = fields.String(
+        required=True,
+        validate=_chat_id,
+        metadata={
+            "description": "The chat: a conversation id, or any id useChat made.",
+            "pattern": f"^{CHAT_ID.pattern}$",
+        },
+    )
+    messages = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=validate.Length(1, 1000),
+        metadata={"description": "useChat's messages; only the last one (the user's) is read."},
+    )
+    trigger = fields.String(
+        load_default="submit-message",
+        validate=validate.OneOf(
+            ["submit-message"],
+            error="Only submit-message: to have an answer written again, send the message again.",
+        ),
+    )
+    messageId = fields.String(load_default=None, allow_none=True)
+
+    @validates_schema
+    def last_is_the_users(self, data, **kwargs):
+        last = data["messages"][-1]
+        if last.get("role") != "user":
+            raise ValidationError("The last message must be the user's.", "messages")
+        try:
+            message_text(text_of(last))
+        except ValidationError as error:
+            raise ValidationError(error.messages, "messages") from error
+
+
+def text_of(message: dict) -> str:
+    """The text of a UI message: its text parts, joined."""
+    parts = message.get("parts")
+    if not isinstance(parts, list):
+        raise ValidationError("A message needs a list of parts.", "messages")
+    texts = []
+    for part in parts:
+        if isinstance(part, dict) and part.get("type") == "text":
+            texts.append(part.get("text") if isinstance(part.get("text"), str) else "")
+    return "".join(texts)
+
+
+def conversation_of(chat_id: str, user_id: str) -> str:
+    """The conversation a chat id names: itself if it is a UUID, else one made from it."""
+    try:
+        return str(uuid.UUID(chat_id))
+    except ValueError:
+        return str(uuid.uuid5(CHATS, f"{user_id}/{chat_id}"))
+
+
+@bp.post("")
+@require_auth
+@rate_limited("RATE_LIMIT_CHAT")
+@body(UIChatSchema())
+@streams(UI_STREAM, UI_CHUNKS, name="UIMessageChunk", last_event_id=False, headers=HEADERS)
+def send(body):
+    """Send useChat's last user message; stream the answer as an AI SDK UI message stream.
+    The chat's conversation is created on its first message."""
+    user_id = g.identity.user_id
+    message = body["messages"][-1]
+    text = text_of(message)
+    conversation_id = conversation_of(body["id"], user_id)
+    store = user_store()
+    if store.get_conversation(conversation_id) is None:
+        store.create_conversation(conversation_title(text), conversation_id=conversation_id)
+    # The same UI message sent again (a retry) joins the answer already being written.
+    message_id = message.get("id")
+    same_send = str(uuid.uuid5(CHATS, f"{user_id}/{body['id']}/{message_id}"))
+    generation, _ = send_message(
+        current_app._get_current_object(),
+        g.identity,
+        text,
+        conversation_id,
+        same_send if isinstance(message_id, str) and message_id else None,
+    )
+    heartbeat = current_app.config["HEARTBEAT_SECONDS"]
+    return stream_response(ui_message_stream(generation, heartbeat), HEADERS)
+
+
+@bp.get("/<chat_id>/stream")
+@require_auth
+@streams(UI_STREAM, UI_CHUNKS, name="UIMessageChunk", last_event_id=False, other=NOT_RUNNING)
+def reconnect(chat_id):
+    """Reconnect to the chat's running answer, from its start; 204 when none is running
+    (the AI SDK's resumable-stream reconnect)."""
+    try:
+        _chat_id(chat_id)
+    except ValidationError as error:
+        raise AppError("VALIDATION_ERROR", details={"fields": {"id": error.messages}}) from None
+    user_id = g.identity.user_id
+    registry = current_app.extensions["generations"]
+    generation = registry.of_conversation(conversation_of(chat_id, user_id), user_id)
+    if generation is None:
+        return "", 204
+    heartbeat = current_app.config["HEARTBEAT_SECONDS"]
+    return stream_response(ui_message_stream(generation, heartbeat), HEADERS)
