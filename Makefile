@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app canvalo_app
 
-.PHONY: run test lint install install-dev test-servers clean bench bench-scaling
+.PHONY: run test lint install install-dev test-servers test-clients clean bench bench-scaling
 
 # Debian packages the tests start servers from; installed when missing (root, or sudo).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -37,6 +37,9 @@ run: install
 	  echo "  curl -N -H \"Authorization: Bearer $$TOKEN\" -H 'Content-Type: application/json' \\" && \
 	  echo "       -d '{\"message\": \"Which invoices are overdue?\"}' http://127.0.0.1:$${API_PORT:-5000}/api/chat/stream"
 	@echo
+	@echo "Demo chat page:    http://127.0.0.1:$${API_PORT:-5000}/demo"
+	@echo "API reference:     http://127.0.0.1:$${API_PORT:-5000}/docs"
+	@echo
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 lint: install-dev
@@ -50,7 +53,19 @@ test-servers:
 	  $(APT_INSTALL) postgresql-15 redis-server || \
 	  ($(SUDO) apt-get update -q && $(APT_INSTALL) postgresql-15 redis-server)
 
-test: lint test-servers
+# The front-end clients the client tests drive (tests/clients): Debian's Chromium, and the npm
+# packages pinned in tests/clients/package-lock.json, installed again when the lock changes.
+CLIENTS := tests/clients
+
+$(CLIENTS)/node_modules/.installed: $(CLIENTS)/package-lock.json
+	cd $(CLIENTS) && npm ci --no-audit --no-fund
+	touch $@
+
+test-clients: $(CLIENTS)/node_modules/.installed
+	@test -x /usr/bin/chromium || $(APT_INSTALL) chromium || \
+	  ($(SUDO) apt-get update -q && $(APT_INSTALL) chromium)
+
+test: lint test-servers test-clients
 	$(BIN)/python -m pytest
 
 # The comparative streaming benchmark (bench/compare.py, see docs/benchmarks.md): the service

@@ -2,7 +2,7 @@
 
 Shared by `bare_gevent.py` and `bare_fastapi.py` so both ceilings stream the same bytes:
 a `: ping` comment, a `start` event, N `token` events, a `complete` event. Each event is
-`id: n\\nevent: type\\ndata: {json that repeats the type}\\n\\n` (README, "The SSE protocol").
+`event: type\\ndata: {json that repeats the type}\\nid: n\\n\\n` (README, "The SSE protocol").
 
 Settings (environment):
     BARE_TOKENS        token events per answer (default 40)
@@ -35,7 +35,7 @@ def settings() -> tuple[int, float, list[str]]:
 
 def frame(event_id: int, type_: str, data: dict) -> str:
     payload = json.dumps({"type": type_, **data}, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event_id}\nevent: {type_}\ndata: {payload}\n\n"
+    return f"event: {type_}\ndata: {payload}\nid: {event_id}\n\n"
 
 
 def start_frame() -> tuple[str, str]:

@@ -32,17 +32,20 @@ class ServerSentEvent:
         self.type = type
         if frame is None:
             payload = _dumps({"type": type, **(data or {})})
-            # `id:`, `event:` and one `data:` line of JSON that repeats the type.
-            frame = f"id: {id}\nevent: {type}\ndata: {payload}\n\n".encode()
+            # `event:`, one `data:` line of JSON that repeats the type, and `id:` last: a
+            # client that takes the id as soon as it reads the line (fetch-event-source)
+            # and is cut off before the blank line would otherwise skip this event on retry.
+            frame = f"event: {type}\ndata: {payload}\nid: {id}\n\n".encode()
         self.frame = frame
 
     def data(self) -> dict:
         """The event's fields, read back from its frame."""
-        return json.loads(self.frame.split(b"\ndata: ", 1)[1])
+        line = self.frame.split(b"\ndata: ", 1)[1]
+        return json.loads(line[: line.index(b"\n")])
 
     def frame_without_id(self) -> bytes:
         """The frame minus its `id:` line: sent again, it leaves a client's last id alone."""
-        return self.frame.split(b"\n", 1)[1]
+        return self.frame[: self.frame.rindex(b"\nid: ") + 1] + b"\n"
 
     @property
     def terminal(self) -> bool:

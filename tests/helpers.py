@@ -78,10 +78,10 @@ def assert_error(response, status, code):
     return error
 
 
-def seed(env: dict) -> None:
-    """Give the demo user a business, so answers come from real records."""
+def seed(env: dict, user: str = USER_A) -> None:
+    """Give `user` the demo business, so answers come from real records."""
     subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "canvalo_app", "seed-demo", "--user", USER_A],
+        [sys.executable, "-m", "flask", "--app", "canvalo_app", "seed-demo", "--user", user],
         cwd=ROOT,
         env=env,
         check=True,

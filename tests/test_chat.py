@@ -42,7 +42,7 @@ def test_frames_headers_and_order(app, client, users):
     assert response.headers["X-Accel-Buffering"] == "no"
     assert "Content-Encoding" not in response.headers
     body = response.get_data(as_text=True)
-    assert body.startswith(": ping\nid: 1\nevent: start\n")  # a heartbeat never ends an event
+    assert body.startswith(": ping\nevent: start\n")  # a heartbeat never ends an event
     frames = parse_sse(body)
     evts = events(frames)
     assert [e["_id"] for e in evts] == list(range(1, len(evts) + 1))

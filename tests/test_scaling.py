@@ -8,64 +8,19 @@ that generations really were read and stopped from workers that did not run them
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import re
-import signal
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
-from bench.server import free_port, server_env, start_server, wait_ready
-from tests.conftest import USER_A, USER_B, Users, parse_sse
+from bench.server import free_port, server_env
+from tests.conftest import USER_B, Users
 from tests.helpers import seed
+from tests.live_server import ACCESS_FORMAT, HEADERS, Instance, json_of, read_events, request
 from tests.redis_fixture import RedisServer
 
-HEADERS = Users().headers(USER_A)
-#: The access log names the worker that answered: "<pid> <method> <path> <status>".
-ACCESS_FORMAT = "%(p)s %(m)s %(U)s %(s)s"
-ACCESS_LINE = re.compile(r"<(\d+)> (\w+) (\S+) (\d{3})$", re.MULTILINE)
 QUESTION = "which invoices are overdue?"
-
-
-class Instance:
-    """One gunicorn master and its workers."""
-
-    def __init__(self, env: dict, log_path: Path):
-        self.port = int(env["API_PORT"])
-        self.log_path = log_path
-        self.log = open(log_path, "wb")  # noqa: SIM115  (closed in `stop`)
-        self.process = start_server(env, output=self.log)
-        if not wait_ready(self.port):
-            self.stop()
-            pytest.fail("gunicorn did not start: " + log_path.read_text()[-2000:])
-
-    def workers(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
-
-    def kill(self) -> None:
-        """SIGKILL the master and every worker: no shutdown code runs anywhere."""
-        for pid in [*self.workers(), self.process.pid]:
-            os.kill(pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.log.close()
-
-    def served(self) -> list[tuple[int, str, str, int]]:
-        """(worker pid, method, path, status) of every request answered so far."""
-        return [
-            (int(pid), method, path, int(status))
-            for pid, method, path, status in ACCESS_LINE.findall(self.log_path.read_text())
-        ]
 
 
 @pytest.fixture(scope="module")
@@ -108,38 +63,6 @@ def three_workers(cluster_env):
 def second_instance(cluster_env):
     """Instance B: one worker, on the same Redis and SQLite file."""
     yield from serve(cluster_env, "second", 1)
-
-
-def request(port: int, method: str, path: str, body=None, headers=HEADERS):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    sent = {**headers, "Content-Type": "application/json"}
-    connection.request(method, path, body=json.dumps(body) if body else None, headers=sent)
-    return connection, connection.getresponse()
-
-
-def json_of(port: int, method: str, path: str, body=None, headers=HEADERS) -> tuple[int, dict]:
-    connection, response = request(port, method, path, body, headers)
-    try:
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
-
-
-def read_events(response, until=None) -> list[dict]:
-    """Events as they arrive, to the terminal one (or until `until(events)` holds)."""
-    found, buffer = [], ""
-    while True:
-        line = response.readline().decode()
-        if not line:
-            return found
-        buffer += line
-        if line == "\n":
-            frame = parse_sse(buffer)[0]
-            buffer = ""
-            if "data" in frame:
-                found.append({"_id": int(frame["id"]), **frame["data"]})
-                if found[-1]["type"] in ("complete", "error") or (until and until(found)):
-                    return found
 
 
 def stream(port: int, body: dict, headers=HEADERS, until=None):

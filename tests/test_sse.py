@@ -15,14 +15,16 @@ def new_log() -> GenerationLog:
     )
 
 
-def test_a_frame_has_id_event_and_one_data_line_that_repeats_the_type():
+def test_a_frame_has_event_one_data_line_that_repeats_the_type_and_id_last():
     event = ServerSentEvent(3, "token", {"content": "Hé\nthere", "agent_type": "invoices"})
     lines = event.encode().decode().split("\n")
-    assert lines[:2] == ["id: 3", "event: token"]
-    assert lines[2].startswith("data: ") and lines[3:] == ["", ""]
-    data = json.loads(lines[2][len("data: ") :])
+    assert lines[0] == "event: token"
+    assert lines[1].startswith("data: ") and lines[2:] == ["id: 3", "", ""]
+    assert event.data() == {"type": "token", "content": "Hé\nthere", "agent_type": "invoices"}
+    assert event.frame_without_id() == "\n".join([*lines[:2], "", ""]).encode()
+    data = json.loads(lines[1][len("data: ") :])
     assert data == {"type": "token", "content": "Hé\nthere", "agent_type": "invoices"}
-    assert "Hé" in lines[2]  # UTF-8, not \\u escapes
+    assert "Hé" in lines[1]  # UTF-8, not \\u escapes
     assert event.encode() is event.frame  # encoded once, shared by every reader
 
 

@@ -12,7 +12,7 @@ const saved = {
       : localStorage.setItem("canvalo." + key, JSON.stringify(value)),
 };
 let live = null; // {generation_id, resume_url, conversation_id} of the answer being written
-let bubble = null; // the assistant message being written
+let bubble = null; // the assistant text being written, made at its first token
 
 function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -60,15 +60,16 @@ function onEvent(type, data) {
                conversation_id: data.conversation_id };
       saved.set("live", live);
       saved.set("conversation", data.conversation_id);
-      bubble = add("msg assistant", "");
+      bubble = null;
       $("stop").disabled = false;
       status("Answering…");
       break;
     case "agent":
       add("event", `→ ${data.agent_type} agent${data.reason ? ": " + data.reason : ""}`);
-      bubble = add("msg assistant", "");
+      bubble = null;
       break;
     case "token":
+      bubble = bubble || add("msg assistant", "");
       bubble.textContent += data.content;
       break;
     case "tool_call":
@@ -76,7 +77,7 @@ function onEvent(type, data) {
       break;
     case "tool_result":
       add("event" + (data.status === "error" ? " error" : ""), `✓ ${data.summary}`);
-      bubble = add("msg assistant", "");
+      bubble = null;
       break;
     case "confirmation_required":
       confirmation(data);
