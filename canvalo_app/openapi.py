@@ -144,12 +144,12 @@ def _mark_required(document: dict, plugin: MarshmallowPlugin) -> None:
         component, schema = schemas.get(name), key[0]  # a key is (schema class, modifiers…)
         if component is None:
             continue
-        fields_ = schema().fields
+        declared = schema().fields
         if issubclass(schema, ResponseSchema):
             component.pop("additionalProperties", None)  # later versions may add fields
             component["required"] = [
                 field.data_key or field_name
-                for field_name, field in fields_.items()
+                for field_name, field in declared.items()
                 if not field.metadata.get("optional") and not field.load_only
             ]
         else:

@@ -38,14 +38,17 @@ class ServerSentEvent:
             frame = f"event: {type}\ndata: {payload}\nid: {id}\n\n".encode()
         self.frame = frame
 
+    def _data_line(self) -> bytes:
+        line = self.frame.split(b"data: ", 1)[1]  # whatever order the lines were logged in
+        return line[: line.index(b"\n")]
+
     def data(self) -> dict:
         """The event's fields, read back from its frame."""
-        line = self.frame.split(b"\ndata: ", 1)[1]
-        return json.loads(line[: line.index(b"\n")])
+        return json.loads(self._data_line())
 
     def frame_without_id(self) -> bytes:
-        """The frame minus its `id:` line: sent again, it leaves a client's last id alone."""
-        return self.frame[: self.frame.rindex(b"\nid: ") + 1] + b"\n"
+        """The event with no `id:` line: sent again, it leaves a client's last id alone."""
+        return b"event: " + self.type.encode() + b"\ndata: " + self._data_line() + b"\n\n"
 
     @property
     def terminal(self) -> bool:

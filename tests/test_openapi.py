@@ -142,4 +142,7 @@ def test_no_demo_without_dev_tokens(make_app):
     client = make_app(DEV_JWT_SECRET=None).test_client()
     assert_error(client.get("/demo"), 404, "NOT_FOUND")
     assert_error(client.post("/demo/token"), 404, "NOT_FOUND")
+    assert_error(client.get("/pages/demo.js"), 404, "NOT_FOUND")
+    assert_error(client.get("/pages/demo.html"), 404, "NOT_FOUND")
     assert client.get("/docs").status_code == 200
+    assert client.get("/pages/docs.js").status_code == 200

@@ -22,6 +22,10 @@ def test_a_frame_has_event_one_data_line_that_repeats_the_type_and_id_last():
     assert lines[1].startswith("data: ") and lines[2:] == ["id: 3", "", ""]
     assert event.data() == {"type": "token", "content": "Hé\nthere", "agent_type": "invoices"}
     assert event.frame_without_id() == "\n".join([*lines[:2], "", ""]).encode()
+    # A frame logged by an older worker (id first, in Redis) is read the same way.
+    older = ServerSentEvent(3, "token", frame=b"id: 3\n" + event.frame_without_id())
+    assert older.data() == event.data()
+    assert older.frame_without_id() == event.frame_without_id()
     data = json.loads(lines[1][len("data: ") :])
     assert data == {"type": "token", "content": "Hé\nthere", "agent_type": "invoices"}
     assert "Hé" in lines[1]  # UTF-8, not \\u escapes

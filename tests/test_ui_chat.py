@@ -88,12 +88,20 @@ def test_a_conversation_id_as_chat_id_continues_that_conversation(app, client, u
     assert len(conversation(client, users.a, started["conversation_id"])["messages"]) == 4
 
 
-def test_another_users_conversation_is_not_found_and_untouched(app, client, users):
-    install(app, *routed(say("Mine.")))
+def test_another_users_conversation_id_names_a_chat_of_ones_own(app, client, users):
+    """A client never picks a new conversation's id: another user's conversation id, like
+    any id the caller has no conversation of, names a new conversation of the caller's."""
+    install(app, *routed(say("Mine."), say("Theirs.")))
     mine = stream_events(send(client, users.a, "first"))[0]["conversation_id"]
-    assert_error(ui_send(client, users.b, mine, "let me in"), 404, "CONVERSATION_NOT_FOUND")
+    theirs = chunks_of(ui_send(client, users.b, mine, "let me in"))
+    conversation_id = theirs[0]["messageMetadata"]["conversation_id"]
+    assert conversation_id != mine
     assert len(conversation(client, users.a, mine)["messages"]) == 2
-    assert client.get("/api/conversations", headers=users.b).json["total"] == 0
+    assert client.get(f"/api/conversations/{conversation_id}", headers=users.a).status_code == 404
+    assert [m["content"] for m in conversation(client, users.b, conversation_id)["messages"]] == [
+        "let me in",
+        "Theirs.",
+    ]
 
 
 def test_tool_calls_and_confirmations_are_parts(app, client, users, stores):
@@ -136,6 +144,8 @@ def test_a_failed_turn_ends_with_an_error_chunk(app, client, users):
         ({"id": "c", "messages": [ui_message("hi", role="assistant")]}, "messages"),
         ({"id": "c", "messages": []}, "messages"),
         ({"id": "c", "messages": [{"role": "user", "parts": "hi"}]}, "messages"),
+        ({"id": "c", "messages": [{"role": "user", "parts": [{"type": "text"}]}]}, "messages"),
+        ({"id": "c", "messages": ["hi"]}, "messages"),
         ({"messages": [ui_message("hi")]}, "id"),
         ({"id": "no spaces", "messages": [ui_message("hi")]}, "id"),
         ({"id": "c", "messages": [ui_message("hi")], "trigger": "regenerate-message"}, "trigger"),

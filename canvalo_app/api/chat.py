@@ -18,8 +18,8 @@ from .schemas import ChatStreamSchema, EventsQuery, MessageSchema
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
     "Server-Sent Events: start, agent, token, tool_call, tool_result, confirmation_required, "
-    "then complete or error. Each has `id:`, `event:` (its type) and one `data:` line of JSON "
-    "(StreamEvent); a `: ping` comment line keeps a silent connection open."
+    "then complete or error. Each has `event:` (its type), one `data:` line of JSON "
+    "(StreamEvent) and `id:`; a `: ping` comment line keeps a silent connection open."
 )
 #: A reconnection after the terminal event: nothing more will come (EventSource stops).
 NOTHING_MORE = {"204": {"description": "The generation ended and every event was sent."}}

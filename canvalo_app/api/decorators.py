@@ -120,12 +120,15 @@ def query(schema: Schema):
 
 
 def response(schema: Schema, status: int = 200, description: str = "OK"):
-    """Serialise the view's return value with `schema`."""
+    """Serialise the view's return value with `schema`; a 404 if it returns None."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            return schema.dump(view(*args, **kwargs)), status
+            found = view(*args, **kwargs)
+            if found is None:  # gone meanwhile (deleted with its conversation, say)
+                raise AppError("NOT_FOUND")
+            return schema.dump(found), status
 
         return _doc(wrapper, response=schema, status=status, description=description)
 

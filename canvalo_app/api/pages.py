@@ -6,13 +6,19 @@ reference's Swagger UI comes from the swagger-ui-bundle package, never from a CD
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
 from ..auth import DEMO_USER, mint_dev_token
 from ..errors import AppError
 
-bp = Blueprint("pages", __name__, static_folder="../web", static_url_path="/pages")
+bp = Blueprint("pages", __name__)
+WEB = Path(__file__).parent.parent / "web"
+#: The files of each page; the demo's only while dev tokens are on.
+DOCS_FILES = frozenset({"docs.js"})
+DEMO_FILES = frozenset({"demo.js", "demo.css"})
 #: The Swagger UI files the reference page loads.
 SWAGGER_FILES = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"})
 #: Scripts and styles of this origin only; Swagger UI sets inline styles.
@@ -24,7 +30,7 @@ DEMO_TOKEN_SECONDS = 8 * 3600
 
 
 def _page(name: str):
-    response = send_from_directory(bp.static_folder, name, max_age=0)
+    response = send_from_directory(WEB, name, max_age=0)
     response.headers["Content-Security-Policy"] = POLICY
     return response
 
@@ -33,6 +39,15 @@ def _page(name: str):
 def docs():
     """The API reference, rendered from /openapi.json."""
     return _page("docs.html")
+
+
+@bp.get("/pages/<name>")
+def page_file(name: str):
+    if name in DEMO_FILES:
+        _dev_tokens()
+    elif name not in DOCS_FILES:
+        abort(404)
+    return send_from_directory(WEB, name, max_age=0)
 
 
 @bp.get("/docs/assets/<name>")

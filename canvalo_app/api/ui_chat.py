@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import suppress
 
 from flask import Blueprint, current_app, g
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -26,8 +27,8 @@ from .schemas import StrictSchema, message_text
 from .ui_protocol import HEADERS, UI_CHUNKS, ui_message_stream
 
 bp = Blueprint("ui_chat", __name__, url_prefix="/api/chat/ui")
-#: Chat ids that are not conversation ids map to conversation ids under this namespace,
-#: per user (so no two users' chats can ever name one conversation).
+#: Chat ids that are not the caller's conversation ids map to conversation ids under this
+#: namespace, per user.
 CHATS = uuid.UUID("4d1c6f0e-6a55-4b7e-9c2f-3b7d0c1e9a42")
 CHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 UI_STREAM = (
@@ -84,19 +85,20 @@ def text_of(message: dict) -> str:
     parts = message.get("parts")
     if not isinstance(parts, list):
         raise ValidationError("A message needs a list of parts.", "messages")
-    texts = []
-    for part in parts:
-        if isinstance(part, dict) and part.get("type") == "text":
-            texts.append(part.get("text") if isinstance(part.get("text"), str) else "")
-    return "".join(texts)
+    texts = [part for part in parts if isinstance(part, dict) and part.get("type") == "text"]
+    if not all(isinstance(part.get("text"), str) for part in texts):
+        raise ValidationError("A text part's text must be a string.", "messages")
+    return "".join(part["text"] for part in texts)
 
 
-def conversation_of(chat_id: str, user_id: str) -> str:
-    """The conversation a chat id names: itself if it is a UUID, else one made from it."""
-    try:
-        return str(uuid.UUID(chat_id))
-    except ValueError:
-        return str(uuid.uuid5(CHATS, f"{user_id}/{chat_id}"))
+def conversation_of(chat_id: str, user_id: str, store) -> str:
+    """The conversation a chat id names: the caller's conversation of that id, else one
+    whose id is made from the user and the chat id. A client never chooses a new row's id,
+    so no one can take the id another user's chat will have."""
+    with suppress(ValueError):
+        if store.get_conversation(str(uuid.UUID(chat_id))) is not None:
+            return str(uuid.UUID(chat_id))
+    return str(uuid.uuid5(CHATS, f"{user_id}/{chat_id}"))
 
 
 @bp.post("")
@@ -110,8 +112,8 @@ def send(body):
     user_id = g.identity.user_id
     message = body["messages"][-1]
     text = text_of(message)
-    conversation_id = conversation_of(body["id"], user_id)
     store = user_store()
+    conversation_id = conversation_of(body["id"], user_id, store)
     if store.get_conversation(conversation_id) is None:
         store.create_conversation(conversation_title(text), conversation_id=conversation_id)
     # The same UI message sent again (a retry) joins the answer already being written.
@@ -140,8 +142,8 @@ def reconnect(chat_id):
         raise AppError("VALIDATION_ERROR", details={"fields": {"id": error.messages}}) from None
     user_id = g.identity.user_id
     registry = current_app.extensions["generations"]
-    generation = registry.of_conversation(conversation_of(chat_id, user_id), user_id)
-    if generation is None:
+    generation = registry.of_conversation(conversation_of(chat_id, user_id, user_store()), user_id)
+    if generation is None or generation.wait(0, 0)[1]:  # none, or already over
         return "", 204
     heartbeat = current_app.config["HEARTBEAT_SECONDS"]
     return stream_response(ui_message_stream(generation, heartbeat), HEADERS)

@@ -20,7 +20,7 @@ from ..sse import PING, ServerSentEvent, follow
 HEADERS = {"x-vercel-ai-ui-message-stream": "v1"}
 DONE = b"data: [DONE]\n\n"
 #: Our finish reasons in the AI SDK's words (a stop is `other`; the metadata says which).
-FINISH_REASONS = {"end_turn": "stop", "max_tokens": "length", "stopped": "other"}
+UI_FINISH_REASONS = {"end_turn": "stop", "max_tokens": "length", "stopped": "other"}
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -82,7 +82,7 @@ def _confirmation(data: dict) -> list[dict]:
 
 def _complete(data: dict) -> list[dict]:
     metadata = {key: data[key] for key in ("finish_reason", "agent_type", "usage")}
-    reason = FINISH_REASONS[data["finish_reason"]]
+    reason = UI_FINISH_REASONS[data["finish_reason"]]
     return [{"type": "finish", "finishReason": reason, "messageMetadata": metadata}]
 
 
@@ -154,7 +154,7 @@ class UIDataChunk(ResponseSchema):
 
 class UIFinishChunk(ResponseSchema):
     type = chunk_type("finish")
-    finishReason = fields.String(metadata={"enum": sorted(set(FINISH_REASONS.values()))})
+    finishReason = fields.String(metadata={"enum": sorted(set(UI_FINISH_REASONS.values()))})
     messageMetadata = fields.Dict()
 
 

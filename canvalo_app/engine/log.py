@@ -201,7 +201,8 @@ class GenerationRegistry:
         """The user's generation running in the conversation, or None."""
         with self._lock:
             log = self._logs.get(self._running.get(conversation_id, ""))
-        return log if log is not None and log.user_id == user_id else None
+        running = log is not None and not log.finished
+        return log if running and log.user_id == user_id else None
 
     def running(self) -> list[GenerationLog]:
         with self._lock:

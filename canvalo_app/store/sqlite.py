@@ -120,7 +120,7 @@ class SQLiteUserStore(UserStore):
                 list(row.values()),
             )
         except sqlite3.IntegrityError as exc:
-            if f"{table}.id" in str(exc):  # an id another user's row holds
+            if str(exc) == f"UNIQUE constraint failed: {table}.id":  # another user's row
                 raise AppError("NOT_FOUND") from exc
             raise
 
