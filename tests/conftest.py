@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from canvalo_app.agents.context import today_for
 from canvalo_app.agents.tools import ToolContext
 from canvalo_app.auth import mint_dev_token
 from canvalo_app.demo import seed_demo
+from canvalo_app.engine import stop_all
 from canvalo_app.store.base import Identity
 from canvalo_app.store.tables import BUSINESS_TABLES
 from tests.pgstack_fixture import RestV1Transport, pgstack  # noqa: F401  (the session fixture)
@@ -103,8 +106,24 @@ def make_app(tmp_path, store_backend, engine, request):
 
     yield build
     for app in apps:
+        finish_generations(app)
         app.extensions["generations"].close()
         app.extensions["store"].close()
+
+
+def finish_generations(app, timeout: float = 5.0) -> None:
+    """Stop the app's generations and wait for their threads before its store closes.
+
+    A thread left running would fail on the closed store, and log the error while the next
+    test runs. CPython 3.11 parses source to draw a traceback's carets, and its `ast` keeps
+    one recursion counter for the whole interpreter, so that parse can collide with the
+    next app's route compiling and fail it with "AST constructor recursion depth mismatch".
+    """
+    stop_all(app)
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name.startswith("generation-"):
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture
