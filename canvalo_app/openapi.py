@@ -47,7 +47,8 @@ LAST_EVENT_ID = {
 }
 
 
-_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+#: A route's parameter, `<converter:name>` or `<name>`.
+_PARAM = re.compile(r"<(?:([a-z]+):)?([a-z_]+)>")
 _PATH_FORMATS = {"uuid": {"type": "string", "format": "uuid"}}
 
 
@@ -59,7 +60,7 @@ def _path_parameters(rule) -> list[dict]:
             "required": True,
             "schema": _PATH_FORMATS.get(converter, {"type": "string"}),
         }
-        for converter, name in re.findall(r"<(?:([a-z]+):)?([a-z_]+)>", rule.rule)
+        for converter, name in _PARAM.findall(rule.rule)
     ]
 
 
@@ -136,29 +137,33 @@ def _event_union(spec: APISpec, stream: dict) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _mark_required(document: dict, plugin: MarshmallowPlugin) -> None:
-    """Response fields are always present (bar the `optional` ones): required. Request
-    defaults move into the description, so a generated client keeps those fields optional."""
+def _components_of(document: dict, plugin: MarshmallowPlugin):
+    """Each component built from a marshmallow schema, with that schema's class."""
     schemas = document["components"]["schemas"]
-    for key, name in plugin.converter.refs.items():
-        component, schema = schemas.get(name), key[0]  # a key is (schema class, modifiers…)
-        if component is None:
-            continue
-        declared = schema().fields
-        if issubclass(schema, ResponseSchema):
-            component.pop("additionalProperties", None)  # later versions may add fields
-            component["required"] = [
-                field.data_key or field_name
-                for field_name, field in declared.items()
-                if not field.metadata.get("optional") and not field.load_only
-            ]
-        else:
-            for prop in component.get("properties", {}).values():
-                if "default" in prop:
-                    default = prop.pop("default")
-                    if default is not None:
-                        notes = [prop.get("description"), f"Default: {json.dumps(default)}."]
-                        prop["description"] = " ".join(filter(None, notes))
+    for key, name in plugin.converter.refs.items():  # a key is (schema class, modifiers…)
+        if name in schemas:
+            yield schemas[name], key[0]
+
+
+def _mark_required(component: dict, schema: type[Schema]) -> None:
+    """A response's fields are always there (bar the `optional` ones): all required, and
+    no promise that later versions add none."""
+    component.pop("additionalProperties", None)
+    component["required"] = [
+        field.data_key or name
+        for name, field in schema().fields.items()
+        if not field.metadata.get("optional") and not field.load_only
+    ]
+
+
+def _describe_defaults(component: dict) -> None:
+    """A request field's default goes into its description: a generated client then keeps
+    the field optional (openapi-typescript makes a field with a default required)."""
+    for prop in component.get("properties", {}).values():
+        default = prop.pop("default", None)
+        if default is not None:
+            notes = [prop.get("description"), f"Default: {json.dumps(default)}."]
+            prop["description"] = " ".join(filter(None, notes))
 
 
 def openapi_document(app: Flask) -> dict:
@@ -175,10 +180,14 @@ def openapi_document(app: Flask) -> dict:
         if rule.endpoint == "static" or rule.endpoint.startswith("pages."):
             continue  # pages for people, not the API
         view = app.view_functions[rule.endpoint]
-        path = _PARAM.sub(r"{\1}", rule.rule)
+        path = _PARAM.sub(r"{\2}", rule.rule)
         methods = sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
         spec.path(path=path, operations={m: _operation(rule, view, spec, plugin) for m in methods})
     document = spec.to_dict()
-    _mark_required(document, plugin)
+    for component, schema in _components_of(document, plugin):
+        if issubclass(schema, ResponseSchema):
+            _mark_required(component, schema)
+        else:
+            _describe_defaults(component)
     app.extensions["openapi"] = document
     return document

@@ -18,7 +18,8 @@ from flask import Response
 #: ended by one); proxies still see bytes at every silence.
 PING = b": ping\n"
 TERMINAL = frozenset({"complete", "error"})
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: JSON as the streams send it: UTF-8 text, no spaces.
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class ServerSentEvent:
@@ -31,7 +32,7 @@ class ServerSentEvent:
         self.id = id
         self.type = type
         if frame is None:
-            payload = _dumps({"type": type, **(data or {})})
+            payload = compact_json({"type": type, **(data or {})})
             # `event:`, one `data:` line of JSON that repeats the type, and `id:` last: a
             # client that takes the id as soon as it reads the line (fetch-event-source)
             # and is cut off before the blank line would otherwise skip this event on retry.

@@ -13,13 +13,14 @@ from ..agents.supervisor import SUPERVISOR
 from ..errors import ERRORS
 from ..openapi import OPTIONAL, ResponseSchema
 from .schemas import one_of
+from .ui_protocol import UI_FINISH_REASONS
 
 AGENT_TYPES = (SUPERVISOR, *DOMAINS)
-FINISH_REASONS = ("end_turn", "max_tokens", "stopped")
+FINISH_REASONS = tuple(UI_FINISH_REASONS)  # end_turn, max_tokens, stopped
 
 
-def event_type(name: str) -> fields.String:
-    return fields.String(metadata={"enum": [name], "description": f"Always `{name}`."})
+def event_type(*names: str) -> fields.String:
+    return fields.String(metadata={"enum": list(names)})
 
 
 def agent_type(**kwargs) -> fields.String:
@@ -126,4 +127,60 @@ STREAM_EVENTS = {
     "confirmation_required": ConfirmationRequiredEvent,
     "complete": CompleteEvent,
     "error": ErrorEvent,
+}
+
+
+# The AI SDK's UI message stream (api/ui_protocol.py) ----------------------------------------
+class UIStartChunk(ResponseSchema):
+    type = event_type("start")
+    messageId = fields.String()
+    messageMetadata = fields.Dict(metadata={"description": "conversation and generation ids"})
+
+
+class UITextChunk(ResponseSchema):
+    type = event_type("text-start", "text-delta", "text-end")
+    id = fields.String()
+    delta = fields.String(metadata={**OPTIONAL, "description": "text-delta only"})
+
+
+class UIToolChunk(ResponseSchema):
+    type = event_type("tool-input-available", "tool-output-available", "tool-output-error")
+    toolCallId = fields.String()
+    dynamic = fields.Boolean()
+    toolName = fields.String(metadata=OPTIONAL)
+    input = fields.Dict(metadata=OPTIONAL)
+    output = fields.Dict(metadata=OPTIONAL)
+    errorText = fields.String(metadata=OPTIONAL)
+
+
+class UIDataChunk(ResponseSchema):
+    type = event_type("data-agent", "data-confirmation", "data-error")
+    id = fields.String(metadata=OPTIONAL)
+    data = fields.Dict()
+
+
+class UIFinishChunk(ResponseSchema):
+    type = event_type("finish")
+    finishReason = fields.String(metadata={"enum": sorted(set(UI_FINISH_REASONS.values()))})
+    messageMetadata = fields.Dict()
+
+
+class UIErrorChunk(ResponseSchema):
+    type = event_type("error")
+    errorText = fields.String()
+
+
+UI_CHUNKS = {
+    "start": UIStartChunk,
+    "text-start": UITextChunk,
+    "text-delta": UITextChunk,
+    "text-end": UITextChunk,
+    "tool-input-available": UIToolChunk,
+    "tool-output-available": UIToolChunk,
+    "tool-output-error": UIToolChunk,
+    "data-agent": UIDataChunk,
+    "data-confirmation": UIDataChunk,
+    "data-error": UIDataChunk,
+    "finish": UIFinishChunk,
+    "error": UIErrorChunk,
 }

@@ -15,16 +15,17 @@ import uuid
 from contextlib import suppress
 
 from flask import Blueprint, current_app, g
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate
 
 from ..auth import require_auth
-from ..engine.send import conversation_title, send_message
+from ..engine.send import send_message
 from ..errors import AppError
 from ..extensions import user_store
 from ..sse import stream_response
 from .decorators import body, rate_limited, streams
+from .event_schemas import UI_CHUNKS
 from .schemas import StrictSchema, message_text
-from .ui_protocol import HEADERS, UI_CHUNKS, ui_message_stream
+from .ui_protocol import HEADERS, ui_message_stream
 
 bp = Blueprint("ui_chat", __name__, url_prefix="/api/chat/ui")
 #: Chat ids that are not the caller's conversation ids map to conversation ids under this
@@ -69,15 +70,21 @@ class UIChatSchema(StrictSchema):
     )
     messageId = fields.String(load_default=None, allow_none=True)
 
-    @validates_schema
-    def last_is_the_users(self, data, **kwargs):
+    @post_load
+    def last_users_message(self, data, **kwargs):
+        """The text and id of the last message, which must be the user's."""
         last = data["messages"][-1]
         if last.get("role") != "user":
             raise ValidationError("The last message must be the user's.", "messages")
         try:
-            message_text(text_of(last))
+            message_text(text := text_of(last))
         except ValidationError as error:
             raise ValidationError(error.messages, "messages") from error
+        message_id = last.get("id")
+        return data | {
+            "text": text,
+            "message_id": message_id if isinstance(message_id, str) else None,
+        }
 
 
 def text_of(message: dict) -> str:
@@ -110,21 +117,16 @@ def send(body):
     """Send useChat's last user message; stream the answer as an AI SDK UI message stream.
     The chat's conversation is created on its first message."""
     user_id = g.identity.user_id
-    message = body["messages"][-1]
-    text = text_of(message)
-    store = user_store()
-    conversation_id = conversation_of(body["id"], user_id, store)
-    if store.get_conversation(conversation_id) is None:
-        store.create_conversation(conversation_title(text), conversation_id=conversation_id)
-    # The same UI message sent again (a retry) joins the answer already being written.
-    message_id = message.get("id")
-    same_send = str(uuid.uuid5(CHATS, f"{user_id}/{body['id']}/{message_id}"))
+    same_send = None
+    if body["message_id"]:  # the same UI message again (a retry) joins its answer
+        same_send = str(uuid.uuid5(CHATS, f"{user_id}/{body['id']}/{body['message_id']}"))
     generation, _ = send_message(
         current_app._get_current_object(),
         g.identity,
-        text,
-        conversation_id,
-        same_send if isinstance(message_id, str) and message_id else None,
+        body["text"],
+        conversation_of(body["id"], user_id, user_store()),
+        same_send,
+        create_missing=True,
     )
     heartbeat = current_app.config["HEARTBEAT_SECONDS"]
     return stream_response(ui_message_stream(generation, heartbeat), HEADERS)

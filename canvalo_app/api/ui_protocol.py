@@ -9,19 +9,14 @@ JSON; the heartbeat is the same comment line as on the native stream.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
-from marshmallow import fields
-
-from ..openapi import OPTIONAL, ResponseSchema
-from ..sse import PING, ServerSentEvent, follow
+from ..sse import PING, ServerSentEvent, compact_json, follow
 
 HEADERS = {"x-vercel-ai-ui-message-stream": "v1"}
 DONE = b"data: [DONE]\n\n"
 #: Our finish reasons in the AI SDK's words (a stop is `other`; the metadata says which).
 UI_FINISH_REASONS = {"end_turn": "stop", "max_tokens": "length", "stopped": "other"}
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class UIMessageChunks:
@@ -110,70 +105,8 @@ def ui_message_stream(log, heartbeat: float) -> Iterator[bytes]:
             yield PING
             continue
         yield b"".join(
-            b"data: " + _dumps(chunk).encode() + b"\n\n"
+            b"data: " + compact_json(chunk).encode() + b"\n\n"
             for event in events
             for chunk in chunks.of(event)
         )
     yield DONE
-
-
-# The chunks, for the OpenAPI document ------------------------------------------------------
-def chunk_type(name: str) -> fields.String:
-    return fields.String(metadata={"enum": [name]})
-
-
-class UIStartChunk(ResponseSchema):
-    type = chunk_type("start")
-    messageId = fields.String()
-    messageMetadata = fields.Dict(metadata={"description": "conversation and generation ids"})
-
-
-class UITextChunk(ResponseSchema):
-    type = fields.String(metadata={"enum": ["text-start", "text-delta", "text-end"]})
-    id = fields.String()
-    delta = fields.String(metadata={**OPTIONAL, "description": "text-delta only"})
-
-
-class UIToolChunk(ResponseSchema):
-    type = fields.String(
-        metadata={"enum": ["tool-input-available", "tool-output-available", "tool-output-error"]}
-    )
-    toolCallId = fields.String()
-    dynamic = fields.Boolean()
-    toolName = fields.String(metadata=OPTIONAL)
-    input = fields.Dict(metadata=OPTIONAL)
-    output = fields.Dict(metadata=OPTIONAL)
-    errorText = fields.String(metadata=OPTIONAL)
-
-
-class UIDataChunk(ResponseSchema):
-    type = fields.String(metadata={"enum": ["data-agent", "data-confirmation", "data-error"]})
-    id = fields.String(metadata=OPTIONAL)
-    data = fields.Dict()
-
-
-class UIFinishChunk(ResponseSchema):
-    type = chunk_type("finish")
-    finishReason = fields.String(metadata={"enum": sorted(set(UI_FINISH_REASONS.values()))})
-    messageMetadata = fields.Dict()
-
-
-class UIErrorChunk(ResponseSchema):
-    type = chunk_type("error")
-    errorText = fields.String()
-
-
-UI_CHUNKS = {
-    "start": UIStartChunk,
-    "text-start": UITextChunk,
-    "text-delta": UITextChunk,
-    "text-end": UITextChunk,
-    "tool-input-available": UIToolChunk,
-    "tool-output-available": UIToolChunk,
-    "tool-output-error": UIToolChunk,
-    "data-agent": UIDataChunk,
-    "data-confirmation": UIDataChunk,
-    "data-error": UIDataChunk,
-    "finish": UIFinishChunk,
-    "error": UIErrorChunk,
-}

@@ -34,9 +34,11 @@ def send_message(
     text: str,
     conversation_id: str | None,
     client_message_id: str | None,
+    create_missing: bool = False,
 ) -> tuple[GenerationLog, bool]:
     """Start the answer to a message; the generation, and whether it is one an earlier copy
-    of this send (the same `client_message_id`) had already started."""
+    of this send (the same `client_message_id`) had already started. With `create_missing`,
+    a `conversation_id` the user has no conversation of is created with that id."""
     registry = app.extensions["generations"]
     store = app.extensions["store"].for_user(identity)
     if client_message_id:
@@ -46,7 +48,7 @@ def send_message(
             return attached, True
     try:
         conversation, user_message, assistant = write_turn(
-            registry, store, text, conversation_id, client_message_id
+            registry, store, text, conversation_id, client_message_id, create_missing
         )
     except BaseException:
         if client_message_id:
@@ -97,22 +99,18 @@ def write_turn(
     text: str,
     conversation_id: str | None,
     client_message_id: str | None,
+    create_missing: bool = False,
 ) -> tuple[dict, dict, dict]:
     """Store the user message and the `streaming` assistant row; return them with their
     conversation, which is reserved for the new generation (and created if need be)."""
     if client_message_id and store.find_message_by_client_id(client_message_id):
         # Sent before, by a generation this worker no longer holds (or never held).
         raise AppError("DUPLICATE_MESSAGE")
-    if conversation_id:
-        conversation = store.get_conversation(conversation_id)
-        if conversation is None:
-            raise AppError("CONVERSATION_NOT_FOUND")
-    else:
-        conversation = store.create_conversation(conversation_title(text))
+    conversation, created = _conversation(store, conversation_id, text, create_missing)
     try:
         registry.reserve(conversation["id"])
     except AppError:
-        _forget_new(store, conversation["id"], conversation_id)
+        _forget_new(store, conversation["id"], created)
         raise
     try:
         # Both rows in one write, with ids chosen here, so a store retry after a lost answer
@@ -129,14 +127,33 @@ def write_turn(
         user_message, assistant = rows
     except BaseException:
         registry.release(conversation["id"])
-        _forget_new(store, conversation["id"], conversation_id)
+        _forget_new(store, conversation["id"], created)
         raise
     return conversation, user_message, assistant
 
 
-def _forget_new(store: UserStore, created_id: str, conversation_id: str | None) -> None:
-    """A send that fails leaves no empty conversation behind (for example when another
-    worker stored the same send first)."""
-    if not conversation_id:
+def _conversation(
+    store: UserStore, conversation_id: str | None, text: str, create_missing: bool
+) -> tuple[dict, bool]:
+    """The conversation the message goes into, and whether this send created it."""
+    conversation = store.get_conversation(conversation_id) if conversation_id else None
+    if conversation is not None:
+        return conversation, False
+    if conversation_id and not create_missing:
+        raise AppError("CONVERSATION_NOT_FOUND")
+    try:
+        return store.create_conversation(conversation_title(text), None, conversation_id), True
+    except AppError:
+        # Another send of this user's made it first; another user's is still not found.
+        again = store.get_conversation(conversation_id) if conversation_id else None
+        if again is None:
+            raise
+        return again, False
+
+
+def _forget_new(store: UserStore, conversation_id: str, created: bool) -> None:
+    """A send that fails leaves no empty conversation of its own making behind (for example
+    when another worker stored the same send first)."""
+    if created:
         with suppress(AppError):
-            store.delete_conversation(created_id)
+            store.delete_conversation(conversation_id)
