@@ -19,6 +19,9 @@ from .errors import AppError
 from .store.base import Identity
 
 ASYMMETRIC_ALGORITHMS = {"RS256", "ES256", "EdDSA"}
+#: A token that claims to stay valid longer than this is refused (an `exp` of 1e308 is not a
+#: session; Supabase's access tokens live an hour).
+MAX_TOKEN_LIFETIME_SECONDS = 365 * 24 * 3600
 
 
 class TokenVerifier:
@@ -105,11 +108,23 @@ class TokenVerifier:
         audiences = audience if isinstance(audience, list) else [audience]
         if self.audience not in audiences:
             raise AppError("TOKEN_AUDIENCE_INVALID")
-        try:
-            uuid.UUID(str(claims.get("sub")))
-        except ValueError as exc:
-            raise AppError("TOKEN_INVALID") from exc
+        if not _canonical_uuid(claims.get("sub")):
+            raise AppError("TOKEN_INVALID")
+        if claims["exp"] > time.time() + MAX_TOKEN_LIFETIME_SECONDS:
+            raise AppError("TOKEN_INVALID")
         return claims
+
+
+def _canonical_uuid(value) -> bool:
+    """Whether `value` is a UUID spelled the one way the store keys users: lower case, dashed.
+
+    `uuid.UUID` also reads upper case, braces and no dashes; each of those spellings would be
+    another user id to the store, so a `sub` must already be canonical.
+    """
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
 
 
 #: The user `flask seed-demo` fills and `flask dev-token` (and the /demo page) sign in as.

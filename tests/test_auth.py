@@ -57,6 +57,15 @@ def test_valid_dev_token(client):
         (hs256(exp=None), "TOKEN_INVALID"),
         (hs256(sub=None), "TOKEN_INVALID"),
         (hs256(sub="not-a-uuid"), "TOKEN_INVALID"),
+        # The user's own UUID in another spelling would be another user to the store.
+        (hs256(sub=USER_A.upper()), "TOKEN_INVALID"),
+        (hs256(sub="{" + USER_A + "}"), "TOKEN_INVALID"),
+        (hs256(sub=USER_A.replace("-", "")), "TOKEN_INVALID"),
+        (hs256(sub="urn:uuid:" + USER_A), "TOKEN_INVALID"),
+        (hs256(sub=123), "TOKEN_INVALID"),
+        # A token that never expires is not a session.
+        (hs256(exp=1e308), "TOKEN_INVALID"),
+        (hs256(exp=NOW() + 400 * 24 * 3600), "TOKEN_INVALID"),
         ("sb_publishable_abc123", "TOKEN_ROLE_NOT_ALLOWED"),
         ("sb_secret_abc123", "TOKEN_ROLE_NOT_ALLOWED"),
         ("definitely.not.ajwt", "TOKEN_INVALID"),
@@ -76,6 +85,10 @@ def test_missing_or_wrong_scheme(client, header):
     response = client.get("/api/conversations", headers={"Authorization": header})
     assert response.status_code == 401
     assert response.json["error"]["code"] == "AUTH_REQUIRED"
+
+
+def test_a_long_but_bounded_lifetime_is_accepted(client):
+    assert call(client, hs256(exp=NOW() + 300 * 24 * 3600)).status_code == 200
 
 
 def test_leeway_is_small(client):

@@ -444,7 +444,7 @@ def test_a_message_that_is_not_valid_unicode_is_refused_before_anything_is_store
         content_type="application/json",
         headers=users.a,
     )
-    assert_error(refused, 400, "BAD_REQUEST")
+    assert_error(refused, 422, "VALIDATION_ERROR")
     assert model.requests == []
     assert client.get("/api/conversations", headers=users.a).json["total"] == 0
 

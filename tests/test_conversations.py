@@ -18,11 +18,38 @@ pytestmark = BOTH_STORES
 STRICT_JSON_REFUSED = [
     '{"a":' * 5000,  # malformed and deeply nested
     "[" * 100_000 + "]" * 100_000,  # well-formed and deeply nested
-    '{"title": "\\ud800"}',  # a lone surrogate, which no store can hold
     '{"title": "x", "metadata": {"n": NaN}}',
     '{"title": "x", "metadata": {"n": Infinity}}',
     '{"title": "x", "metadata": {"n": 1e400}}',
 ]
+
+
+#: Text no store can keep, anywhere in a body or a query: 422 naming the field, on both stores.
+UNSAFE_TEXT = [
+    ("post", "/api/conversations", '{"title": "a\\u0000b"}', "title"),
+    ("post", "/api/conversations", '{"title": "\\ud800"}', "title"),
+    ("post", "/api/conversations", '{"metadata": {"k\\u0000": 1}}', "metadata.k\\x00"),
+    ("post", "/api/conversations", '{"metadata": {"k": "v\\u0000"}}', "metadata.k"),
+    ("post", "/api/conversations", '{"metadata": {"k": ["ok", "\\udfff"]}}', "metadata.k.1"),
+    ("post", "/api/conversations", '{"metadata": {"\\ud800": 1}}', "metadata.\\ud800"),
+    ("patch", "/api/conversations/{id}", '{"title": "a\\u0000"}', "title"),
+    ("post", "/api/chat/stream", '{"message": "hi\\u0000"}', "message"),
+    ("post", "/api/chat/stream", '{"message": "hi \\ud800"}', "message"),
+    ("get", "/api/conversations?q=a%00b", None, "q"),
+]
+
+
+@pytest.mark.parametrize("method, path, data, field", UNSAFE_TEXT)
+def test_nul_and_lone_surrogates_are_refused_naming_the_field(
+    client, users, method, path, data, field
+):
+    path = path.format(id=create(client, users.a)["id"])
+    extra = {"data": data, "content_type": "application/json"} if data else {}
+    error = assert_error(
+        getattr(client, method)(path, headers=users.a, **extra), 422, "VALIDATION_ERROR"
+    )
+    assert list(error["details"]["fields"]) == [field]
+    assert len(client.get("/api/conversations", headers=users.a).json["conversations"]) == 1
 
 
 def create(client, headers, title="Kitchen repaint"):
@@ -208,8 +235,8 @@ LONG = "x" * 201
             "patch",
             "/api/conversations/{id}",
             {"data": '{"title": "\\udc00x"}', "content_type": "application/json"},
-            400,
-            "BAD_REQUEST",
+            422,
+            "VALIDATION_ERROR",
         ),
         ("get", "/api/conversations?offset=9223372036854775808", {}, 422, "VALIDATION_ERROR"),
         ("get", "/api/conversations/{id}?message_offset=10000000000", {}, 422, "VALIDATION_ERROR"),

@@ -30,9 +30,10 @@ MAX_JSON_DEPTH = 32
 def json_body() -> dict:
     """The request's JSON object.
 
-    400 when it is not strict JSON: malformed, NaN or Infinity, a string that is not valid
-    Unicode (a lone surrogate), or nested deeper than `MAX_JSON_DEPTH`. 413 when a body sent
-    without a length ran past MAX_CONTENT_LENGTH. 422 when it is not an object.
+    400 when it is not strict JSON: malformed, NaN or Infinity, or nested deeper than
+    `MAX_JSON_DEPTH`. 413 when a body sent without a length ran past MAX_CONTENT_LENGTH. 422
+    when it is not an object, or when any string in it, key or value, holds a NUL or a lone
+    surrogate (text no store keeps: PostgreSQL refuses NUL, UTF-8 has no surrogates).
     """
     data = request.get_data(cache=True)
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -42,13 +43,15 @@ def json_body() -> dict:
         return {}
     try:
         payload = _strict_json().decode(data.decode(json.detect_encoding(data), "surrogatepass"))
-        _check_strict(payload, MAX_JSON_DEPTH)
+        unsafe = dict(_unsafe_text(payload, MAX_JSON_DEPTH, ""))
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeError are ValueErrors
         raise AppError("BAD_REQUEST") from None
     if not isinstance(payload, dict):
         raise AppError(
             "VALIDATION_ERROR", details={"fields": {"_schema": ["Expected a JSON object."]}}
         )
+    if unsafe:
+        raise AppError("VALIDATION_ERROR", details={"fields": unsafe})
     return payload
 
 
@@ -69,21 +72,44 @@ def _finite(text: str) -> float:
     return number
 
 
-def _check_strict(value, depth: int) -> None:
-    """Raise ValueError for a string that is not valid Unicode or nesting past `depth`."""
+UNSAFE_TEXT = "Must not contain a NUL character or a lone surrogate."
+
+
+def safe_text(text: str) -> bool:
+    """Whether a store can keep `text`: no NUL, and valid Unicode (no lone surrogate)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unsafe_text(value, depth: int, path: str):
+    """Yield (field path, message) for each string in `value` a store cannot keep; raise
+    ValueError for nesting past `depth`."""
     if isinstance(value, str):
-        value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+        if not safe_text(value):
+            yield path or "_schema", [UNSAFE_TEXT]
         return
     if isinstance(value, dict):
-        children = [*value.keys(), *value.values()]
+        children = [(f"{path}.{key}" if path else key, key, item) for key, item in value.items()]
     elif isinstance(value, list):
-        children = value
+        children = [(f"{path}.{index}", None, item) for index, item in enumerate(value)]
     else:
         return
     if depth == 0:
         raise ValueError("nested too deeply")
-    for child in children:
-        _check_strict(child, depth - 1)
+    for child_path, key, item in children:
+        if key is not None and not safe_text(key):
+            yield _printable(child_path), ["Bad key. " + UNSAFE_TEXT]
+            continue
+        yield from _unsafe_text(item, depth - 1, child_path)
+
+
+def _printable(path: str) -> str:
+    return path.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
 
 
 def body(schema: Schema):
@@ -112,6 +138,11 @@ def query(schema: Schema):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
+            unsafe = {
+                name: [UNSAFE_TEXT] for name in request.args if not safe_text(request.args[name])
+            }
+            if unsafe:
+                raise AppError("VALIDATION_ERROR", details={"fields": unsafe})
             return view(*args, query=schema.load(request.args), **kwargs)
 
         return _doc(wrapper, query=schema)
