@@ -28,7 +28,8 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 run: install
-	$(FLASK) init-db
+	@$(BIN)/python scripts/check_port.py
+	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo
 	@echo "Dev token (24 h) for the demo user:"

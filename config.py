@@ -122,6 +122,7 @@ def load_config(env: str | None = None) -> dict:
         "SUPABASE_SECRET_KEY": _env("SUPABASE_SECRET_KEY"),
         "SUPABASE_SCHEMA": _env("SUPABASE_SCHEMA", "api"),
         "SUPABASE_JWT_SECRET": _env("SUPABASE_JWT_SECRET"),
+        "DATABASE_URL": _env("DATABASE_URL"),
         "JWT_AUDIENCE": _env("JWT_AUDIENCE", "authenticated"),
         "JWT_LEEWAY_SECONDS": min(_int("JWT_LEEWAY_SECONDS", 10), 30),
         "DEV_JWT_SECRET": _env("DEV_JWT_SECRET", defaults.DEV_JWT_SECRET),
@@ -139,6 +140,7 @@ def load_config(env: str | None = None) -> dict:
         "REDIS_URL": _env("REDIS_URL"),
         "RESUME_TICKET_SECRET": _env("RESUME_TICKET_SECRET"),
         "RATE_LIMIT_CHAT": _env("RATE_LIMIT_CHAT", "10 per minute"),
+        "USER_MONTHLY_TOKEN_QUOTA": _int("USER_MONTHLY_TOKEN_QUOTA", 0),
         "HEARTBEAT_SECONDS": _float("HEARTBEAT_SECONDS", 15.0),
         "TURN_DEADLINE_SECONDS": _float("TURN_DEADLINE_SECONDS", 120.0),
         "GENERATION_RETENTION_SECONDS": _float("GENERATION_RETENTION_SECONDS", 600.0),
@@ -155,6 +157,8 @@ def load_config(env: str | None = None) -> dict:
         "ACTION_TTL_SECONDS": _int("ACTION_TTL_SECONDS", 600),
         "LOG_LEVEL": (_env("LOG_LEVEL", "INFO") or "INFO").upper(),
         "LOG_FORMAT": _env("LOG_FORMAT", defaults.LOG_FORMAT).lower(),
+        "METRICS_TOKEN": _env("METRICS_TOKEN"),
+        "METRICS_MULTIPROC_DIR": _env("METRICS_MULTIPROC_DIR"),
     }
 
 
@@ -187,6 +191,8 @@ def check_config(config: dict) -> None:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if config["LOG_FORMAT"] not in ("json", "text"):
         problems.append("LOG_FORMAT must be json or text")
+    if config["METRICS_MULTIPROC_DIR"] and not Path(config["METRICS_MULTIPROC_DIR"]).is_dir():
+        problems.append("METRICS_MULTIPROC_DIR must name an existing directory")
     inexact = [o for o in config["CORS_ORIGINS"] if o != "*" and not _ORIGIN.fullmatch(o)]
     if inexact:
         problems.append(

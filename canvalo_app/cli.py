@@ -1,8 +1,10 @@
-"""`flask` commands for the chores: init-db, seed-demo, dev-token, sweep."""
+"""`flask` commands for the chores: db upgrade|status (init-db), seed-demo, dev-token, sweep."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
@@ -10,6 +12,7 @@ from flask.cli import with_appcontext
 
 from .auth import DEMO_USER, mint_dev_token
 from .extensions import store
+from .store import migrate
 from .store.base import Identity
 
 
@@ -20,12 +23,65 @@ def _dev_secret() -> str:
     return secret
 
 
-@click.command("init-db")
+@contextmanager
+def _database() -> Iterator[migrate.Database]:
+    """The configured store's database (the SQLite file, or Supabase's PostgreSQL), open for
+    the block; a migration's failure becomes the command's error message."""
+    config = current_app.config
+    if config["STORE"] != "sqlite" and not config.get("DATABASE_URL"):
+        raise click.ClickException(
+            "DATABASE_URL is not set: with STORE=supabase, migrations need the PostgreSQL "
+            "connection string (Supabase: the project's direct connection)."
+        )
+    try:
+        if config["STORE"] == "sqlite":
+            database = migrate.SQLiteDatabase(config["SQLITE_PATH"])
+        else:
+            database = migrate.PostgresDatabase(config["DATABASE_URL"])
+        try:
+            yield database
+        finally:
+            database.close()
+    except migrate.MigrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group("db")
+def db() -> None:
+    """Schema migrations: migrations/sqlite/ for SQLite, migrations/ for Supabase."""
+
+
+@db.command("upgrade")
 @with_appcontext
-def init_db() -> None:
-    """Create the embedded store's tables (SQLite; Supabase uses migrations/)."""
-    store().init_schema()
-    click.echo(f"Initialised the {store().name} store.")
+def upgrade() -> None:
+    """Apply the migrations the store has not recorded in schema_migrations, in order."""
+    with _database() as database:
+        report = migrate.upgrade(database)
+    if report.already_applied:
+        click.echo(f"Already up to date: {', '.join(report.already_applied)}")
+    for name in report.applied:
+        click.echo(f"Applied {name}")
+    click.echo(
+        f"The {database.label} database is up to date"
+        + (f" ({len(report.applied)} applied now)." if report.applied else "; nothing to apply.")
+    )
+
+
+@db.command("status")
+@with_appcontext
+def status() -> None:
+    """List each migration and when it was applied."""
+    with _database() as database:
+        rows = migrate.status(database)
+    for name, applied_at in rows:
+        click.echo(f"{name}  {'applied ' + applied_at if applied_at else 'pending'}")
+
+
+@click.command("init-db")
+@click.pass_context
+def init_db(ctx: click.Context) -> None:
+    """The same as `flask db upgrade` (kept for older scripts)."""
+    ctx.invoke(upgrade)
 
 
 @click.command("seed-demo")
@@ -73,5 +129,5 @@ def sweep(stale_seconds: float | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, seed_demo_command, dev_token, sweep):
+    for command in (db, init_db, seed_demo_command, dev_token, sweep):
         app.cli.add_command(command)

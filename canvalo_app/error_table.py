@@ -56,6 +56,10 @@ ERRORS: dict[str, ErrorKind] = {
         401, "The resume ticket is invalid, expired, or for another generation.",
         "This answer can no longer be followed here. Reload the conversation.",
         False, ("Reload the conversation",)),
+    "METRICS_TOKEN_INVALID": ErrorKind(
+        401, "GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.",
+        "This page is for the service's monitoring only.",
+        False, ("Use the metrics token the service was configured with",)),
     "AUTH_UNAVAILABLE": ErrorKind(
         503, "The signing keys could not be fetched.",
         "We couldn't check your sign-in just now.",
@@ -93,13 +97,45 @@ ERRORS: dict[str, ErrorKind] = {
         "That message was already sent.",
         False, ("Reload the conversation",)),
     "ACTION_ALREADY_RESOLVED": ErrorKind(
-        409, "The action was already confirmed or cancelled.",
+        409, "The action was already confirmed, cancelled or failed.",
         "That request was already handled.",
         False, ()),
     "ACTION_EXPIRED": ErrorKind(
         409, "The action expired before it was confirmed.",
         "That request expired. Ask me again if you still want it.",
         False, ("Ask again",)),
+    "ACTION_IN_PROGRESS": ErrorKind(
+        409, "The action is being carried out, or its run was cut off (status executing); it "
+        "is never run twice.",
+        "That's already under way. If it doesn't finish, check the record before asking again.",
+        False, ("Refresh to see the result",)),
+    "ACTION_FAILED": ErrorKind(
+        409, "The action could not be carried out; see details.reason. It is now failed.",
+        "That couldn't be done, so nothing was changed. Ask me again if you still want it.",
+        False, ("Ask again",)),
+    "ACTION_INTERRUPTED": ErrorKind(
+        503, "The store failed while the action ran; nothing was changed and it is pending "
+        "again.",
+        "We couldn't reach your data, so nothing was changed. You can confirm it again.",
+        True, ("Confirm again in a moment",)),
+    "ACTION_OUTCOME_UNKNOWN": ErrorKind(
+        503, "The store failed before the action's outcome was saved; it stays executing and "
+        "is not run again.",
+        "We lost touch with your data while doing that. Check whether it was done before "
+        "asking again.",
+        False, ("Check the record", "Ask again if it was not done")),
+    "MALFORMED_REQUEST": ErrorKind(
+        400, "The HTTP request could not be read.",
+        "Something went wrong sending that. Please try again.",
+        False, ("Try again",)),
+    "URI_TOO_LONG": ErrorKind(
+        414, "The request line is too long.",
+        "Something went wrong sending that. Please try again.",
+        False, ()),
+    "HEADERS_TOO_LARGE": ErrorKind(
+        431, "The request headers are too large or too many.",
+        "Something went wrong sending that. Please try again.",
+        False, ()),
     "PAYLOAD_TOO_LARGE": ErrorKind(
         413, "The request body is too large.",
         "That message is too long to send.",
@@ -112,6 +148,10 @@ ERRORS: dict[str, ErrorKind] = {
         429, "Too many requests.",
         "You're sending messages faster than I can keep up. Please wait a moment.",
         True, _TRY_AGAIN),
+    "QUOTA_EXCEEDED": ErrorKind(
+        429, "The monthly token quota is used up.",
+        "You've used this month's assistant allowance. It starts over on the 1st.",
+        False, ("Wait for the quota to reset", "Ask the account owner to raise the quota")),
     "INTERNAL_ERROR": ErrorKind(
         500, "An unexpected error occurred.",
         "Something went wrong on our side. Please try again.",
@@ -182,3 +222,19 @@ ERRORS: dict[str, ErrorKind] = {
         False, ("Try again", "Rephrase your message")),
 }
 # fmt: on
+
+
+def envelope(code: str, request_id: str, message: str | None = None, details=None) -> dict:
+    """The JSON body of every error answer: the row of `code`, and this request's id."""
+    kind = ERRORS[code]
+    return {
+        "error": {
+            "code": code,
+            "message": message or kind.message,
+            "user_message": kind.user_message,
+            "retryable": kind.retryable,
+            "suggested_actions": list(kind.suggested_actions),
+            "details": details or {},
+            "request_id": request_id,
+        }
+    }

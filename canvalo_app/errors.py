@@ -13,8 +13,9 @@ from flask import Flask, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from .error_table import ERRORS
+from .error_table import ERRORS, envelope
 from .logs import current_request_id
+from .metrics import error_answered
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +43,7 @@ class AppError(Exception):
         self.headers = headers or {}
 
     def envelope(self) -> dict:
-        return {
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "user_message": self.user_message,
-                "retryable": self.retryable,
-                "suggested_actions": self.suggested_actions,
-                "details": self.details,
-                "request_id": current_request_id(),
-            }
-        }
+        return envelope(self.code, current_request_id(), self.message, self.details)
 
     def event_data(self) -> dict:
         """The fields of a terminal SSE `error` event."""
@@ -81,8 +72,10 @@ _HTTP_CODES = {
     405: "METHOD_NOT_ALLOWED",
     409: "CONVERSATION_BUSY",
     413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
+    431: "HEADERS_TOO_LARGE",
     503: "STORE_UNAVAILABLE",
 }
 
@@ -95,7 +88,19 @@ def from_http_exception(exc: HTTPException) -> AppError:
     return AppError(code, headers=headers)
 
 
+def status_of(exc: BaseException) -> int:
+    """The HTTP status the handlers below answer `exc` with."""
+    if isinstance(exc, AppError):
+        return exc.status
+    if isinstance(exc, ValidationError):
+        return 422
+    if isinstance(exc, HTTPException):
+        return from_http_exception(exc).status
+    return 500
+
+
 def error_response(error: AppError):
+    error_answered(error.code)
     response = jsonify(error.envelope())
     response.status_code = error.status
     for name, value in error.headers.items():

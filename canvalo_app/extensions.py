@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+import logging
+
+from flask import Flask, current_app, g, request
 from flask_cors import CORS
 
 from config import ConfigError
@@ -10,6 +12,8 @@ from config import ConfigError
 from .ratelimit import RateLimiter
 from .resilience import RetryPolicy
 from .store.base import Store, UserStore
+
+log = logging.getLogger(__name__)
 
 
 def _make_store(config: dict) -> Store:
@@ -36,9 +40,38 @@ def init_app(app: Flask) -> None:
         origins=app.config["CORS_ORIGINS"],
         supports_credentials=False,
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After"],
+        expose_headers=[
+            "X-Request-ID",
+            "Retry-After",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        ],
         max_age=600,
     )
+    _log_refused_origins(app)
+
+
+#: Refused origins remembered per worker, so each is logged once (and memory stays bounded).
+MAX_LOGGED_ORIGINS = 1000
+
+
+def _log_refused_origins(app: Flask) -> None:
+    """Log, once per origin at INFO, a cross-origin request CORS_ORIGINS does not allow: the
+    browser then refuses the answer, and the operator can see why."""
+    allowed = set(app.config["CORS_ORIGINS"])
+    logged: set[str] = set()
+
+    @app.after_request
+    def note_refused_origin(response):
+        origin = request.headers.get("Origin")
+        if not origin or "*" in allowed or origin in allowed or origin in logged:
+            return response
+        if origin == request.host_url.rstrip("/") or len(logged) >= MAX_LOGGED_ORIGINS:
+            return response  # same origin (the /demo page), or enough said
+        logged.add(origin)
+        log.info("CORS: refused origin %r (not in CORS_ORIGINS)", origin[:200])
+        return response
 
 
 def store() -> Store:

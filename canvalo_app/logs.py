@@ -6,7 +6,6 @@ into a generation's own greenlet so its log lines carry the id of the request th
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -14,6 +13,8 @@ import uuid
 from contextvars import ContextVar
 
 from flask import Flask, request
+
+from .logformat import TEXT_FORMAT, JsonFormatter, RedactingFilter
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -33,30 +34,13 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "request_id": getattr(record, "request_id", "-"),
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
 def configure_logging(app: Flask) -> None:
     """Send the app's logs to stdout in the configured format (json or text)."""
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestIdFilter())
-    if app.config["LOG_FORMAT"] == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-        )
+    handler.addFilter(RedactingFilter())
+    json_lines = app.config["LOG_FORMAT"] == "json"
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
     package = logging.getLogger("canvalo_app")
     package.handlers[:] = [handler]
     package.setLevel(app.config["LOG_LEVEL"])

@@ -64,6 +64,20 @@ def _path_parameters(rule) -> list[dict]:
     ]
 
 
+#: The headers of a rate-limited call (the IETF RateLimit header fields draft).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {"description": "Calls allowed per window.", "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {
+        "description": "Calls left in this window.",
+        "schema": {"type": "integer"},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the window resets.",
+        "schema": {"type": "integer"},
+    },
+}
+
+
 def _operation(rule, view, spec: APISpec, plugin: MarshmallowPlugin) -> dict:
     doc = getattr(view, "openapi", {})
     summary, _, description = (view.__doc__ or rule.endpoint).strip().partition("\n")
@@ -85,17 +99,21 @@ def _operation(rule, view, spec: APISpec, plugin: MarshmallowPlugin) -> dict:
         }
     operation["responses"].update(_success(doc, spec))
     if "rate_limited" in doc:
+        for answer in operation["responses"].values():
+            answer["headers"] = {**answer.get("headers", {}), **RATE_LIMIT_HEADERS}
         operation["responses"]["429"] = {
-            "description": f"Over the caller's {doc['rate_limited']}; see Retry-After",
-            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "description": f"Over the caller's {doc['rate_limited']}, or past the monthly "
+            "token quota (QUOTA_EXCEEDED); see Retry-After",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}, **RATE_LIMIT_HEADERS},
             "content": {"application/json": {"schema": "Error"}},
         }
     operation["responses"]["default"] = {
         "description": "Error envelope",
         "content": {"application/json": {"schema": "Error"}},
     }
-    if rule.rule.startswith("/api/"):
-        operation["security"] = [{"bearerAuth": []}]
+    scheme = doc.get("security", "bearerAuth" if rule.rule.startswith("/api/") else None)
+    if scheme:
+        operation["security"] = [{scheme: []}]
     return operation
 
 
@@ -113,6 +131,8 @@ def _success(doc: dict, spec: APISpec) -> dict:
             }
         return {"200": answer, **stream.get("other", {})}
     content = {"application/json": {"schema": doc["response"]}} if "response" in doc else {}
+    if "media_type" in doc:  # text, not JSON (GET /metrics)
+        content = {doc["media_type"]: {"schema": {"type": "string"}}}
     answer = {"description": doc.get("description", "OK"), "content": content}
     return {str(doc.get("status", 200)): answer}
 
@@ -174,6 +194,10 @@ def openapi_document(app: Flask) -> dict:
     spec = APISpec("Canvalo chat API", __version__, "3.0.3", plugins=[plugin])
     spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    spec.components.security_scheme(
+        "metricsToken",
+        {"type": "http", "scheme": "bearer", "description": "The service's METRICS_TOKEN."},
     )
     spec.components.schema("Error", schema=ErrorSchema)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import threading
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter
 
 from .errors import AppError
+from .metrics import rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,22 @@ KEY_PREFIX = "canvalo:ratelimit"
 #: Seconds a send may wait on Redis before the in-process count is used instead.
 REDIS_TIMEOUT = 0.5
 RECHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What is left of one limit after a hit: the `RateLimit-*` headers a client reads."""
+
+    limit: int
+    remaining: int
+    reset_at: float  # epoch seconds
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(max(0, math.ceil(self.reset_at - time.time()))),
+        }
 
 
 class LocalWindows:
@@ -40,8 +58,8 @@ class LocalWindows:
     def __len__(self) -> int:
         return len(self._windows)
 
-    def hit(self, item: RateLimitItem, *key: str) -> tuple[bool, float]:
-        """Count one hit; whether it was allowed, and when the window resets (epoch s)."""
+    def incr(self, item: RateLimitItem, key: tuple, amount: int = 1) -> tuple[int, float]:
+        """Add `amount` to the key's count; the count now, and when its window resets."""
         now = time.time()
         name = item.key_for(*key)
         with self._lock:
@@ -53,17 +71,14 @@ class LocalWindows:
             if window is None:
                 window = self._windows[name] = [now + item.get_expiry(), 0]
                 heapq.heappush(self._expiries, (window[0], name))
-            if window[1] >= item.amount:
-                return False, window[0]
-            window[1] += 1
-            return True, window[0]
+            window[1] += amount
+            return window[1], window[0]
 
 
 class RateLimiter:
     def __init__(self, redis_url: str | None):
         self.backend = "redis" if redis_url else "memory"
         self._memory = LocalWindows()
-        self._shared: FixedWindowRateLimiter | None = None
         self._storage: Storage | None = None
         if redis_url:
             self._storage = storage_from_string(
@@ -73,31 +88,44 @@ class RateLimiter:
                 socket_timeout=REDIS_TIMEOUT,
                 socket_connect_timeout=REDIS_TIMEOUT,
             )
-            self._shared = FixedWindowRateLimiter(self._storage)
         self._lock = threading.Lock()
         self._down_until = 0.0
 
-    def hit(self, limit: str, *key: str) -> None:
-        """Count one request for `key`; 429 with `Retry-After` once `limit` is used up."""
+    def hit(self, limit: str, *key: str) -> Allowance:
+        """Count one request for `key` and say what is left; 429 with `Retry-After` and the
+        `RateLimit-*` headers once `limit` is used up (a refused request is not counted)."""
         item = _parse(limit)
-        allowed, reset_at = self._hit(item, key)
-        if not allowed:
-            retry_after = max(1, int(reset_at - time.time()) + 1)
-            raise AppError("RATE_LIMITED", headers={"Retry-After": str(retry_after)})
+        count, reset_at = self._incr(item, key, 1)
+        if count > item.amount:
+            self._incr(item, key, -1)
+            retry_after = max(1, math.ceil(reset_at - time.time()))
+            headers = {
+                **Allowance(item.amount, 0, reset_at).headers(),
+                "Retry-After": str(retry_after),
+            }
+            rate_limited()
+            raise AppError("RATE_LIMITED", headers=headers)
+        return Allowance(item.amount, item.amount - count, reset_at)
+
+    def refund(self, limit: str, allowance: Allowance, *key: str) -> None:
+        """Give back a hit whose request was refused after all (a 4xx): it costs nothing.
+        A window that has reset since is left alone."""
+        if allowance.reset_at > time.time():
+            self._incr(_parse(limit), key, -1)
 
     def healthy(self) -> bool:
         """Whether the storage answers (the in-process one always does)."""
         return self._storage is None or self._storage.check()
 
-    def _hit(self, item: RateLimitItem, key: tuple) -> tuple[bool, float]:
-        if self._shared is not None and time.monotonic() >= self._down_until:
+    def _incr(self, item: RateLimitItem, key: tuple, amount: int) -> tuple[int, float]:
+        if self._storage is not None and time.monotonic() >= self._down_until:
+            name = item.key_for(*key)
             try:
-                if self._shared.hit(item, *key):
-                    return True, 0.0
-                return False, self._shared.get_window_stats(item, *key).reset_time
+                count = self._storage.incr(name, item.get_expiry(), amount=amount)
+                return count, self._storage.get_expiry(name)
             except StorageError as error:
                 self._mark_down(error)
-        return self._memory.hit(item, *key)
+        return self._memory.incr(item, key, amount)
 
     def _mark_down(self, error: StorageError) -> None:
         with self._lock:

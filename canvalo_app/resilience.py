@@ -17,6 +17,7 @@ from typing import NamedTuple
 from retrying import Retrying
 
 from .errors import AppError
+from .metrics import timed_store_call
 
 log = logging.getLogger(__name__)
 _quiet = logging.getLogger(f"{__name__}.attempts")
@@ -114,6 +115,6 @@ def retry_transient(classify: Classifier, retry: bool = True):
                 .call(_translated, classify, lambda: method(self, *args, **kwargs))
             )
 
-        return wrapper
+        return timed_store_call(wrapper)
 
     return decorator

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 from flask import Response
 
+from .metrics import open_stream
+
 #: A heartbeat: one comment line and no blank line after it, so that it never ends an event.
 #: EventSource, fetch-event-source, httpx-sse and the AI SDK all skip comment lines, and
 #: fetch-event-source dispatches a message at every blank line (an empty one for a comment
@@ -107,7 +109,7 @@ def sse_response(log, after: int, heartbeat: float, start: bool = False) -> Resp
 
 def stream_response(stream: Iterator[bytes], headers: dict | None = None) -> Response:
     """An SSE response: never cached, transformed or buffered by a proxy."""
-    response = Response(stream, mimetype="text/event-stream")
+    response = open_stream(Response(stream, mimetype="text/event-stream"))
     response.headers["Content-Type"] = "text/event-stream; charset=utf-8"
     response.headers["Cache-Control"] = "no-cache, no-transform"
     response.headers["X-Accel-Buffering"] = "no"

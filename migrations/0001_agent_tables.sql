@@ -1,5 +1,5 @@
 -- Chat storage: conversations, their messages and the destructive actions waiting for the
--- user's confirmation. Same tables and columns as canvalo_app/store/schema.sql (SQLite).
+-- user's confirmation. Same tables and columns as migrations/sqlite/ (SQLite).
 --
 -- Runs on a Supabase project (which provides the roles anon, authenticated, service_role and
 -- auth.uid()) and on the local test stack (scripts/pgstack.py creates the same). Idempotent:

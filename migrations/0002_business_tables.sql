@@ -1,5 +1,5 @@
 -- The business records the domain agents work on, one table per domain plus the business
--- profile. Same tables and columns as canvalo_app/store/schema.sql (SQLite): dates are `date`,
+-- profile. Same tables and columns as migrations/sqlite/ (SQLite): dates are `date`,
 -- instants `timestamptz`, money numeric(12,2), line items jsonb. Idempotent.
 
 create table if not exists api.contacts (

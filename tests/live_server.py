@@ -33,9 +33,8 @@ from tests.conftest import USER_A, Users, parse_sse
 from tests.helpers import seed
 
 HEADERS = Users().headers(USER_A)
-#: The access log names the worker that answered: "<pid> <method> <path> <status>".
-ACCESS_FORMAT = "%(p)s %(m)s %(U)s %(s)s"
-ACCESS_LINE = re.compile(r"<(\d+)> (\w+) (\S+) (\d{3})$", re.MULTILINE)
+#: An access line names the worker that answered: its pid, the method, the path, the status.
+ACCESS_LINE = re.compile(r'<(\d+)> "(\w+) (\S+)" (\d{3}) ')
 
 CLIENTS = ROOT / "tests" / "clients"
 CHROMIUM = "/usr/bin/chromium"
@@ -104,7 +103,6 @@ def live_server_fixture(tmp_path_factory) -> Iterator[Instance]:
         Users.secret,
         OFFLINE_TOKEN_DELAY="0.05",
         RATE_LIMIT_CHAT="1000 per minute",
-        GUNICORN_CMD_ARGS=f"--access-logformat '{ACCESS_FORMAT}'",
     )
     for name in ("REDIS_URL", "WEB_CONCURRENCY"):
         env.pop(name, None)

@@ -73,14 +73,20 @@ def test_rules_cancel_waits_for_confirmation(ctx, stores):
     assert campaign_of(stores[0], "Holiday")["status"] == "scheduled"
     steps, reply = drive(agent, "cancel the spring campaign", ctx)
     assert [s.name for s in steps] == ["list_campaigns", "cancel_campaign"]
-    assert reply == "I couldn't do that: “Spring exterior special” is already sent."
+    assert reply == (
+        "I couldn't do that: “Spring exterior special” is already sent: it can become draft or "
+        "completed, not cancelled."
+    )
     steps, reply = drive(agent, "cancel my campaign", ctx)
     assert steps == [] and reply == "Which campaign should I cancel? Tell me its name."
 
 
 def test_rules_refusals_and_questions(ctx):
     _, reply = drive(agent, "send the spring campaign", ctx)
-    assert reply == "I couldn't do that: “Spring exterior special” is already sent."
+    assert reply == (
+        "I couldn't do that: “Spring exterior special” is already sent: it can become draft or "
+        "completed, not sent."
+    )
     steps, reply = drive(agent, "send the winter campaign", ctx)
     assert len(steps) == 1 and reply == "I couldn't find any campaign matching “winter”."
     steps, reply = drive(agent, "send my campaign", ctx)
@@ -89,13 +95,18 @@ def test_rules_refusals_and_questions(ctx):
     assert steps == [] and reply.startswith("When should “cabinet” go out?")
 
 
-def test_rules_schedule(ctx, stores):
+def test_rules_schedule_waits_for_confirmation(ctx, stores):
     steps, reply = drive(agent, "schedule the cabinet campaign for December 1 at 10am", ctx)
+    assert [(s.name, s.status) for s in steps] == [
+        ("list_campaigns", "ok"),
+        ("schedule_campaign", "pending_confirmation"),
+    ]
     assert steps[-1].input["scheduled_at"] == "2026-12-01T10:00:00"
-    assert (
-        reply == "Scheduled “Cabinet refinishing promo” for Tuesday, December 1, 2026 at 10:00 AM."
+    assert reply == (
+        "I've asked you to confirm: Schedule the social campaign “Cabinet refinishing promo” "
+        "for 2026-12-01 10:00 EST. Nothing changes until you confirm it in the app."
     )
-    assert campaign_of(stores[0], "Cabinet")["status"] == "scheduled"
+    assert campaign_of(stores[0], "Cabinet")["status"] == "draft"
 
 
 # End to end -------------------------------------------------------------------------------
@@ -118,3 +129,15 @@ def test_chat_send_needs_confirmation(client, users, live):
         == 200
     )
     assert campaign_of(live, "Holiday")["status"] == "sent"
+
+
+def test_chat_schedule_needs_confirmation(client, users, live):
+    evts, reply = chat(client, users, "for the cabinet campaign, schedule it for March 2 at 10am")
+    assert tool_calls(evts) == ["list_campaigns", "schedule_campaign"]
+    pending = next(e for e in evts if e["type"] == "confirmation_required")
+    assert pending["summary"].startswith("Schedule the social campaign “Cabinet refinishing promo”")
+    assert "Nothing changes until you confirm it in the app." in reply
+    assert campaign_of(live, "Cabinet")["status"] == "draft"
+    confirmed = client.post(f"/api/actions/{pending['action_id']}/confirm", headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    assert campaign_of(live, "Cabinet")["status"] == "scheduled"

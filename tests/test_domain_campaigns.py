@@ -9,15 +9,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from canvalo_app.agents.domains.campaigns import agent
+from canvalo_app.agents.domains.campaigns import CONFIRM_LEAVING, STATUSES, TRANSITIONS, agent
 from canvalo_app.agents.tools import execute, run_confirmed
 from tests.agent_helpers import (
     assert_cancel_waits_for_confirmation,
     campaign_of,
+    confirmation,
     refused,
     scripted_call,
 )
-from tests.conftest import USER_A, USER_B
+from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.helpers import assert_error, send, stream_events
+from tests.scripted_model import call, install, route, say
 
 
 def since(stamp: str) -> timedelta:
@@ -100,33 +103,48 @@ def test_cancel_waits_for_confirmation_then_cancels(ctx, stores):
     assert stores[0].get_record("campaigns", cabinet["id"])["status"] == "cancelled"
 
 
-@pytest.mark.parametrize("status", ["sent", "cancelled", "completed"])
-def test_finished_campaigns_are_not_sent_scheduled_or_cancelled(ctx, stores, status):
+@pytest.mark.parametrize(
+    ("status", "next_statuses"),
+    [("sent", "draft or completed"), ("cancelled", "draft"), ("completed", "draft")],
+)
+def test_finished_campaigns_are_not_sent_scheduled_or_cancelled(ctx, stores, status, next_statuses):
     cabinet = campaign_of(stores[0], "Cabinet")
     stores[0].update_record("campaigns", cabinet["id"], {"status": status})
-    for tool in ("send_campaign", "cancel_campaign"):
-        outcome = execute(agent, tool, {"id": cabinet["id"]}, ctx)
+    later = {"scheduled_at": "2026-12-01T10:00:00Z"}
+    for tool, to, extra in [
+        ("send_campaign", "sent", {}),
+        ("cancel_campaign", "cancelled", {}),
+        ("schedule_campaign", "scheduled", later),
+    ]:
+        outcome = execute(agent, tool, {"id": cabinet["id"], **extra}, ctx)
         assert refused(outcome), tool
-        assert outcome.result["error"] == f"“Cabinet refinishing promo” is already {status}."
-    later = {"id": cabinet["id"], "scheduled_at": "2026-12-01T10:00:00Z"}
-    assert refused(execute(agent, "schedule_campaign", later, ctx))
+        assert outcome.result["error"] == (
+            f"“Cabinet refinishing promo” is already {status}: it can become {next_statuses}, "
+            f"not {to}."
+        )
     assert stores[0].get_record("campaigns", cabinet["id"])["status"] == status
 
 
-def test_schedule_campaign(ctx, stores):
+def test_schedule_waits_for_confirmation_then_schedules(client, users, ctx, stores):
     """A send time without an offset is the business's (the demo's New York) wall clock."""
     cabinet = campaign_of(stores[0], "Cabinet")
-    args = {"id": cabinet["id"], "scheduled_at": "2026-12-01T10:00:00"}
+    args = {"id": cabinet["id"], "scheduled_at": "2027-12-01T10:00:00"}
     outcome = execute(agent, "schedule_campaign", args, ctx)
-    assert outcome.status == "ok" and outcome.summary.endswith("for 2026-12-01 10:00 EST")
-    assert outcome.result["campaign"]["scheduled_at"] == "2026-12-01T10:00:00-05:00"
-    row = stores[0].get_record("campaigns", cabinet["id"])
-    assert (row["status"], row["scheduled_at"]) == ("scheduled", "2026-12-01T15:00:00+00:00")
-    assert datetime.fromisoformat(row["scheduled_at"]) == datetime(
-        2026, 12, 1, 10, tzinfo=ZoneInfo("America/New_York")
+    assert outcome.status == "pending_confirmation"
+    assert outcome.summary == (
+        "Schedule the social campaign “Cabinet refinishing promo” for 2027-12-01 10:00 EST"
     )
-    utc = execute(agent, "schedule_campaign", {**args, "scheduled_at": "2026-12-01T10:00Z"}, ctx)
-    assert utc.result["campaign"]["scheduled_at"] == "2026-12-01T05:00:00-05:00"
+    assert stores[0].get_record("campaigns", cabinet["id"]) == cabinet
+    confirmed = client.post(f"/api/actions/{outcome.action['id']}/confirm", headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    assert confirmed.json["result"]["campaign"]["scheduled_at"] == "2027-12-01T10:00:00-05:00"
+    row = stores[0].get_record("campaigns", cabinet["id"])
+    assert (row["status"], row["scheduled_at"]) == ("scheduled", "2027-12-01T15:00:00+00:00")
+    assert datetime.fromisoformat(row["scheduled_at"]) == datetime(
+        2027, 12, 1, 10, tzinfo=ZoneInfo("America/New_York")
+    )
+    utc = execute(agent, "schedule_campaign", {**args, "scheduled_at": "2027-12-01T10:00Z"}, ctx)
+    assert utc.summary.endswith("for 2027-12-01 05:00 EST")  # a new time for a scheduled one
     past = execute(agent, "schedule_campaign", {**args, "scheduled_at": "2026-11-01T10:00:00"}, ctx)
     assert refused(past) and "passed" in past.result["error"]
 
@@ -217,3 +235,126 @@ def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
         "Cancel the sms campaign “Holiday touch-up reminder”",
         lambda: campaign_of(live, "Holiday"),
     )
+
+
+# Status moves: one table, and confirmation for scheduling and leaving a settled status -------
+LATER = "2027-12-01T10:00:00"  # after the real date too: a confirmation runs on today's date
+
+
+def at(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
+
+
+@BOTH_STORES
+def test_chat_schedule_waits_for_the_owners_confirmation(app, client, users, live):
+    cabinet = campaign_of(live, "Cabinet")
+    install(
+        app,
+        route("campaigns"),
+        call("schedule_campaign", id=cabinet["id"], scheduled_at=LATER),
+        say("Confirm it in the app."),
+    )
+    pending = confirmation(stream_events(send(client, users.a, "schedule the cabinet campaign")))
+    assert pending["tool_name"] == "schedule_campaign"
+    assert pending["summary"] == (
+        "Schedule the social campaign “Cabinet refinishing promo” for 2027-12-01 10:00 EST"
+    )
+    assert campaign_of(live, "Cabinet") == cabinet
+    url = f"/api/actions/{pending['action_id']}/confirm"
+    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
+    assert campaign_of(live, "Cabinet") == cabinet
+    confirmed = client.post(url, headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    row = campaign_of(live, "Cabinet")
+    assert row["status"] == "scheduled"
+    assert at(row["scheduled_at"]) == datetime(2027, 12, 1, 10, tzinfo=ZoneInfo("America/New_York"))
+
+
+@BOTH_STORES
+@pytest.mark.parametrize(
+    ("word", "start", "to"),
+    [
+        ("Spring", "sent", "draft"),
+        ("Holiday", "scheduled", "draft"),
+        ("Holiday", "scheduled", "paused"),
+        ("Cabinet", "cancelled", "draft"),
+        ("Cabinet", "completed", "draft"),
+    ],
+)
+def test_leaving_a_settled_status_waits_for_confirmation(app, client, users, live, word, start, to):
+    before = campaign_of(live, word)
+    if before["status"] != start:
+        before = live.update_record("campaigns", before["id"], {"status": start})
+    event, result = scripted_call(
+        app, client, users, "campaigns", "update_campaign", id=before["id"], status=to
+    )
+    assert event["status"] == "ok" and result["status"] == "awaiting_confirmation"
+    name = f"the {before['channel']} campaign “{before['name']}”"
+    assert result["summary"] == f"Move {name} from {start} to {to}"
+    assert campaign_of(live, word) == before
+    confirmed = client.post(f"/api/actions/{result['action_id']}/confirm", headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    assert campaign_of(live, word)["status"] == to
+
+
+@BOTH_STORES
+def test_a_move_not_in_the_table_is_refused(app, client, users, live):
+    spring = campaign_of(live, "Spring")
+    event, result = scripted_call(
+        app, client, users, "campaigns", "update_campaign", id=spring["id"], status="active"
+    )
+    assert event["status"] == "error"
+    assert result["error"] == (
+        "“Spring exterior special” is already sent: it can become draft or completed, not active."
+    )
+    assert campaign_of(live, "Spring") == spring
+
+
+def test_working_changes_run_at_once(ctx, stores):
+    cabinet, spring = campaign_of(stores[0], "Cabinet"), campaign_of(stores[0], "Spring")
+    for status in ("active", "paused", "draft"):
+        outcome = execute(agent, "update_campaign", {"id": cabinet["id"], "status": status}, ctx)
+        assert outcome.status == "ok"
+        assert stores[0].get_record("campaigns", cabinet["id"])["status"] == status
+    results = execute(agent, "update_campaign", {"id": spring["id"], "opens_count": 200}, ctx)
+    assert results.status == "ok"  # a sent campaign's results are recorded without asking
+    assert stores[0].get_record("campaigns", spring["id"])["opens_count"] == 200
+
+
+def test_a_new_send_time_for_a_scheduled_campaign_waits_for_confirmation(ctx, stores):
+    holiday = campaign_of(stores[0], "Holiday")
+    args = {"id": holiday["id"], "scheduled_at": "2027-01-05T09:00:00", "subject": "Soon"}
+    outcome = execute(agent, "update_campaign", args, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.summary == (
+        "Reschedule the sms campaign “Holiday touch-up reminder” for 2027-01-05 09:00 EST"
+    )
+    back = execute(agent, "update_campaign", {**args, "status": "draft"}, ctx)
+    assert back.summary == (
+        "Move the sms campaign “Holiday touch-up reminder” from scheduled to draft, and change "
+        "its subject and scheduled at"
+    )
+    assert stores[0].get_record("campaigns", holiday["id"]) == holiday
+
+
+def test_every_status_change_follows_the_one_table(ctx, stores):
+    """Every tool that changes a status, from every status to every status: refused unless
+    TRANSITIONS has the move; scheduling, sending, cancelling and leaving a settled status
+    wait for the user."""
+    cabinet = campaign_of(stores[0], "Cabinet")
+    own = {
+        "sent": ("send_campaign", {}),
+        "scheduled": ("schedule_campaign", {"scheduled_at": LATER}),
+        "cancelled": ("cancel_campaign", {}),
+    }
+    for start in STATUSES:
+        for to in STATUSES:
+            stores[0].update_record("campaigns", cabinet["id"], {"status": start})
+            tool, extra = own.get(to, ("update_campaign", {"status": to}))
+            outcome = execute(agent, tool, {"id": cabinet["id"], **extra}, ctx)
+            stays = tool == "update_campaign" and to == start
+            allowed = to in TRANSITIONS[start] or stays
+            assert (outcome.status != "error") == allowed, (start, to, outcome.result)
+            asks = tool != "update_campaign" or (start in CONFIRM_LEAVING and not stays)
+            if allowed:
+                assert (outcome.status == "pending_confirmation") == asks, (start, to)

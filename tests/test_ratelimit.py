@@ -8,6 +8,7 @@ import pytest
 from limits import parse
 
 from canvalo_app.ratelimit import LocalWindows
+from tests.conftest import BOTH_ENGINES
 from tests.helpers import assert_error, send
 from tests.redis_fixture import RedisServer
 from tests.scripted_model import install, say
@@ -22,6 +23,9 @@ def chat_app(make_app, **overrides):
 def assert_limited(response) -> None:
     assert_error(response, 429, "RATE_LIMITED")
     assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert response.headers["RateLimit-Limit"] == "2"
+    assert response.headers["RateLimit-Remaining"] == "0"
+    assert 0 < int(response.headers["RateLimit-Reset"]) <= 60
 
 
 @pytest.fixture
@@ -36,6 +40,32 @@ def test_chat_is_rate_limited_per_user(make_app, users):
     assert send(client, users.a).status_code == 200
     assert_limited(send(client, users.a))
     assert send(client, users.b).status_code == 200
+
+
+def test_each_send_says_what_is_left(make_app, users):
+    client = chat_app(make_app).test_client()
+    first, second = send(client, users.a), send(client, users.a)
+    assert [r.headers["RateLimit-Remaining"] for r in (first, second)] == ["1", "0"]
+    assert first.headers["RateLimit-Limit"] == "2"
+    assert 55 <= int(first.headers["RateLimit-Reset"]) <= 60
+
+
+@BOTH_ENGINES
+def test_a_refused_send_does_not_use_the_allowance(make_app, users):
+    client = chat_app(make_app).test_client()
+    unknown = "00000000-0000-4000-8000-00000000dead"
+    for _ in range(3):
+        assert_error(send(client, users.a, ""), 422, "VALIDATION_ERROR")
+        assert_error(send(client, users.a, conversation_id=unknown), 404, "CONVERSATION_NOT_FOUND")
+        bad = client.post(
+            "/api/chat/stream", data="{", content_type="application/json", headers=users.a
+        )
+        assert_error(bad, 400, "BAD_REQUEST")
+    assert send(client, users.a).headers["RateLimit-Remaining"] == "1"
+    assert send(client, users.a).headers["RateLimit-Remaining"] == "0"
+    for _ in range(3):  # refusals past the limit are not counted either
+        assert_limited(send(client, users.a))
+    assert_limited(send(client, users.a))
 
 
 def test_limit_is_counted_per_worker_without_redis(make_app, users):
@@ -86,11 +116,11 @@ def test_openapi_documents_the_429(client):
 def test_in_process_windows_reset_and_expired_ones_are_forgotten():
     windows = LocalWindows()
     item = parse("2 per 1 second")
-    assert windows.hit(item, "a")[0] and windows.hit(item, "a")[0]
-    allowed, reset_at = windows.hit(item, "a")
-    assert not allowed and time.time() < reset_at <= time.time() + 1
-    assert windows.hit(item, "b")[0]
+    assert windows.incr(item, ("a",))[0] == 1 and windows.incr(item, ("a",))[0] == 2
+    count, reset_at = windows.incr(item, ("a",), -1)
+    assert count == 1 and time.time() < reset_at <= time.time() + 1
+    assert windows.incr(item, ("b",))[0] == 1
     time.sleep(1.05)
-    assert windows.hit(item, "c")[0]  # any hit forgets the windows that expired before it
+    assert windows.incr(item, ("c",))[0] == 1  # any hit forgets the windows expired before it
     assert len(windows) == 1
-    assert windows.hit(item, "a") == (True, pytest.approx(time.time() + 1, abs=0.1))
+    assert windows.incr(item, ("a",)) == (1, pytest.approx(time.time() + 1, abs=0.1))

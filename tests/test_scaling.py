@@ -17,7 +17,7 @@ import pytest
 from bench.server import free_port, server_env
 from tests.conftest import USER_B, Users
 from tests.helpers import seed
-from tests.live_server import ACCESS_FORMAT, HEADERS, Instance, json_of, read_events, request
+from tests.live_server import HEADERS, Instance, json_of, read_events, request
 from tests.redis_fixture import RedisServer
 
 QUESTION = "which invoices are overdue?"
@@ -38,7 +38,6 @@ def cluster_env(tmp_path_factory, redis_server: RedisServer):
             "RATE_LIMIT_CHAT": "1000 per minute",
             "WORKER_RENEW_SECONDS": "0.5",
             "WORKER_LEASE_SECONDS": "3",
-            "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_FORMAT}'",
         }
         return server_env(port, db, Users.secret, **{**shared, **settings})
 

@@ -7,14 +7,17 @@ answers in text, and that text streams straight to the client under its `agent_t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Flask
+from marshmallow import ValidationError
 
 from ..errors import AppError
 from ..llm.base import ModelRequest, Stop, TextDelta, ToolUse, Usage
+from ..metrics import model_call
 from ..store.base import UserStore
 from .context import business_profile, history, system_preamble, today_for, tool_context
 from .domains import agents
@@ -27,12 +30,15 @@ from .supervisor import (
     routes_of,
     supervisor_prompt,
 )
-from .tools import Agent, ToolContext, ToolError, execute, json_safe, run_confirmed
+from .tools import FAILED, Agent, ToolContext, ToolError, execute, json_safe, run_confirmed
+
+log = logging.getLogger(__name__)
 
 AGENT_PROMPT = (
     "You are Canvalo's {name} agent, working for a painting contractor on their own records. "
     "{instructions}\nUse only your tools; never invent records, amounts or dates. Deletes, "
-    "cancellations and sends wait for the user's confirmation in the app: say so plainly."
+    "cancellations, sends and schedules wait for the user's confirmation in the app: say so "
+    "plainly."
 )
 
 
@@ -75,7 +81,7 @@ class Turn:
         self.state.model_calls += 1
         if self.state.model_calls > self.config["MAX_MODEL_CALLS"]:
             raise AppError("TURN_LIMIT_REACHED", "The turn reached its model call limit.")
-        for event in self.model.stream(request):
+        for event in model_call(self.model.name, self.model.stream(request)):
             if isinstance(event, TextDelta):
                 text.append(event.text)
                 yield "token", {"content": event.text, "agent_type": agent_type}
@@ -232,11 +238,52 @@ def run_turn(
 
 
 def run_confirmed_action(store: UserStore, config: dict, action: dict) -> dict:
-    """Execute an action the user confirmed, with the tool context of the turn that asked for
-    it; the action as it ends (`confirmed` with the tool's result, or `failed`)."""
-    ctx = tool_context(store, config, action["conversation_id"], action["message_id"])
+    """Execute an action the user confirmed, which this call alone has moved to `executing`,
+    with the tool context of the turn that asked for it; the action as it ends: `confirmed`,
+    with the tool's result.
+
+    A store failure (a retryable AppError) means the tool changed nothing: the action is
+    `pending` again, for the user to confirm again (ACTION_INTERRUPTED). A refusal (the record
+    changed or is gone), another AppError, stored input that no longer loads or a defect ends
+    it `failed`, the reason in its result (ACTION_FAILED).
+    """
     try:
+        ctx = tool_context(store, config, action["conversation_id"], action["message_id"])
         result = run_confirmed(agents()[action["agent_type"]], action, ctx)
+    except AppError as error:
+        if not error.retryable:
+            raise _failed(store, action, error.code, error.message) from error
+        _end(store, action, "pending", resolved_at=None)
+        raise AppError("ACTION_INTERRUPTED", details=_status(action, "pending")) from error
     except ToolError as error:
-        return store.finish_action(action["id"], "failed", {"error": str(error)})
-    return store.finish_action(action["id"], "confirmed", result)
+        raise _failed(store, action, "REFUSED", str(error)) from error
+    except ValidationError as error:
+        raise _failed(store, action, "INVALID_INPUT", str(error.messages)) from error
+    except Exception as error:
+        log.exception("confirmed action %s (%s) failed", action["id"], action["tool_name"])
+        raise _failed(store, action, "INTERNAL_ERROR", FAILED) from error
+    return _end(store, action, "confirmed", result=result)
+
+
+def _status(action: dict, status: str, **more) -> dict:
+    return {"action_id": action["id"], "status": status, **more}
+
+
+def _failed(store: UserStore, action: dict, code: str, message: str) -> AppError:
+    """End the action `failed` with the reason; the error that says so."""
+    reason = {"code": code, "message": message}
+    _end(store, action, "failed", result={"error": reason})
+    return AppError("ACTION_FAILED", details=_status(action, "failed", reason=reason))
+
+
+def _end(store: UserStore, action: dict, status: str, **values) -> dict:
+    """Move the executing action to `status`. If the store cannot write that, it stays
+    `executing` and is never run again: ACTION_OUTCOME_UNKNOWN."""
+    try:
+        ended = store.transition_action(action["id"], "executing", status, **values)
+    except AppError as error:
+        log.error("action %s could not be marked %s: %s", action["id"], status, error.code)
+        details = _status(action, "executing")
+        raise AppError("ACTION_OUTCOME_UNKNOWN", details=details) from error
+    # None only if the action's conversation was deleted meanwhile: say how it ended anyway.
+    return ended or store.get_action(action["id"]) or {**action, "status": status, **values}

@@ -27,6 +27,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from ..errors import AppError
 from ..llm.base import ToolSpec
+from ..metrics import tool_called
 from ..store.base import UserStore
 from .zone import DEFAULT_ZONE, shown
 
@@ -134,11 +135,13 @@ class Tool:
     description: str
     schema: Schema
     run: Callable[[ToolContext, dict], dict]
-    #: Destructive tools need the user's confirmation; `describe` says what would happen.
-    describe: Callable[[ToolContext, dict], str] | None = None
+    #: Destructive tools need the user's confirmation: `describe` says what the user is
+    #: asked to confirm, or None when this call needs no confirmation and runs at once.
+    describe: Callable[[ToolContext, dict], str | None] | None = None
 
     @property
     def destructive(self) -> bool:
+        """Whether a call may wait for the user's confirmation."""
         return self.describe is not None
 
     @cached_property
@@ -165,7 +168,7 @@ class Agent:
         name: str,
         schema: Schema,
         description: str,
-        describe: Callable[[ToolContext, dict], str] | None = None,
+        describe: Callable[[ToolContext, dict], str | None] | None = None,
     ):
         """Register the decorated function as one of this agent's tools."""
 
@@ -197,6 +200,7 @@ def execute(agent: Agent, name: str, raw_input: dict, ctx: ToolContext) -> ToolO
     started = time.monotonic()
 
     def outcome(status: str, result: dict, summary: str, action=None) -> ToolOutcome:
+        tool_called(name if name in agent.tools else "unknown", status)
         return ToolOutcome(
             status, result, summary, int((time.monotonic() - started) * 1000), action
         )
@@ -213,8 +217,8 @@ def execute(agent: Agent, name: str, raw_input: dict, ctx: ToolContext) -> ToolO
         if missing := unknown_references(tool.schema, args, ctx):
             error = " ".join(message for messages in missing.values() for message in messages)
             return outcome("error", {"error": error, "fields": missing}, error)
-        if tool.destructive:
-            action = _pending_action(agent, tool, args, ctx)
+        if tool.destructive and (summary := tool.describe(ctx, args)) is not None:
+            action = _pending_action(agent, tool, args, summary, ctx)
             result = {
                 "status": "awaiting_confirmation",
                 "action_id": action["id"],
@@ -262,7 +266,7 @@ def json_safe(value):
     return value
 
 
-def _pending_action(agent: Agent, tool: Tool, args: dict, ctx: ToolContext) -> dict:
+def _pending_action(agent: Agent, tool: Tool, args: dict, summary: str, ctx: ToolContext) -> dict:
     expires = datetime.now(UTC) + timedelta(seconds=ctx.action_ttl_seconds)
     return ctx.store.create_action(
         {
@@ -271,7 +275,7 @@ def _pending_action(agent: Agent, tool: Tool, args: dict, ctx: ToolContext) -> d
             "agent_type": agent.name,
             "tool_name": tool.name,
             "input": tool.schema.dump(args),
-            "summary": tool.describe(ctx, args),
+            "summary": summary,
             "status": "pending",
             "expires_at": expires.isoformat(timespec="microseconds"),
         }
@@ -279,6 +283,8 @@ def _pending_action(agent: Agent, tool: Tool, args: dict, ctx: ToolContext) -> d
 
 
 def run_confirmed(agent: Agent, action: dict, ctx: ToolContext) -> dict:
-    """Execute a confirmed pending action (called only by the confirm endpoint)."""
+    """Execute a confirmed pending action (called only by the confirm endpoint); its result as
+    the model would get it. A tool that refuses now (the record changed meanwhile) raises
+    ToolError; a store failure raises its AppError."""
     tool = agent.tools[action["tool_name"]]
-    return tool.run(ctx, tool.schema.load(action["input"]))
+    return json_safe(shown(tool.run(ctx, tool.schema.load(action["input"])), ctx.zone))

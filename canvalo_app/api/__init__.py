@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import actions, chat, conversations, health, pages, ui_chat
+    from . import actions, chat, conversations, health, pages, ui_chat, usage
 
-    for module in (health, conversations, chat, ui_chat, actions, pages):
+    for module in (health, conversations, chat, ui_chat, actions, usage, pages):
         app.register_blueprint(module.bp)

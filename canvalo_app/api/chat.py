@@ -14,6 +14,7 @@ from ..sse import sse_response
 from .decorators import body, query, rate_limited, response, streams
 from .event_schemas import STREAM_EVENTS
 from .schemas import ChatStreamSchema, EventsQuery, MessageSchema
+from .usage import within_token_quota
 
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
@@ -40,6 +41,7 @@ def owned_generation(generation_id):
 @bp.post("/stream")
 @require_auth
 @rate_limited("RATE_LIMIT_CHAT")
+@within_token_quota
 @body(ChatStreamSchema())
 @streams(EVENTS, STREAM_EVENTS)
 def stream(body):

@@ -10,10 +10,10 @@ import json
 import math
 from functools import cache, wraps
 
-from flask import current_app, g, request
+from flask import current_app, g, make_response, request
 from marshmallow import Schema
 
-from ..errors import AppError
+from ..errors import AppError, status_of
 from ..extensions import rate_limiter
 
 
@@ -196,14 +196,28 @@ def streams(
 
 
 def rate_limited(setting: str):
-    """Count the call against the caller's limit named by config `setting` (after auth)."""
+    """Count the call against the caller's limit named by config `setting` (after auth).
+
+    The answer carries `RateLimit-Limit`, `-Remaining` and `-Reset`. A call the caller got
+    wrong (any 4xx: bad input, a busy conversation, an unknown id) is given back; a 5xx is
+    not, so a retry storm during an outage is still held to the limit.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            limit = current_app.config[setting]
-            rate_limiter().hit(limit, request.endpoint, g.identity.user_id)
-            return view(*args, **kwargs)
+            limit, key = current_app.config[setting], (request.endpoint, g.identity.user_id)
+            allowance = rate_limiter().hit(limit, *key)
+            try:
+                answer = make_response(view(*args, **kwargs))
+            except Exception as exc:
+                if 400 <= status_of(exc) < 500:
+                    rate_limiter().refund(limit, allowance, *key)
+                raise
+            if 400 <= answer.status_code < 500:
+                rate_limiter().refund(limit, allowance, *key)
+            answer.headers.update(allowance.headers())
+            return answer
 
         return _doc(wrapper, rate_limited=setting)
 

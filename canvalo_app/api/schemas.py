@@ -32,7 +32,7 @@ class StrictSchema(Schema):
 
 MESSAGE_ROLES = ("user", "assistant")
 MESSAGE_STATUSES = ("streaming", "complete", "interrupted", "error")
-ACTION_STATUSES = ("pending", "confirmed", "cancelled", "expired", "failed")
+ACTION_STATUSES = ("pending", "executing", "confirmed", "cancelled", "expired", "failed")
 
 
 def one_of(values) -> dict:

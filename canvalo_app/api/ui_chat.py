@@ -26,6 +26,7 @@ from .decorators import body, rate_limited, streams
 from .event_schemas import UI_CHUNKS
 from .schemas import StrictSchema, message_text
 from .ui_protocol import HEADERS, ui_message_stream
+from .usage import within_token_quota
 
 bp = Blueprint("ui_chat", __name__, url_prefix="/api/chat/ui")
 #: Chat ids that are not the caller's conversation ids map to conversation ids under this
@@ -111,6 +112,7 @@ def conversation_of(chat_id: str, user_id: str, store) -> str:
 @bp.post("")
 @require_auth
 @rate_limited("RATE_LIMIT_CHAT")
+@within_token_quota
 @body(UIChatSchema())
 @streams(UI_STREAM, UI_CHUNKS, name="UIMessageChunk", last_event_id=False, headers=HEADERS)
 def send(body):

@@ -26,6 +26,7 @@ from ..agents.runtime import TurnState, run_turn
 from ..agents.summary import refresh_summary
 from ..errors import AppError
 from ..logs import current_request_id, set_request_id
+from ..metrics import timed_generation
 from ..store.base import Identity, UserStore
 from .log import GenerationLog
 from .spawn import spawn
@@ -124,6 +125,7 @@ class Generation:
         with self.app.app_context():
             store = self.app.extensions["store"].for_user(self.identity)
             turn = run_turn(self.app, store, self.log, self.state)
+            turn = timed_generation(turn, self.state.usage)  # metrics: TTFT, duration, tokens
             try:
                 for type_, data in turn:
                     if not self.emit(type_, data):

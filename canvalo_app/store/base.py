@@ -121,6 +121,11 @@ class UserStore(ABC):
     @abstractmethod
     def find_message_by_client_id(self, client_message_id: str) -> dict | None: ...
 
+    @abstractmethod
+    def token_usage(self, since: str) -> list[dict]:
+        """The model tokens of each of the user's answers written at or after `since`
+        (created_at, input_tokens, output_tokens), oldest first."""
+
     def get_message(self, message_id: str) -> dict | None:
         return self._get("agent_messages", message_id)
 
@@ -191,6 +196,8 @@ class UserStore(ABC):
         return self._delete(table, record_id)
 
     # Pending actions (destructive tool calls awaiting confirmation) ---------------------
+    # pending -> executing (confirmed) -> confirmed | failed | pending (a store failure);
+    # pending -> cancelled | expired. See api/actions.py.
     def create_action(self, values: dict) -> dict:
         return self._insert("agent_actions", {"id": new_id(), **values})
 
@@ -205,6 +212,22 @@ class UserStore(ABC):
         pending = [Filter("status", "eq", "pending"), Filter("expires_at", "gt", now)]
         return self._update(
             "agent_actions", action_id, {"status": status, "resolved_at": now}, pending
+        )
+
+    def transition_action(
+        self, action_id: str, from_status: str, to_status: str, **values: Any
+    ) -> dict | None:
+        """Move the action from `from_status` to `to_status`, writing `values` (`result`,
+        `resolved_at`) too; None if it was not in `from_status`. One conditional UPDATE, as in
+        `resolve_action`: of two concurrent moves out of one status, one wins."""
+        unknown = set(values) - {"result", "resolved_at"}
+        if unknown:
+            raise ValueError(f"cannot set action fields {sorted(unknown)}")
+        return self._update(
+            "agent_actions",
+            action_id,
+            {"status": to_status, **values},
+            [Filter("status", "eq", from_status)],
         )
 
     def finish_action(self, action_id: str, status: str, result: dict) -> dict | None:

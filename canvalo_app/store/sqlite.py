@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
@@ -18,10 +17,10 @@ from .base import (
     now_iso,
     times_in_order,
 )
+from .migrate import upgrade_sqlite
 from .sqlite_db import LOCK_WAIT_SECONDS, SQLiteConnections
 from .sqlite_query import decode, encode, where_clause
 
-SCHEMA = Path(__file__).with_name("schema.sql")
 #: How SQLite names the unique index on (user_id, client_message_id) when it refuses a row.
 CLIENT_MESSAGE_TAKEN = "agent_messages.user_id, agent_messages.client_message_id"
 
@@ -43,13 +42,8 @@ class SQLiteStore(SQLiteConnections, Store):
         self.retry_policy = retry_policy
 
     def init_schema(self) -> None:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-
-        def create(conn: sqlite3.Connection) -> None:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA.read_text())
-
-        self.transaction(create)  # several workers may start on one file at once
+        """Apply the migrations the file has not recorded (`flask db upgrade` does the same)."""
+        upgrade_sqlite(self.path)  # safe when several workers start on one file at once
 
     def for_user(self, identity: Identity) -> SQLiteUserStore:
         return SQLiteUserStore(self, identity.user_id)
@@ -214,6 +208,17 @@ class SQLiteUserStore(UserStore):
             if CLIENT_MESSAGE_TAKEN in str(exc):  # another copy of this send was stored first
                 raise AppError("DUPLICATE_MESSAGE") from exc
             raise
+
+    @retry_transient(classify)
+    def token_usage(self, since):
+        return self._all(
+            "SELECT created_at, "
+            "COALESCE(json_extract(metadata, '$.usage.input_tokens'), 0) AS input_tokens, "
+            "COALESCE(json_extract(metadata, '$.usage.output_tokens'), 0) AS output_tokens "
+            "FROM agent_messages WHERE user_id = ? AND role = 'assistant' AND created_at >= ? "
+            "AND json_extract(metadata, '$.usage') IS NOT NULL ORDER BY created_at",
+            (self.user_id, since),
+        )
 
     @retry_transient(classify)
     def find_message_by_client_id(self, client_message_id):

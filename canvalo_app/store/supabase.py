@@ -43,6 +43,17 @@ TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58", "XX")
 PAGE_ROWS = 1000
 
 
+def _tokens(row: dict) -> dict:
+    return {key: row[key] or 0 for key in ("input_tokens", "output_tokens")}
+
+
+#: An answer's token counts, read out of its metadata by PostgREST.
+USAGE_COLUMNS = (
+    "created_at,input_tokens:metadata->usage->input_tokens,"
+    "output_tokens:metadata->usage->output_tokens"
+)
+
+
 def classify(exc: Exception) -> Exception:
     """An unreachable or overloaded PostgREST/database is an outage; anything else is a defect."""
     if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
@@ -220,6 +231,27 @@ class SupabaseUserStore(UserStore):
         return self.tables.one(
             "agent_messages", [Filter("client_message_id", "eq", client_message_id)]
         )
+
+    @retry_transient(classify)
+    def token_usage(self, since):
+        rows: list[dict] = []
+        while True:  # PostgREST caps one answer at PAGE_ROWS rows
+            page = (
+                self.tables.rest.table("agent_messages")
+                .select(USAGE_COLUMNS)
+                .eq("user_id", self.user_id)
+                .eq("role", "assistant")
+                .gte("created_at", since)
+                .not_.is_("metadata->usage", "null")
+                .order("created_at")
+                .order("id")
+                .range(len(rows), len(rows) + PAGE_ROWS - 1)
+                .execute()
+                .data
+            )
+            rows += [{**decode(row), **_tokens(row)} for row in page]
+            if len(page) < PAGE_ROWS:
+                return rows
 
     # Business records -------------------------------------------------------------------
     @retry_transient(classify)

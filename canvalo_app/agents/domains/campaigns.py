@@ -12,14 +12,26 @@ from .crud import ALL_ROWS, Paging, RecordId, add_cancel_tool, add_crud_tools, f
 
 CHANNELS = ("email", "sms", "social", "direct_mail")
 STATUSES = ("draft", "scheduled", "active", "sent", "paused", "completed", "cancelled")
-#: Statuses that create_campaign and update_campaign leave to their own tools, which the user
-#: must confirm.
+#: The one table of the moves a campaign's status may make: status -> the statuses it may
+#: become (scheduled -> scheduled is a new send time). Every tool that changes a status checks
+#: it, when it is called and again when the user confirms; any other move is refused.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "draft": ("scheduled", "active", "sent", "paused", "cancelled"),
+    "scheduled": ("scheduled", "draft", "active", "sent", "paused", "cancelled"),
+    "active": ("sent", "paused", "completed", "cancelled"),
+    "paused": ("draft", "scheduled", "active", "sent", "completed", "cancelled"),
+    "sent": ("draft", "completed"),
+    "completed": ("draft",),
+    "cancelled": ("draft",),
+}
+#: A move out of these waits for the user's confirmation, as scheduling, sending and cancelling do.
+CONFIRM_LEAVING = ("scheduled", "sent", "completed", "cancelled")
+#: Statuses create_campaign and update_campaign leave to their own (confirm-first) tools.
 OWN_TOOLS = {
     "sent": "send_campaign",
     "scheduled": "schedule_campaign",
     "cancelled": "cancel_campaign",
 }
-FINISHED = ("sent", "completed", "cancelled")
 COUNTS = ("recipients_count", "opens_count", "clicks_count", "conversions_count")
 SEND_TIME = "When to send: ISO 8601 date and time, local to the business unless an offset is given."
 
@@ -31,8 +43,9 @@ agent = Agent(
     instructions=(
         "You manage the contractor's marketing campaigns. Find a campaign with list_campaigns "
         "before acting on it. Use campaign_metrics for open, click and conversion rates and "
-        "cost per conversion. Sending and cancelling need the user's confirmation in the app; "
-        "say so. Ask for missing details such as when to schedule; never invent campaigns or "
+        "cost per conversion. Scheduling, sending and cancelling, and moving a campaign out of "
+        "scheduled, sent, completed or cancelled, need the user's confirmation in the app; say "
+        "so. Ask for missing details such as when to schedule; never invent campaigns or "
         "results."
     ),
 )
@@ -100,11 +113,65 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
     return filters, search
 
 
-def send_time(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
-    """The send time as the store keeps times (a time without an offset is the business's)."""
+def listed(words: list[str], last: str = "or") -> str:  # "a, b or c"
+    return f"{', '.join(words[:-1])} {last} {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+def refusal(campaign: dict, to: str) -> str:
+    """Why `campaign` may not become `to`, and what it may become."""
+    status = campaign["status"]
+    others = [next_status for next_status in TRANSITIONS.get(status, ()) if next_status != status]
+    return f"“{campaign['name']}” is already {status}: it can become {listed(others)}, not {to}."
+
+
+def check_move(campaign: dict, to: str) -> None:
+    """A ToolError unless TRANSITIONS lets `campaign` become `to`."""
+    if to not in TRANSITIONS.get(campaign["status"], ()):
+        raise ToolError(refusal(campaign, to))
+
+
+def moved(campaign: dict, values: dict) -> str | None:
+    """The status `values` move `campaign` to (None: it stays), if TRANSITIONS allows it."""
+    to = values.get("status", campaign["status"])
+    if to == campaign["status"]:
+        return None
+    check_move(campaign, to)
+    return to
+
+
+def movable(ctx: ToolContext, campaign_id, to: str) -> dict:
+    """The campaign, if it may become `to`; else a ToolError saying why."""
+    campaign = fetch(ctx, "campaigns", campaign_id, "campaign")
+    check_move(campaign, to)
+    return campaign
+
+
+def local_time(value, ctx: ToolContext) -> str:
+    """A send time as the business reads it: 2026-12-01 10:00 EST."""
+    return f"{moment(value, ctx.zone).astimezone(ctx.zone):%Y-%m-%d %H:%M %Z}"
+
+
+def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
+    """Refuse a status move TRANSITIONS does not allow; keep the send time as the store keeps
+    times (a time without an offset is the business's)."""
+    if existing:
+        moved(existing, values)
     if values.get("scheduled_at"):
         return {**values, "scheduled_at": stored(values["scheduled_at"], ctx.zone)}
     return values
+
+
+def confirm_update(ctx: ToolContext, values: dict, campaign: dict) -> str | None:
+    """What update_campaign asks the user to confirm: a move out of CONFIRM_LEAVING, or a
+    new send time for a scheduled campaign. None: the change is made at once."""
+    status, to = campaign["status"], moved(campaign, values)
+    if to and status in CONFIRM_LEAVING:
+        also = [key.replace("_", " ") for key in values if key != "status"]
+        extra = f", and change its {listed(also, 'and')}" if also else ""
+        return f"Move {label(campaign)} from {status} to {to}{extra}"
+    if status == "scheduled" and values.get("scheduled_at"):
+        return f"Reschedule {label(campaign)} for {local_time(values['scheduled_at'], ctx)}"
+    return None
 
 
 add_crud_tools(
@@ -117,7 +184,8 @@ add_crud_tools(
     list_schema=CampaignList(),
     list_filters=list_filters,
     label=label,
-    prepare=send_time,
+    prepare=prepare,
+    confirm_update=confirm_update,
 )
 
 
@@ -153,37 +221,16 @@ def campaign_metrics(ctx: ToolContext, args: dict) -> dict:
     else:
         search = Search(("name",), args["name"]) if "name" in args else None
         campaigns = ctx.store.list_records("campaigns", search=search, limit=ALL_ROWS)
-    rows = [
-        {
-            "id": c["id"],
-            "name": c["name"],
-            "channel": c["channel"],
-            "status": c["status"],
-            **rates(c),
-        }
-        for c in campaigns
-    ]
+    shown = ("id", "name", "channel", "status")
+    rows = [{**{key: c[key] for key in shown}, **rates(c)} for c in campaigns]
     totals = rates({key: sum(c[key] for c in campaigns) for key in (*COUNTS, "spent")})
     count = len(rows)
     summary = f"Metrics for {plural(count, 'campaign')}" if rows else "No matching campaigns"
     return {"campaigns": rows, "count": count, "totals": totals, "summary": summary}
 
 
-def already(campaign: dict) -> str:
-    """Why a finished campaign is not sent, scheduled or cancelled."""
-    return f"“{campaign['name']}” is already {campaign['status']}."
-
-
-def unfinished(ctx: ToolContext, campaign_id) -> dict:
-    """The campaign, if it can still be sent or scheduled; else a ToolError saying why."""
-    campaign = fetch(ctx, "campaigns", campaign_id, "campaign")
-    if campaign["status"] in FINISHED:
-        raise ToolError(already(campaign))
-    return campaign
-
-
 def describe_send(ctx: ToolContext, args: dict) -> str:
-    campaign = unfinished(ctx, args["id"])
+    campaign = movable(ctx, args["id"], "sent")
     audience = f" to {campaign['audience']}" if campaign["audience"] else ""
     return f"Send {label(campaign)}{audience}"
 
@@ -195,29 +242,41 @@ def describe_send(ctx: ToolContext, args: dict) -> str:
     describe=describe_send,
 )
 def send_campaign(ctx: ToolContext, args: dict) -> dict:
-    campaign = unfinished(ctx, args["id"])
+    campaign = movable(ctx, args["id"], "sent")
     campaign = ctx.store.update_record(
         "campaigns", campaign["id"], {"status": "sent", "sent_at": now_iso()}
     )
     return {"campaign": campaign, "summary": f"Sent {label(campaign)}"}
 
 
-@agent.tool("schedule_campaign", ScheduleInput(), "Schedule a campaign to go out at a set time.")
-def schedule_campaign(ctx: ToolContext, args: dict) -> dict:
-    campaign = unfinished(ctx, args["id"])
+def planned(ctx: ToolContext, args: dict) -> tuple[dict, str]:
+    """The campaign and its send time as the store keeps it, if it may go out then."""
+    campaign = movable(ctx, args["id"], "scheduled")
     when = moment(args["scheduled_at"], ctx.zone)
-    local = when.astimezone(ctx.zone)
-    if local.date() < ctx.today:
+    if when.astimezone(ctx.zone).date() < ctx.today:
         raise ToolError("That time has passed; pick a time from today on.")
+    return campaign, stored(when, ctx.zone)
+
+
+def describe_schedule(ctx: ToolContext, args: dict) -> str:
+    campaign, when = planned(ctx, args)
+    return f"Schedule {label(campaign)} for {local_time(when, ctx)}"
+
+
+@agent.tool(
+    "schedule_campaign",
+    ScheduleInput(),
+    "Schedule a campaign to go out at a set time, or give a scheduled one a new time (asks "
+    "the user to confirm first).",
+    describe=describe_schedule,
+)
+def schedule_campaign(ctx: ToolContext, args: dict) -> dict:
+    campaign, when = planned(ctx, args)
     campaign = ctx.store.update_record(
-        "campaigns",
-        campaign["id"],
-        {"status": "scheduled", "scheduled_at": stored(when, ctx.zone)},
+        "campaigns", campaign["id"], {"status": "scheduled", "scheduled_at": when}
     )
-    return {
-        "campaign": campaign,
-        "summary": f"Scheduled {label(campaign)} for {local:%Y-%m-%d %H:%M %Z}",
-    }
+    summary = f"Scheduled {label(campaign)} for {local_time(when, ctx)}"
+    return {"campaign": campaign, "summary": summary}
 
 
 add_cancel_tool(
@@ -228,7 +287,7 @@ add_cancel_tool(
         "Cancel a campaign that has not gone out, so it never does (asks the user to confirm "
         "first)."
     ),
-    finished=FINISHED,
+    finished=tuple(status for status in STATUSES if "cancelled" not in TRANSITIONS[status]),
     label=label,
-    refusal=already,
+    refusal=lambda campaign: refusal(campaign, "cancelled"),
 )

@@ -2,9 +2,10 @@
 cancel tool of those whose records can be cancelled, made once.
 
 A domain calls `add_crud_tools` with its table, its input schemas and how to turn list
-arguments into store filters, and `add_cancel_tool` if its records can be cancelled; it then
-adds the tools only it has. `status_field` is the status its create and update tools may
-write: never one that only its own tool sets (a cancel or a send, which the user must confirm).
+arguments into store filters (and which updates need the user's confirmation, if any), and
+`add_cancel_tool` if its records can be cancelled; it then adds the tools only it has.
+`status_field` is the status its create and update tools may write: never one that only its
+own tool sets (a cancel or a send, which the user must confirm).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from ..zone import shown
 ALL_ROWS = 10_000
 
 ListFilters = Callable[[dict, ToolContext], tuple[list[Filter], Search | None]]
+#: `confirm_update(ctx, values, record)`: what an update must ask the user to confirm, or None.
+ConfirmUpdate = Callable[[ToolContext, dict, dict], str | None]
 
 
 class RecordId(ToolInput):
@@ -96,6 +99,7 @@ class Records:
     order_by: str = "created_at"
     descending: bool = True
     prepare: Callable[[dict, ToolContext, dict | None], dict] = lambda values, ctx, existing: values
+    confirm_update: ConfirmUpdate | None = None
 
     def name(self, record: dict, ctx: ToolContext) -> str:
         return self.label(shown(record, ctx.zone))
@@ -118,14 +122,18 @@ def add_crud_tools(
     order_by: str = "created_at",
     descending: bool = True,
     prepare: Callable[[dict, ToolContext, dict | None], dict] | None = None,
+    confirm_update: ConfirmUpdate | None = None,
 ) -> None:
     """Register list_<plural>, get_<noun>, create_<noun>, update_<noun>, delete_<noun>.
 
     `label(record)` names a record in summaries; it gets the record with its instants in the
     business's time zone. `prepare(values, ctx, existing)` may derive columns (totals,
-    defaults) before a write.
+    defaults) before a write, or refuse it with a ToolError. With `confirm_update`, an update
+    for which it returns a summary waits for the user's confirmation (as a delete does).
     """
-    records = Records(table, noun, plural, label, order_by, descending)
+    records = Records(
+        table, noun, plural, label, order_by, descending, confirm_update=confirm_update
+    )
     if prepare is not None:
         records = replace(records, prepare=prepare)
     _add_reads(agent, records, list_schema, list_filters)
@@ -168,7 +176,17 @@ def _add_writes(agent: Agent, records: Records, create: Schema, update: Schema) 
         record = ctx.store.create_record(table, records.prepare(dumpable(args), ctx, None))
         return {noun: record, "summary": f"Created {records.name(record, ctx)}"}
 
-    @agent.tool(f"update_{noun}", update, f"Change fields of a {noun}; give its id.")
+    def describe_update(ctx: ToolContext, args: dict) -> str | None:
+        values = dumpable(args)
+        return records.confirm_update(ctx, values, records.fetch(ctx, values.pop("id")))
+
+    @agent.tool(
+        f"update_{noun}",
+        update,
+        f"Change fields of a {noun}; give its id."
+        + (" Some changes ask the user to confirm first." if records.confirm_update else ""),
+        describe=describe_update if records.confirm_update else None,
+    )
     def update_record(ctx: ToolContext, args: dict) -> dict:
         values = dumpable(args)
         record_id = values.pop("id")

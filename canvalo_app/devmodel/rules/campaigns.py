@@ -2,8 +2,9 @@
 
 Understands, for example: "how did my spring campaign do?", "show campaign metrics",
 "what's the open rate of the holiday campaign?", "show my scheduled campaigns",
-"list my sms campaigns", "send the holiday campaign" and "cancel the holiday campaign" (both
-wait for confirmation in the app), "schedule the cabinet campaign for December 1 at 10am".
+"list my sms campaigns", "send the holiday campaign", "cancel the holiday campaign" and
+"schedule the cabinet campaign for December 1 at 10am" (all three wait for confirmation in
+the app).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from datetime import date, datetime, time
 
 from ...agents.domains.campaigns import CHANNELS, STATUSES
-from ...agents.formatting import clock, day, money, plural
+from ...agents.formatting import day, money, plural
 from ..dates import find_date, find_time
 from ..parse import quoted, status_in
 from . import Call, Step, failed, find_then_act, not_one
@@ -161,15 +162,9 @@ def list_answer(result: dict, text: str) -> str:
     return f"You have {plural(total, 'matching campaign')}:\n{lines}"
 
 
-def scheduled_answer(result: dict, text: str) -> str:
-    campaign, at = result["campaign"], result["campaign"]["scheduled_at"]
-    return f"Scheduled “{campaign['name']}” for {day(at)} at {clock(at)}."
-
-
 ANSWERS = {
     "campaign_metrics": metrics_answer,
     "list_campaigns": list_answer,
-    "schedule_campaign": scheduled_answer,
 }
 
 

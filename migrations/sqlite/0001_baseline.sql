@@ -1,6 +1,8 @@
--- SQLite schema for the embedded store. The Supabase migrations in migrations/ define the
--- same tables and columns for PostgreSQL; tests/test_schema.py checks that the two agree.
-PRAGMA foreign_keys = ON;
+-- The embedded store's schema as it was before versioned migrations (the old schema.sql);
+-- `flask db upgrade` applies it and then every later file here. Every statement is
+-- IF NOT EXISTS, so a database made by the old `init-db` upgrades cleanly. The Supabase
+-- migrations in migrations/ define the same tables and columns for PostgreSQL;
+-- tests/test_schema.py checks that the two agree.
 
 CREATE TABLE IF NOT EXISTS agent_conversations (
     id TEXT PRIMARY KEY,
