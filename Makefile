@@ -29,7 +29,7 @@ install-dev: $(VENV)/.dev
 
 run: install
 	@$(BIN)/python scripts/check_port.py
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade --if-configured
 	$(FLASK) seed-demo
 	@echo
 	@echo "Dev token (24 h) for the demo user:"

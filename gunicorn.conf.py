@@ -12,9 +12,18 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from config import load_config  # noqa: E402 - after the project is on the path
+# Underscored: gunicorn reads every public name here as a setting (check_config is one).
+# Neither module imports Flask, which a worker must import only after patching gevent.
+from canvalo_app.logformat import TEXT_FORMAT as _TEXT_FORMAT  # noqa: E402
+from config import ConfigError as _ConfigError  # noqa: E402
+from config import check_config as _check_config  # noqa: E402
+from config import load_config as _load_config  # noqa: E402
 
-_settings = load_config()
+try:  # a wrong setting is named here, as the app would name it
+    _settings = _load_config()
+    _check_config(_settings)
+except _ConfigError as _wrong:
+    sys.exit(f"gunicorn.conf.py: {_wrong}")
 _port = os.environ.get("PORT")
 bind = f"0.0.0.0:{_port}" if _port else f"{_settings['API_HOST']}:{_settings['API_PORT']}"
 
@@ -58,10 +67,12 @@ _stdout = {
 logconfig_dict = {
     "formatters": {
         "json": {"()": "canvalo_app.logformat.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "text": {"format": _TEXT_FORMAT},
     },
     "filters": {"redact": {"()": "canvalo_app.logformat.RedactingFilter"}},
     "handlers": {"console": _stdout, "error_console": _stdout},
+    # Libraries' own loggers (redis, botocore, gevent) too: one format, on stdout.
+    "root": {"level": loglevel.upper(), "handlers": ["console"]},
     "loggers": {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": ["console"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},

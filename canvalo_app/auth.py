@@ -110,7 +110,10 @@ class TokenVerifier:
             raise AppError("TOKEN_AUDIENCE_INVALID")
         if not _canonical_uuid(claims.get("sub")):
             raise AppError("TOKEN_INVALID")
-        if claims["exp"] > time.time() + MAX_TOKEN_LIFETIME_SECONDS:
+        expires = claims["exp"]  # PyJWT also takes "123" (it checks int(exp)): a number only
+        if isinstance(expires, bool) or not isinstance(expires, int | float):
+            raise AppError("TOKEN_INVALID")
+        if expires > time.time() + MAX_TOKEN_LIFETIME_SECONDS:
             raise AppError("TOKEN_INVALID")
         return claims
 
@@ -147,16 +150,22 @@ def mint_dev_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def bearer_token() -> str:
+    """The token of the request's `Authorization: Bearer <token>` header ("" if none)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def require_auth(view):
     """Verify the bearer token and put the caller's `Identity` on `g.identity`."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token()
+        if not token:
             raise AppError("AUTH_REQUIRED")
-        claims = current_app.extensions["auth"].verify(token.strip())
-        g.identity = Identity(user_id=claims["sub"], token=token.strip())
+        claims = current_app.extensions["auth"].verify(token)
+        g.identity = Identity(user_id=claims["sub"], token=token)
         return view(*args, **kwargs)
 
     return wrapper

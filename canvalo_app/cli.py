@@ -53,17 +53,30 @@ def db() -> None:
 
 @db.command("upgrade")
 @with_appcontext
-def upgrade() -> None:
+@click.option(
+    "--if-configured",
+    is_flag=True,
+    help="With STORE=supabase and no DATABASE_URL, say so and succeed (make run uses it).",
+)
+def upgrade(if_configured: bool) -> None:
     """Apply the migrations the store has not recorded in schema_migrations, in order."""
+    config = current_app.config
+    if if_configured and config["STORE"] != "sqlite" and not config.get("DATABASE_URL"):
+        click.echo("DATABASE_URL is not set: the Supabase migrations were not checked.")
+        return
     with _database() as database:
         report = migrate.upgrade(database)
-    if report.already_applied:
-        click.echo(f"Already up to date: {', '.join(report.already_applied)}")
-    for name in report.applied:
+    # The app migrates its SQLite file as it starts, before any command runs: say so.
+    started_path, at_start = current_app.extensions.get("migrated_at_start", ("", []))
+    applied = [*(at_start if started_path == config.get("SQLITE_PATH") else []), *report.applied]
+    already = [name for name in report.already_applied if name not in applied]
+    if already:
+        click.echo(f"Already up to date: {', '.join(already)}")
+    for name in applied:
         click.echo(f"Applied {name}")
     click.echo(
         f"The {database.label} database is up to date"
-        + (f" ({len(report.applied)} applied now)." if report.applied else "; nothing to apply.")
+        + (f" ({len(applied)} applied now)." if applied else "; nothing to apply.")
     )
 
 

@@ -57,11 +57,16 @@ class AppError(Exception):
 
 class StoreUnavailable(AppError):
     """The store could not be reached; retryable. `waited`: the call already waited as long
-    as a retry would, so the retry policy does not wait again (the client may still retry)."""
+    as a retry would, so the retry policy does not wait again (the client may still retry).
+    `maybe_written`: a request may have reached the store and been carried out, only its
+    answer was lost (a read timeout), so a write cannot be taken as not done."""
 
-    def __init__(self, message: str | None = None, *, waited: bool = False):
+    def __init__(
+        self, message: str | None = None, *, waited: bool = False, maybe_written: bool = False
+    ):
         super().__init__("STORE_UNAVAILABLE", message)
         self.waited = waited
+        self.maybe_written = maybe_written
 
 
 _HTTP_CODES = {

@@ -12,6 +12,7 @@ from config import ConfigError
 from .ratelimit import RateLimiter
 from .resilience import RetryPolicy
 from .store.base import Store, UserStore
+from .store.migrate import MigrationError
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,12 @@ def _make_store(config: dict) -> Store:
 
 def init_app(app: Flask) -> None:
     store = _make_store(app.config)
-    if app.config["STORE"] == "sqlite":
-        store.init_schema()  # the embedded store creates its tables on first start
+    if app.config["STORE"] == "sqlite":  # the embedded store migrates its file as it starts
+        try:
+            applied = store.init_schema()
+            app.extensions["migrated_at_start"] = (app.config["SQLITE_PATH"], applied)
+        except MigrationError as exc:
+            raise ConfigError(f"the SQLite file could not be brought up to date: {exc}") from exc
     app.extensions["store"] = store
     app.extensions["rate_limiter"] = RateLimiter(app.config["REDIS_URL"])
     CORS(

@@ -16,6 +16,7 @@ SECRET_PARAMETER = re.compile(
     r"secret|password|code|signature|sig|apikey)=)[^&;#\s\"']*"
 )
 REDACTED = "[REDACTED]"
+_TRACEBACKS = logging.Formatter()
 
 
 def redact(text: str) -> str:
@@ -32,6 +33,8 @@ class RedactingFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:  # formatters reuse exc_text as it is
+            record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info))
         if not hasattr(record, "request_id"):
             record.request_id = "-"
         return True
@@ -50,7 +53,7 @@ class JsonFormatter(logging.Formatter):
             **getattr(record, "fields", {}),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry)
 
 

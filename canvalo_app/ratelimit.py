@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from limits import RateLimitItem, parse
@@ -37,6 +37,7 @@ class Allowance:
     limit: int
     remaining: int
     reset_at: float  # epoch seconds
+    shared: bool = False  # counted in Redis (else in this process)
 
     def headers(self) -> dict[str, str]:
         return {
@@ -95,9 +96,9 @@ class RateLimiter:
         """Count one request for `key` and say what is left; 429 with `Retry-After` and the
         `RateLimit-*` headers once `limit` is used up (a refused request is not counted)."""
         item = _parse(limit)
-        count, reset_at = self._incr(item, key, 1)
+        count, reset_at, shared = self._incr(item, key, 1)
         if count > item.amount:
-            self._incr(item, key, -1)
+            self._incr(item, key, -1, shared)
             retry_after = max(1, math.ceil(reset_at - time.time()))
             headers = {
                 **Allowance(item.amount, 0, reset_at).headers(),
@@ -105,27 +106,35 @@ class RateLimiter:
             }
             rate_limited()
             raise AppError("RATE_LIMITED", headers=headers)
-        return Allowance(item.amount, item.amount - count, reset_at)
+        return Allowance(item.amount, item.amount - count, reset_at, shared)
 
-    def refund(self, limit: str, allowance: Allowance, *key: str) -> None:
-        """Give back a hit whose request was refused after all (a 4xx): it costs nothing.
-        A window that has reset since is left alone."""
-        if allowance.reset_at > time.time():
-            self._incr(_parse(limit), key, -1)
+    def refund(self, limit: str, allowance: Allowance, *key: str) -> Allowance:
+        """Give back a hit whose request was refused after all (a 4xx), to the count that
+        took it: it costs nothing. A window that has reset since is left alone."""
+        if allowance.reset_at <= time.time():
+            return allowance
+        self._incr(_parse(limit), key, -1, allowance.shared)
+        return replace(allowance, remaining=allowance.remaining + 1)
 
     def healthy(self) -> bool:
         """Whether the storage answers (the in-process one always does)."""
         return self._storage is None or self._storage.check()
 
-    def _incr(self, item: RateLimitItem, key: tuple, amount: int) -> tuple[int, float]:
-        if self._storage is not None and time.monotonic() >= self._down_until:
+    def _incr(self, item: RateLimitItem, key: tuple, amount: int, shared: bool | None = None):
+        """Add `amount` to the count (in Redis while it answers, else in process; `shared`
+        chooses); the count, when its window resets, and whether it was Redis's."""
+        if shared is None:
+            shared = self._storage is not None and time.monotonic() >= self._down_until
+        if shared:
             name = item.key_for(*key)
             try:
                 count = self._storage.incr(name, item.get_expiry(), amount=amount)
-                return count, self._storage.get_expiry(name)
+                return count, self._storage.get_expiry(name), True
             except StorageError as error:
                 self._mark_down(error)
-        return self._memory.incr(item, key, amount)
+                if amount < 0:  # a refund Redis did not take: nothing else counted that hit
+                    return 0, 0.0, True
+        return (*self._memory.incr(item, key, amount), False)
 
     def _mark_down(self, error: StorageError) -> None:
         with self._lock:

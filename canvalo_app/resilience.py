@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from retrying import Retrying
 
-from .errors import AppError
+from .errors import AppError, StoreUnavailable
 from .metrics import timed_store_call
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,25 @@ def _translated(classify: Classifier, call: Callable):
         raise translated from exc
 
 
+def _retried(runner: Retrying, classify: Classifier, call: Callable):
+    """`call` through `runner`, translated; a StoreUnavailable that ends it says whether any
+    try may have been carried out (`maybe_written`), not only the last."""
+    lost_answers = []
+
+    def attempt():
+        try:
+            return _translated(classify, call)
+        except StoreUnavailable as error:
+            lost_answers.append(error.maybe_written)
+            raise
+
+    try:
+        return runner.call(attempt)
+    except StoreUnavailable as error:
+        error.maybe_written = any(lost_answers)
+        raise
+
+
 def retry_transient(classify: Classifier, retry: bool = True):
     """Method decorator: translate failures with `classify`, retry per `self.retry_policy`.
 
@@ -109,11 +128,8 @@ def retry_transient(classify: Classifier, retry: bool = True):
 
         @wraps(method)
         def wrapper(self, *args, **kwargs):
-            return (
-                policy(self)
-                .retrying()
-                .call(_translated, classify, lambda: method(self, *args, **kwargs))
-            )
+            runner = policy(self).retrying()
+            return _retried(runner, classify, lambda: method(self, *args, **kwargs))
 
         return timed_store_call(wrapper)
 

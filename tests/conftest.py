@@ -47,7 +47,13 @@ def app_config(tmp_path, **overrides) -> dict:
 
 
 #: Every table of the Supabase schema, emptied before each test that uses the stack's app.
-SUPABASE_TABLES = ("agent_conversations", "agent_messages", "agent_actions", *BUSINESS_TABLES)
+SUPABASE_TABLES = (
+    "agent_conversations",
+    "agent_messages",
+    "agent_actions",
+    "token_usage",
+    *BUSINESS_TABLES,
+)
 #: Put on a test module (``pytestmark = BOTH_STORES``) to run its tests on SQLite and on
 #: Supabase (the pgstack PostgreSQL + PostgREST), through `make_app`, `app`, `client`, `users`.
 BOTH_STORES = pytest.mark.parametrize("store_backend", ["sqlite", "supabase"], indirect=True)

@@ -28,14 +28,20 @@ class TableOutage(httpx.BaseTransport):
     """The network edge: while `down`, no request for one table reaches PostgREST. With
     `after_change_of`, it goes down once a change to that other table has gone through."""
 
-    def __init__(self, table: str, after_change_of: str | None = None):
+    def __init__(self, table: str, after_change_of: str | None = None, lose_answers=False):
         self.path = f"/{table}"
         self.after = f"/{after_change_of}" if after_change_of else None
         self.down = False
+        self.lose_answers = lose_answers  # changes go through; their answers never come back
         self.stack = RestV1Transport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.down and request.url.path.endswith(self.path):
+            if self.lose_answers and request.method == "GET":
+                return self.stack.handle_request(request)
+            if self.lose_answers:
+                self.stack.handle_request(request).read()
+                raise httpx.ReadTimeout("no answer", request=request)
             raise httpx.ConnectError("connection refused", request=request)
         response = self.stack.handle_request(request)
         if self.after and request.method == "PATCH" and request.url.path.endswith(self.after):
@@ -206,6 +212,30 @@ def test_an_outcome_the_store_cannot_save_leaves_the_action_executing(make_app, 
     edge.down = False
     sent = campaign_of(store, "Holiday")
     assert sent["status"] == "sent"  # the tool ran; its outcome was not saved
+    assert client.get(url, headers=users.a).json["status"] == "executing"
+    assert_error(client.post(f"{url}/confirm", headers=users.a), 409, "ACTION_IN_PROGRESS")
+    assert campaign_of(store, "Holiday") == sent
+
+
+@pytest.mark.parametrize("store_backend", ["supabase"], indirect=True)
+def test_a_change_whose_answer_was_lost_is_not_offered_to_run_again(make_app, users):
+    """The send reached the store, its answer did not: the action may have run, so it stays
+    executing rather than going back to pending (a second confirm would send twice)."""
+    edge = TableOutage("campaigns", lose_answers=True)
+    app = make_app(SUPABASE_HTTP_TRANSPORT=edge)
+    client = app.test_client()
+    store = seeded(app, users)
+    _, url = ask_to_send(app, client, users, store)
+    edge.down = True
+    try:
+        error = assert_error(
+            client.post(f"{url}/confirm", headers=users.a), 503, "ACTION_OUTCOME_UNKNOWN"
+        )
+    finally:
+        edge.down = False
+    assert error["details"]["status"] == "executing"
+    sent = campaign_of(store, "Holiday")
+    assert sent["status"] == "sent"  # it was carried out
     assert client.get(url, headers=users.a).json["status"] == "executing"
     assert_error(client.post(f"{url}/confirm", headers=users.a), 409, "ACTION_IN_PROGRESS")
     assert campaign_of(store, "Holiday") == sent

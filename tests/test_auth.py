@@ -66,6 +66,7 @@ def test_valid_dev_token(client):
         # A token that never expires is not a session.
         (hs256(exp=1e308), "TOKEN_INVALID"),
         (hs256(exp=NOW() + 400 * 24 * 3600), "TOKEN_INVALID"),
+        (hs256(exp=str(NOW() + 600)), "TOKEN_INVALID"),
         ("sb_publishable_abc123", "TOKEN_ROLE_NOT_ALLOWED"),
         ("sb_secret_abc123", "TOKEN_ROLE_NOT_ALLOWED"),
         ("definitely.not.ajwt", "TOKEN_INVALID"),

@@ -121,6 +121,7 @@ def test_tool_statuses_and_model_errors_are_counted(app, client, users, stores):
     assert change("canvalo_model_calls_total", provider="scripted", outcome="ok") == 4
     assert change("canvalo_model_calls_total", provider="scripted", outcome="MODEL_THROTTLED") == 1
     assert change("canvalo_generations_total", outcome="MODEL_THROTTLED") == 1
+    assert change("canvalo_errors_total", code="MODEL_THROTTLED") == 1  # a terminal event
     assert change("canvalo_time_to_first_token_seconds_count") == 0  # no text was sent
     assert change("canvalo_generation_duration_seconds_count") == 1
 

@@ -3,7 +3,10 @@ PostgreSQL: migrations applied in order, each recorded in schema_migrations, non
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
 from contextlib import closing
@@ -145,6 +148,24 @@ def test_workers_starting_together_apply_each_migration_once(tmp_path):
     assert [version for version, _ in recorded(Path(path))] == versions(SQLITE_FILES)
 
 
+def test_a_migration_another_process_applied_meanwhile_is_not_run_again(tmp_path):
+    """Both processes saw it pending; the second to take the lock finds it recorded."""
+    directory = migrations_then(
+        tmp_path, ROOT / "migrations" / "sqlite", "ALTER TABLE agent_actions ADD COLUMN why TEXT;"
+    )
+    path = str(tmp_path / "race.sqlite3")
+    first, second = migrate.SQLiteDatabase(path), migrate.SQLiteDatabase(path)
+    try:
+        first.create_table()
+        baseline, added = migrate.discover(directory)
+        assert first.apply(baseline) and first.apply(added)
+        assert second.apply(added) is False  # not "duplicate column name"
+        assert list(second.recorded()) == ["0001", "0002"]
+    finally:
+        first.close()
+        second.close()
+
+
 @pytest.mark.parametrize(
     ("broken", "reason"),
     [
@@ -227,7 +248,7 @@ def test_upgrade_a_fresh_postgres_database_then_again(flask_db_on, fresh_databas
 
     with psycopg.connect(fresh_database) as conn:
         policies = "select count(*) from pg_policies where schemaname = 'api'"
-        assert conn.execute(policies).fetchone() == (52,)  # 4 per table: RLS kept by 0005
+        assert conn.execute(policies).fetchone() == (55,)  # RLS kept by every migration
         assert conn.execute("select to_regclass('api.schema_migrations')").fetchone() == (None,)
 
 
@@ -268,6 +289,26 @@ def test_upgrade_on_supabase_without_database_url_names_it(flask_db_on):
     result = flask_db_on(None)
     assert result.exit_code == 1
     assert "DATABASE_URL is not set" in result.output
+
+
+def test_make_run_goes_on_without_database_url(flask_db_on):
+    result = flask_db_on(None, "db", "upgrade", "--if-configured")
+    assert result.exit_code == 0, result.output
+    assert "DATABASE_URL is not set: the Supabase migrations were not checked." in result.output
+
+
+def test_the_cli_says_what_the_app_applied_as_it_started(tmp_path):
+    """`flask db upgrade` as an operator types it, on a new file: the app migrates the file
+    as it starts, and the command reports those migrations as applied, not "nothing"."""
+    env = {**os.environ, "CANVALO_ENV": "testing", "SQLITE_PATH": str(tmp_path / "new.db")}
+    command = [sys.executable, "-m", "flask", "--app", "canvalo_app", "db", "upgrade"]
+    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert [line for line in first.stdout.splitlines() if line.startswith("Applied")] == [
+        f"Applied {name}" for name in SQLITE_FILES
+    ]
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert "nothing to apply" in again.stdout and "Applied" not in again.stdout
 
 
 def test_a_failing_postgres_migration_leaves_nothing_behind(fresh_database, tmp_path):

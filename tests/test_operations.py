@@ -4,6 +4,7 @@ port check of `make run`, and refused CORS origins. gunicorn and make run for re
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -181,3 +182,13 @@ def test_a_refused_cors_origin_is_logged_once_at_info(make_app, capsys, origin):
     assert answer.headers["Access-Control-Allow-Origin"] == "https://app.canvalo.example"
     refused = [line for line in capsys.readouterr().out.splitlines() if "refused origin" in line]
     assert len(refused) == 1 and " INFO " in refused[0] and origin in refused[0]
+
+
+def test_a_traceback_is_redacted_too(make_app, capsys):
+    make_app(LOG_FORMAT="json")
+    try:
+        raise ValueError(f"GET /api/chat?access_token={SECRET}")
+    except ValueError:
+        logging.getLogger("canvalo_app.tests").exception("request failed")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "access_token=[REDACTED]" in line["exception"] and SECRET not in json.dumps(line)

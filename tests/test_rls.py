@@ -191,6 +191,22 @@ def test_owner_cannot_give_a_row_away(alice, bob, table):
     assert alice.rows(table, id=row["id"]) == [row]
 
 
+def test_token_usage_is_its_owners_to_read_and_nobody_changes_it(alice, bob):
+    """What counts against the monthly quota: the owner adds and reads it, cannot lower it,
+    and another user can do nothing with it."""
+    row = {"id": str(uuid.uuid4()), "input_tokens": 120, "output_tokens": 30}
+    added = alice.insert("token_usage", row)
+    assert added.status_code == 201, added.text
+    [kept] = alice.rows("token_usage", id=row["id"])
+    assert (kept["user_id"], kept["input_tokens"]) == (alice.id, 120)
+    lowered = alice.update("token_usage", row["id"], {"input_tokens": 0})
+    assert lowered.status_code == 403 and lowered.json()["code"] == "42501"
+    assert bob.rows("token_usage") == []
+    forged = bob.insert("token_usage", {**row, "id": str(uuid.uuid4()), "user_id": alice.id})
+    assert forged.status_code == 403
+    assert (bob.delete("token_usage", row["id"]).json(), alice.rows("token_usage")) == ([], [kept])
+
+
 @pytest.mark.parametrize("table", IN_CONVERSATION)
 def test_nobody_writes_into_another_users_conversation(alice, bob, table):
     in_alices = alice.new_row(table)
@@ -274,7 +290,8 @@ def test_migrations_can_be_applied_again(pgstack, alice, bob):
                        where nspname = 'api' and relkind = 'r' and relrowsecurity) || ' '
                    || (select count(*) from information_schema.role_table_grants
                        where table_schema = 'api' and grantee = 'anon')"""
-    assert pgstack.psql(shape) == "52 13 0"  # 4 policies x 13 tables, all RLS, nothing for anon
+    # 4 policies on each of 13 tables, 3 on token_usage (no update); all RLS, nothing for anon
+    assert pgstack.psql(shape) == "55 14 0"
 
     recorded = (
         "select string_agg(version || ' ' || applied_at, ', ' order by version) "
@@ -287,7 +304,7 @@ def test_migrations_can_be_applied_again(pgstack, alice, bob):
     # Each file is also safe to run again by hand, as on a project migrated before the runner.
     for path in sorted(pgstack_module.ROOT.joinpath("migrations").glob("*.sql")):
         pgstack.psql(path.read_text())
-    assert pgstack.psql(shape) == "52 13 0"
+    assert pgstack.psql(shape) == "55 14 0"
 
     deadline = time.monotonic() + 10  # the migrations told PostgREST to reload its cache
     while httpx.get(f"{pgstack.admin_url}/ready").status_code != 200:

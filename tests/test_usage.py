@@ -37,15 +37,16 @@ def stored_tokens(client, headers) -> int:
 
 
 def backdate(app, request, conversation_id: str, when: str) -> None:
-    """Move a conversation's answers to another day, at the edge: straight in the database."""
-    sql = "update {t} set created_at = '{w}' where conversation_id = '{c}' and role = 'assistant'"
+    """Move the tokens of a conversation's answers to another day, straight in the database."""
+    sql = (
+        "update {s}token_usage set created_at = '{w}' where id in (select id from "
+        "{s}agent_messages where conversation_id = '{c}' and role = 'assistant')"
+    )
     if app.config["STORE"] == "sqlite":
         with sqlite3.connect(app.config["SQLITE_PATH"]) as conn:
-            conn.execute(sql.format(t="agent_messages", w=when, c=conversation_id))
+            conn.execute(sql.format(s="", w=when, c=conversation_id))
     else:
-        request.getfixturevalue("pgstack").psql(
-            sql.format(t="api.agent_messages", w=when, c=conversation_id)
-        )
+        request.getfixturevalue("pgstack").psql(sql.format(s="api.", w=when, c=conversation_id))
 
 
 @pytest.fixture
@@ -126,9 +127,24 @@ def test_a_send_past_the_monthly_quota_is_refused_until_the_month_ends(chat_app,
     assert abs(int(refused.headers["Retry-After"]) - (resets - now).total_seconds()) < 5
     body = client.get("/api/usage", headers=users.a).json
     assert body["quota"] == 40 and body["remaining_this_month"] == 0
-    # The refusal used none of the rate allowance, and another user still has a quota.
-    assert refused.headers.get("RateLimit-Remaining") is None
+    # Refusals use none of the rate allowance; another user still has a quota.
+    left = str(5 - sends)
+    assert refused.headers["RateLimit-Remaining"] == left
+    assert send(client, users.a).headers["RateLimit-Remaining"] == left
     assert send(client, users.b).headers["RateLimit-Remaining"] == "4"
+
+
+def test_deleting_conversations_does_not_give_tokens_back(chat_app, users):
+    client = chat_app(USER_MONTHLY_TOKEN_QUOTA=30).test_client()
+    ids = [chat(client, users.a), chat(client, users.a)]
+    used = stored_tokens(client, users.a)
+    assert used >= 30
+    for conversation_id in ids:
+        deleted = client.delete(f"/api/conversations/{conversation_id}", headers=users.a)
+        assert deleted.status_code == 200
+    assert stored_tokens(client, users.a) == 0
+    assert client.get("/api/usage", headers=users.a).json["used_this_month"] == used
+    assert_error(send(client, users.a), 429, "QUOTA_EXCEEDED")
 
 
 @pytest.mark.parametrize("months", ["0", "13", "two", "-1"])

@@ -242,17 +242,24 @@ def run_confirmed_action(store: UserStore, config: dict, action: dict) -> dict:
     with the tool context of the turn that asked for it; the action as it ends: `confirmed`,
     with the tool's result.
 
-    A store failure (a retryable AppError) means the tool changed nothing: the action is
-    `pending` again, for the user to confirm again (ACTION_INTERRUPTED). A refusal (the record
-    changed or is gone), another AppError, stored input that no longer loads or a defect ends
-    it `failed`, the reason in its result (ACTION_FAILED).
+    A store failure (a retryable AppError) before the tool wrote anything, and without a
+    request whose answer was lost, changed nothing: the action is `pending` again, for the
+    user to confirm again (ACTION_INTERRUPTED). One after a write, or that may have been
+    carried out, leaves it `executing`, never run again (ACTION_OUTCOME_UNKNOWN). A refusal
+    (the record changed or is gone), another AppError, stored input that no longer loads or
+    a defect ends it `failed`, the reason in its result (ACTION_FAILED).
     """
+    writes = store.writes
     try:
         ctx = tool_context(store, config, action["conversation_id"], action["message_id"])
         result = run_confirmed(agents()[action["agent_type"]], action, ctx)
     except AppError as error:
         if not error.retryable:
             raise _failed(store, action, error.code, error.message) from error
+        if store.writes != writes or getattr(error, "maybe_written", False):
+            log.error("action %s may have run: %s", action["id"], error.code)
+            details = _status(action, "executing")
+            raise AppError("ACTION_OUTCOME_UNKNOWN", details=details) from error
         _end(store, action, "pending", resolved_at=None)
         raise AppError("ACTION_INTERRUPTED", details=_status(action, "pending")) from error
     except ToolError as error:

@@ -198,27 +198,35 @@ def streams(
 def rate_limited(setting: str):
     """Count the call against the caller's limit named by config `setting` (after auth).
 
-    The answer carries `RateLimit-Limit`, `-Remaining` and `-Reset`. A call the caller got
-    wrong (any 4xx: bad input, a busy conversation, an unknown id) is given back; a 5xx is
-    not, so a retry storm during an outage is still held to the limit.
+    The answer carries `RateLimit-Limit`, `-Remaining` and `-Reset` (see
+    `rate_limit_headers`). A call the caller got wrong (any 4xx: bad input, a busy
+    conversation, an unknown id, the quota) is given back; a 5xx is not, so a retry storm
+    during an outage is still held to the limit.
     """
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             limit, key = current_app.config[setting], (request.endpoint, g.identity.user_id)
-            allowance = rate_limiter().hit(limit, *key)
+            g.rate_limit = rate_limiter().hit(limit, *key)
             try:
                 answer = make_response(view(*args, **kwargs))
             except Exception as exc:
                 if 400 <= status_of(exc) < 500:
-                    rate_limiter().refund(limit, allowance, *key)
+                    g.rate_limit = rate_limiter().refund(limit, g.rate_limit, *key)
                 raise
             if 400 <= answer.status_code < 500:
-                rate_limiter().refund(limit, allowance, *key)
-            answer.headers.update(allowance.headers())
+                g.rate_limit = rate_limiter().refund(limit, g.rate_limit, *key)
             return answer
 
         return _doc(wrapper, rate_limited=setting)
 
     return decorator
+
+
+def rate_limit_headers(response):
+    """After every request (errors included): the `RateLimit-*` headers of a counted call."""
+    allowance = g.get("rate_limit")
+    if allowance is not None:
+        response.headers.update(allowance.headers())
+    return response

@@ -11,6 +11,7 @@ from functools import wraps
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from ..auth import bearer_token
 from ..errors import AppError
 
 bp = Blueprint("metrics", __name__)
@@ -21,9 +22,8 @@ def require_metrics_token(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         expected = current_app.config["METRICS_TOKEN"].encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        if not hmac.compare_digest(bearer_token().encode(), expected):
             raise AppError("METRICS_TOKEN_INVALID", headers={"WWW-Authenticate": "Bearer"})
         return view(*args, **kwargs)
 

@@ -1,8 +1,8 @@
 """Model tokens used: the caller's totals by day and by month, and the monthly quota.
 
-Usage is read from the answers themselves (each assistant message keeps its model calls'
-token counts in `metadata.usage`), so it needs no counter of its own and cannot drift from
-them. Months are calendar months in UTC. With `USER_MONTHLY_TOKEN_QUOTA` set, a send is
+Each answer's tokens are kept in a row of their own (`token_usage`, written with the answer),
+which deleting its conversation leaves in place: the quota cannot be reset by deleting
+conversations. Months are calendar months in UTC. With `USER_MONTHLY_TOKEN_QUOTA` set, a send is
 refused with 429 QUOTA_EXCEEDED once the month's input and output tokens reach it.
 """
 

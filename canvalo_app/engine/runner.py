@@ -26,7 +26,7 @@ from ..agents.runtime import TurnState, run_turn
 from ..agents.summary import refresh_summary
 from ..errors import AppError
 from ..logs import current_request_id, set_request_id
-from ..metrics import timed_generation
+from ..metrics import error_answered, timed_generation
 from ..store.base import Identity, UserStore
 from .log import GenerationLog
 from .spawn import spawn
@@ -88,10 +88,21 @@ class MessageWriter:
         try:
             # Only while `streaming`: a row already finished elsewhere (another worker took
             # this one for dead) is left as that worker saved it.
-            self.store.update_message(self.message_id, if_streaming=True, **fields)
+            saved = self.store.update_message(self.message_id, if_streaming=True, **fields)
         except AppError as error:
             if error.code != "TOKEN_EXPIRED" or not self.on_lapsed(fields):
                 raise
+            return
+        if saved is not None and any(state.usage.values()):
+            self.keep_usage(state.usage)
+
+    def keep_usage(self, usage: dict) -> None:
+        """The answer's tokens, for /api/usage and the quota; the answer is saved already,
+        so a store that fails here costs only the count (logged), never the answer."""
+        try:
+            self.store.record_usage(self.message_id, **usage)
+        except AppError as error:
+            log.warning("tokens of %s not counted: %s", self.message_id, error.code)
 
 
 class Generation:
@@ -169,6 +180,7 @@ class Generation:
         self._end(status, terminal)
 
     def fail(self, error: AppError, status: str) -> None:
+        error_answered(error.code)  # a terminal `error` event is an error answer too
         self._end(status, lambda: ("error", error.event_data()), error.code)
 
     def _end(self, status: str, terminal: Callable[[], tuple[str, dict]], error_code=None) -> None:

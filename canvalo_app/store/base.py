@@ -121,6 +121,15 @@ class UserStore(ABC):
     @abstractmethod
     def find_message_by_client_id(self, client_message_id: str) -> dict | None: ...
 
+    def record_usage(self, message_id: str, input_tokens: int, output_tokens: int) -> None:
+        """Keep an answer's model tokens, once; they outlive its conversation."""
+        row = {"id": message_id, "input_tokens": input_tokens, "output_tokens": output_tokens}
+        try:
+            self._insert("token_usage", row)
+        except AppError as error:
+            if error.code != "NOT_FOUND":  # NOT_FOUND: that answer's are kept already
+                raise
+
     @abstractmethod
     def token_usage(self, since: str) -> list[dict]:
         """The model tokens of each of the user's answers written at or after `since`
@@ -183,17 +192,25 @@ class UserStore(ABC):
         check_columns(table, ())
         return self._get(table, record_id)
 
+    writes = 0  #: business-record writes done (see agents.runtime.run_confirmed_action)
+
     def create_record(self, table: str, values: dict) -> dict:
         check_columns(table, values)
-        return self._insert(table, {"id": new_id(), **values})
+        row = self._insert(table, {"id": new_id(), **values})
+        self.writes += 1
+        return row
 
     def update_record(self, table: str, record_id: str, values: dict) -> dict | None:
         check_columns(table, values)
-        return self._update(table, record_id, values)
+        row = self._update(table, record_id, values)
+        self.writes += row is not None
+        return row
 
     def delete_record(self, table: str, record_id: str) -> bool:
         check_columns(table, ())
-        return self._delete(table, record_id)
+        deleted = self._delete(table, record_id)
+        self.writes += deleted
+        return deleted
 
     # Pending actions (destructive tool calls awaiting confirmation) ---------------------
     # pending -> executing (confirmed) -> confirmed | failed | pending (a store failure);
@@ -205,10 +222,8 @@ class UserStore(ABC):
         return self._get("agent_actions", action_id)
 
     def resolve_action(self, action_id: str, status: str, now: str) -> dict | None:
-        """Move a pending, unexpired action to `status`; None if it was not.
-
-        One UPDATE with the condition in its WHERE: of two concurrent calls, one matches.
-        """
+        """Move a pending, unexpired action to `status`, None if it was not: one conditional
+        UPDATE, so of two concurrent calls one matches."""
         pending = [Filter("status", "eq", "pending"), Filter("expires_at", "gt", now)]
         return self._update(
             "agent_actions", action_id, {"status": status, "resolved_at": now}, pending
@@ -217,9 +232,8 @@ class UserStore(ABC):
     def transition_action(
         self, action_id: str, from_status: str, to_status: str, **values: Any
     ) -> dict | None:
-        """Move the action from `from_status` to `to_status`, writing `values` (`result`,
-        `resolved_at`) too; None if it was not in `from_status`. One conditional UPDATE, as in
-        `resolve_action`: of two concurrent moves out of one status, one wins."""
+        """Move the action from `from_status` to `to_status` with `values` (`result`,
+        `resolved_at`); None if it was not in `from_status` (one conditional UPDATE)."""
         unknown = set(values) - {"result", "resolved_at"}
         if unknown:
             raise ValueError(f"cannot set action fields {sorted(unknown)}")
@@ -259,10 +273,8 @@ class Store(ABC):
         """Mark messages left `streaming` since before `older_than` as `interrupted`."""
 
     def save_streaming_text(self, batch: list[StreamingText]) -> list[str]:
-        """Save the text so far of streaming assistant rows (a row that is no longer
-        `streaming` is left as it is); return the ids dealt with. Here one write per row,
-        each with its user's own store, so row-level security applies; a row that cannot be
-        written now is left for the next call."""
+        """Save the text so far of rows still `streaming`; the ids dealt with. One write per
+        row, with its user's own store (row-level security applies); a failed one waits."""
         done = []
         for item in batch:
             try:
@@ -280,8 +292,9 @@ class Store(ABC):
         For maintenance jobs only (engine/sweep.py), never for tools or user requests.
         """
 
-    def init_schema(self) -> None:
-        """Create tables if the store manages its own schema (SQLite); else nothing."""
+    def init_schema(self) -> list[str]:
+        """Migrate if the store manages its own schema (SQLite); the migrations applied."""
+        return []
 
     def close(self) -> None:
         """Release connections."""

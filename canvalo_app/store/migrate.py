@@ -102,13 +102,15 @@ class SQLiteDatabase:
 
     def apply(self, migration: Migration) -> bool:
         """Apply and record `migration`; False if another process recorded it first."""
+        # BEGIN IMMEDIATE takes the write lock (waiting for a process migrating the file);
+        # the record goes first, so a version another process applied meanwhile fails there,
+        # before any of the file runs. (The version is digits and the time ISO 8601.)
+        record = (
+            "BEGIN IMMEDIATE;\nINSERT INTO schema_migrations (version, applied_at) "
+            f"VALUES ('{migration.version}', '{now_iso()}');\n"
+        )
         try:
-            # BEGIN IMMEDIATE takes the write lock, waiting for a worker migrating the file.
-            self.conn.executescript("BEGIN IMMEDIATE;\n" + migration.path.read_text())
-            self.conn.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                (migration.version, now_iso()),
-            )
+            self.conn.executescript(record + migration.path.read_text())
             broken = self.conn.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise MigrationError(f"{migration.name} breaks foreign keys: {broken[:5]}")

@@ -41,9 +41,10 @@ class SQLiteStore(SQLiteConnections, Store):
         super().__init__(path, lock_wait)
         self.retry_policy = retry_policy
 
-    def init_schema(self) -> None:
-        """Apply the migrations the file has not recorded (`flask db upgrade` does the same)."""
-        upgrade_sqlite(self.path)  # safe when several workers start on one file at once
+    def init_schema(self) -> list[str]:
+        """Apply the migrations the file has not recorded (`flask db upgrade` does the same);
+        the names of those applied now."""
+        return upgrade_sqlite(self.path).applied  # safe when several workers start at once
 
     def for_user(self, identity: Identity) -> SQLiteUserStore:
         return SQLiteUserStore(self, identity.user_id)
@@ -212,11 +213,8 @@ class SQLiteUserStore(UserStore):
     @retry_transient(classify)
     def token_usage(self, since):
         return self._all(
-            "SELECT created_at, "
-            "COALESCE(json_extract(metadata, '$.usage.input_tokens'), 0) AS input_tokens, "
-            "COALESCE(json_extract(metadata, '$.usage.output_tokens'), 0) AS output_tokens "
-            "FROM agent_messages WHERE user_id = ? AND role = 'assistant' AND created_at >= ? "
-            "AND json_extract(metadata, '$.usage') IS NOT NULL ORDER BY created_at",
+            "SELECT created_at, input_tokens, output_tokens FROM token_usage "
+            "WHERE user_id = ? AND created_at >= ? ORDER BY created_at",
             (self.user_id, since),
         )
 

@@ -43,21 +43,19 @@ TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58", "XX")
 PAGE_ROWS = 1000
 
 
-def _tokens(row: dict) -> dict:
-    return {key: row[key] or 0 for key in ("input_tokens", "output_tokens")}
-
-
-#: An answer's token counts, read out of its metadata by PostgREST.
-USAGE_COLUMNS = (
-    "created_at,input_tokens:metadata->usage->input_tokens,"
-    "output_tokens:metadata->usage->output_tokens"
-)
+def _a_write(exc: httpx.HTTPError) -> bool:
+    try:
+        return exc.request.method != "GET"
+    except RuntimeError:  # no request attached: assume the worst
+        return True
 
 
 def classify(exc: Exception) -> Exception:
     """An unreachable or overloaded PostgREST/database is an outage; anything else is a defect."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return StoreUnavailable()  # the request never left
     if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError):
-        return StoreUnavailable()
+        return StoreUnavailable(maybe_written=_a_write(exc))  # sent, and its answer lost
     if not isinstance(exc, APIError):
         return exc
     code = exc.code or ""
@@ -236,20 +234,10 @@ class SupabaseUserStore(UserStore):
     def token_usage(self, since):
         rows: list[dict] = []
         while True:  # PostgREST caps one answer at PAGE_ROWS rows
-            page = (
-                self.tables.rest.table("agent_messages")
-                .select(USAGE_COLUMNS)
-                .eq("user_id", self.user_id)
-                .eq("role", "assistant")
-                .gte("created_at", since)
-                .not_.is_("metadata->usage", "null")
-                .order("created_at")
-                .order("id")
-                .range(len(rows), len(rows) + PAGE_ROWS - 1)
-                .execute()
-                .data
-            )
-            rows += [{**decode(row), **_tokens(row)} for row in page]
+            query = self.tables.select("token_usage", [Filter("created_at", "gte", since)])
+            query = query.order("created_at").order("id")
+            page = query.range(len(rows), len(rows) + PAGE_ROWS - 1).execute().data
+            rows += [decode(row) for row in page]
             if len(page) < PAGE_ROWS:
                 return rows
 
