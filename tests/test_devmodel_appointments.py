@@ -4,7 +4,7 @@ the development model's own tests; the appointments agent's are in test_domain_a
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 
 import pytest
 
@@ -17,12 +17,15 @@ from tests.agent_helpers import (
     PACIFIC,
     agent_types,
     appointment,
+    assert_cancel_waits_for_confirmation,
     chat,
+    contact,
     pacific_business,
     tool_calls,
     user_store,
     utc,
 )
+from tests.conftest import BOTH_STORES
 from tests.devmodel_helpers import drive, first_calls
 
 
@@ -78,6 +81,30 @@ from tests.devmodel_helpers import drive, first_calls
             {"upcoming_only": True, "limit": 5, "search": "Henderson"},
         ),
         ("invoice the Smith project and schedule the final walk-through", "suggest_free_slots", {}),
+        (
+            "book the Hendersons for Tuesday at 9",
+            "create_appointment",
+            {
+                "title": "Appointment with the Hendersons",
+                "start_time": "2026-11-24T09:00",
+                "client_name": "the Hendersons",
+            },
+        ),
+        (
+            "book Mrs. Henderson for a site visit next Tuesday at 9",
+            "create_appointment",
+            {
+                "title": "Site visit with Mrs. Henderson",
+                "start_time": "2026-12-01T09:00",
+                "client_name": "Mrs. Henderson",
+                "appointment_type": "site_visit",
+            },
+        ),
+        (
+            "cancel the Priya Shah consultation",
+            "list_appointments",
+            {"upcoming_only": True, "limit": 5, "search": "Priya Shah"},
+        ),
     ],
 )
 def test_rules_first_call(text, name, args):
@@ -114,7 +141,7 @@ def test_rules_book_an_appointment(ctx, stores):
     )
     assert reply == (
         "Booked “Appointment with Maria Lopez” on Tuesday, December 1, 2026 from 10:00 AM to "
-        "11:00 AM."
+        "11:00 AM, linked to your contact Maria Lopez."
     )
 
 
@@ -162,7 +189,7 @@ def test_rules_book_and_answer_in_the_business_time(pacific):
     _, reply = drive(agent, "book Maria Lopez for next Tuesday at 10am", pacific)
     assert reply == (
         "Booked “Appointment with Maria Lopez” on Tuesday, December 1, 2026 from 10:00 AM to "
-        "11:00 AM."
+        "11:00 AM. No contact matches “Maria Lopez”, so it is booked with the name only."
     )
     assert appointment(pacific.store, "Maria")["start_time"] == "2026-12-01T18:00:00+00:00"
     _, reply = drive(agent, "what do I have next Tuesday?", pacific)
@@ -176,6 +203,61 @@ def test_rules_book_and_answer_in_the_business_time(pacific):
         "Free time (at least 60 minutes, in working hours):\n"
         "- Tuesday, December 1, 2026: 8:00 AM-10:00 AM, 11:00 AM-5:00 PM"
     )
+
+
+@BOTH_STORES
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        (
+            "book the Hendersons for Thursday at 9",
+            "Booked “Appointment with the Hendersons” on Thursday, November 26, 2026 from 9:00 AM "
+            "to 10:00 AM, linked to your contact Tom Henderson.",
+        ),
+        (
+            "book Zed Quinn for Thursday at 9",
+            "Booked “Appointment with Zed Quinn” on Thursday, November 26, 2026 from 9:00 AM to "
+            "10:00 AM. No contact matches “Zed Quinn”, so it is booked with the name only.",
+        ),
+    ],
+)
+def test_rules_book_a_client_by_their_contact(ctx, stores, text, reply):
+    steps, answer = drive(agent, text, ctx)
+    assert answer == reply
+    booked = stores[0].get_record("appointments", steps[-1].result["appointment"]["id"])
+    tom = contact(stores[0], "Tom")["id"] if "Hendersons" in text else None
+    assert booked["contact_id"] == tom
+
+
+@BOTH_STORES
+def test_rules_ask_which_contact_when_several_match(ctx, stores):
+    stores[0].create_record("contacts", {"first_name": "Sara", "last_name": "Henderson"})
+    steps, reply = drive(agent, "book Mrs. Henderson for Thursday at 9", ctx)
+    assert [(s.name, s.status) for s in steps] == [("create_appointment", "error")]
+    assert reply == (
+        "I didn't book it: Several contacts match “Mrs. Henderson”: Tom Henderson, Sara "
+        "Henderson. Which one?"
+    )
+    assert stores[0].count_records("appointments") == 4
+
+
+@BOTH_STORES
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("book Maria for February 30 at 9", "February 30"),
+        ("book Maria on 31 April at 10", "31 April"),
+        ("book Maria for 13/45 at 9", "13/45"),
+        ("do I have any free slots on Feb 30?", "Feb 30"),
+    ],
+)
+def test_rules_question_a_day_that_does_not_exist(ctx, stores, text, said):
+    steps, reply = drive(agent, text, ctx)
+    assert steps == []
+    assert reply == (
+        f"“{said}” is not a real date, so I left your calendar as it is. Which day did you mean?"
+    )
+    assert stores[0].count_records("appointments") == 4
 
 
 # End to end -------------------------------------------------------------------------------
@@ -193,7 +275,49 @@ def test_chat_books_an_appointment(client, users, live):
     booked = appointment(live, "Appointment with Maria Lopez")
     assert booked["start_time"] == utc(when, time(10), NEW_YORK)
     assert reply.startswith("Booked “Appointment with Maria Lopez” on ")
-    assert "from 10:00 AM to 11:00 AM" in reply
+    assert reply.endswith("from 10:00 AM to 11:00 AM, linked to your contact Maria Lopez.")
+    assert booked["contact_id"] == contact(live, "Maria")["id"]
+
+
+@BOTH_STORES
+def test_chat_books_the_hendersons_with_their_contact(client, users, live):
+    live.delete_record("appointments", appointment(live, "Lopez")["id"])  # free whatever today is
+    evts, reply = chat(client, users, "book the Hendersons for Tuesday at 9")
+    assert agent_types(evts) == ["appointments"] and tool_calls(evts) == ["create_appointment"]
+    when = find_date("Tuesday", today_for({"timezone": "America/New_York"}))
+    booked = appointment(live, "Hendersons")
+    assert booked["start_time"] == utc(when, time(9), NEW_YORK)
+    assert (booked["contact_id"], booked["client_name"]) == (
+        contact(live, "Tom")["id"],
+        "Tom Henderson",
+    )
+    assert reply.endswith("linked to your contact Tom Henderson.")
+
+
+@BOTH_STORES
+def test_chat_questions_february_30(client, users, live):
+    evts, reply = chat(client, users, "book Maria for February 30 at 9")
+    assert agent_types(evts) == ["appointments"] and tool_calls(evts) == []
+    assert reply == (
+        "“February 30” is not a real date, so I left your calendar as it is. "
+        "Which day did you mean?"
+    )
+    assert live.count_records("appointments") == 4
+
+
+@BOTH_STORES
+def test_chat_cancels_the_priya_shah_consultation_once_confirmed(client, users, live):
+    consultation = appointment(live, "Priya")
+    start = datetime.fromisoformat(consultation["start_time"]).astimezone(NEW_YORK)
+    assert_cancel_waits_for_confirmation(
+        client,
+        users,
+        "cancel the Priya Shah consultation",
+        "appointments",
+        ["list_appointments", "cancel_appointment"],
+        f"Cancel the appointment “Consultation: Priya Shah” on {day(start.date())} at 11:00",
+        lambda: appointment(live, "Priya"),
+    )
 
 
 def test_chat_cancel_asks_for_confirmation_and_changes_nothing(client, users, live):

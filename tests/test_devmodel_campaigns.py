@@ -11,8 +11,10 @@ from tests.agent_helpers import (
     agent_types,
     campaign_of,
     chat,
+    confirmation,
     tool_calls,
 )
+from tests.conftest import BOTH_STORES
 from tests.devmodel_helpers import drive, first_calls
 
 
@@ -27,6 +29,16 @@ from tests.devmodel_helpers import drive, first_calls
         ("list my text campaigns", "list_campaigns", {"limit": 20, "channel": "sms"}),
         ("send the holiday campaign", "list_campaigns", {"search": "holiday", "limit": 5}),
         ("cancel the spring campaign", "list_campaigns", {"search": "spring", "limit": 5}),
+        (
+            "send the holiday touch-up reminder now",
+            "list_campaigns",
+            {"search": "holiday touch-up reminder", "limit": 5},
+        ),
+        (
+            "send out our spring exterior special today!",
+            "list_campaigns",
+            {"search": "spring exterior special", "limit": 5},
+        ),
     ],
 )
 def test_rules_first_call(text, name, args):
@@ -141,3 +153,14 @@ def test_chat_schedule_needs_confirmation(client, users, live):
     confirmed = client.post(f"/api/actions/{pending['action_id']}/confirm", headers=users.a)
     assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
     assert campaign_of(live, "Cabinet")["status"] == "scheduled"
+
+
+@BOTH_STORES
+def test_chat_send_a_campaign_by_its_name_needs_confirmation(client, users, live):
+    evts, reply = chat(client, users, "send the holiday touch-up reminder now")
+    assert agent_types(evts) == ["campaigns"]
+    assert tool_calls(evts) == ["list_campaigns", "send_campaign"]
+    pending = confirmation(evts)
+    assert pending["summary"] == "Send the sms campaign “Holiday touch-up reminder” to clients"
+    assert "Nothing is sent until you confirm it in the app." in reply
+    assert campaign_of(live, "Holiday")["status"] == "scheduled"

@@ -8,6 +8,7 @@ import pytest
 
 from canvalo_app.agents.domains.invoices import agent
 from tests.agent_helpers import agent_types, chat, invoice, tool_calls
+from tests.conftest import BOTH_STORES
 from tests.devmodel_helpers import drive, first_calls
 
 
@@ -60,6 +61,22 @@ from tests.devmodel_helpers import drive, first_calls
             "invoice the Smith project and schedule the final walk-through",
             "invoice_project",
             {"project": "Smith"},
+        ),
+        ("how much revenue did I collect this month?", "revenue_report", {"period": "this_month"}),
+        ("revenue last quarter", "revenue_report", {"period": "last_quarter"}),
+        (
+            "what did I invoice in October?",
+            "revenue_report",
+            {"start": "2026-10-01", "end": "2026-10-31"},
+        ),
+        ("how much have I collected?", "invoice_totals", {}),
+        ("show payments received last month", "list_payments", {"period": "last_month"}),
+        ("show the payments on INV-1001", "list_invoices", {"limit": 5, "search": "INV-1001"}),
+        ("send INV-1003", "list_invoices", {"limit": 5, "search": "INV-1003"}),
+        (
+            "Mark INV-1002 paid by check",
+            "list_invoices",
+            {"limit": 5, "search": "INV-1002", "open_only": True},
         ),
     ],
 )
@@ -157,7 +174,7 @@ def test_rules_invoice_a_project(ctx, stores):
         agent, "invoice the Smith project and schedule the final walk-through", ctx
     )
     assert [s.name for s in steps] == ["invoice_project"]
-    assert invoice(stores[0], "INV-1007")["total_amount"] == 9095.0
+    assert invoice(stores[0], "INV-1007")["total_amount"] == 6420.0  # $6,000 left, with tax
     assert reply.startswith("I drafted invoice INV-1007 to Dan Smith for the project “Smith Dental")
 
 
@@ -197,3 +214,82 @@ def test_chat_invoice_a_project_and_book_its_walk_through(client, users, live):
     assert invoice(live, "INV-1007")["client_name"] == "Dan Smith"
     assert "I drafted invoice INV-1007 to Dan Smith" in reply
     assert "What day and time should I book the final walk-through with Smith for?" in reply
+
+
+def test_rules_mark_paid_by_check(ctx, stores):
+    steps, reply = drive(agent, "Mark INV-1002 paid by check", ctx)
+    assert [s.name for s in steps] == ["list_invoices", "mark_invoice_paid"]
+    assert steps[1].input["method"] == "check"
+    [paid] = [
+        p
+        for p in stores[0].list_records("payments")
+        if p["method"] == "check" and p["amount"] == 3424.0
+    ]
+    assert (
+        paid["invoice_id"] == invoice(stores[0], "INV-1002")["id"]
+        and paid["paid_on"] == "2026-11-23"
+    )
+    assert reply == (
+        "I recorded a $3,424.00 payment by check on INV-1002 for Tom Henderson. "
+        "It's now paid in full."
+    )
+
+
+def test_rules_invoice_the_henderson_project_bills_what_is_left(ctx, stores):
+    _, reply = drive(agent, "invoice the Henderson project", ctx)
+    drafted = invoice(stores[0], "INV-1007")
+    budget = next(
+        p["budget"] for p in stores[0].list_records("projects") if "Henderson" in p["name"]
+    )
+    assert drafted["subtotal"] == budget - invoice(stores[0], "INV-1002")["subtotal"] == 8800.0
+    assert "$8,800.00 plus $616.00 tax" in reply
+    assert "The $12,000.00 budget had $3,200.00 invoiced already (INV-1002)." in reply
+
+
+def test_rules_send_an_invoice(ctx, stores):
+    steps, reply = drive(agent, "send INV-1005", ctx)
+    assert [(s.name, s.status) for s in steps][-1] == ("send_invoice", "pending_confirmation")
+    assert reply.startswith("I've asked you to confirm: Send invoice INV-1005 for Nina Brooks")
+    assert invoice(stores[0], "INV-1005")["status"] == "draft"
+    _, reply = drive(agent, "send INV-1003", ctx)
+    assert (
+        reply == "I couldn't do that: INV-1003 is partial, not a draft; only a draft can be sent."
+    )
+
+
+def test_rules_revenue_by_month_and_payments(ctx, stores):
+    _, reply = drive(agent, "revenue this quarter", ctx)
+    assert reply.startswith(
+        "In Q4 2026 you invoiced $10,218.50 (5 invoices) and collected $3,675.00 (2 payments)."
+    )
+    assert "\n- Oct 2026: $8,774.00 invoiced, $3,675.00 collected\n- Nov 2026: $1,444.50" in reply
+    _, reply = drive(agent, "show the payments on INV-1001", ctx)
+    assert reply == (
+        "You received 1 payment totalling $2,675.00 (all time):\n"
+        "- Friday, October 30, 2026: $2,675.00 by check on INV-1001"
+    )
+
+
+@BOTH_STORES
+def test_chat_paid_by_check_then_revenue_this_month(client, users, live):
+    evts, reply = chat(client, users, "Mark INV-1002 paid by check")
+    assert tool_calls(evts) == ["list_invoices", "mark_invoice_paid"]
+    assert "payment by check on INV-1002" in reply
+    evts, reply = chat(client, users, "how much revenue did I collect this month?")
+    assert agent_types(evts) == ["invoices"] and tool_calls(evts) == ["revenue_report"]
+    [stat] = [e for e in evts if e["type"] == "stat_data" and e["title"] == "Revenue collected"]
+    start, end = stat["period"]["start"], stat["period"]["end"]
+    paid = [p["amount"] for p in live.list_records("payments") if start <= p["paid_on"] <= end]
+    assert 3424.0 in paid and f"collected ${sum(paid):,.2f} ({len(paid)} payment" in reply
+
+
+@BOTH_STORES
+def test_chat_invoice_the_henderson_project_and_send_it(client, users, live):
+    evts, reply = chat(client, users, "invoice the Henderson project")
+    assert tool_calls(evts) == ["invoice_project"]
+    assert invoice(live, "INV-1007")["subtotal"] == 12000.0 - invoice(live, "INV-1002")["subtotal"]
+    evts, reply = chat(client, users, "send INV-1007")
+    assert tool_calls(evts) == ["list_invoices", "send_invoice"]
+    [confirm] = [e for e in evts if e["type"] == "confirmation_required"]
+    assert confirm["summary"].startswith("Send invoice INV-1007 for Tom Henderson")
+    assert invoice(live, "INV-1007")["status"] == "draft"

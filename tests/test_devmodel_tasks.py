@@ -13,9 +13,11 @@ from canvalo_app.agents.tools import execute
 from tests.agent_helpers import (
     agent_types,
     chat,
+    project,
     task_of,
     tool_calls,
 )
+from tests.conftest import BOTH_STORES
 from tests.devmodel_helpers import drive, first_calls
 
 
@@ -57,6 +59,25 @@ from tests.devmodel_helpers import drive, first_calls
             "list_tasks",
             {"limit": 20, "priority": "urgent", "open_only": True},
         ),
+        ("assign the primer task to Jake", "list_tasks", {"search": "primer", "limit": 5}),
+        ("give the sprayer task to luis", "list_tasks", {"search": "sprayer", "limit": 5}),
+        (
+            "what tasks are on the Henderson project?",
+            "list_tasks",
+            {"limit": 20, "project": "Henderson"},
+        ),
+        (
+            "show the done tasks for the Smith Dental job",
+            "list_tasks",
+            {"limit": 20, "project": "Smith Dental", "status": "done"},
+        ),
+        ("tasks for Jake", "list_tasks", {"limit": 20, "assignee": "Jake", "open_only": True}),
+        (
+            "what tasks is Luis working on?",
+            "list_tasks",
+            {"limit": 20, "assignee": "Luis", "open_only": True},
+        ),
+        ("show Maya's tasks", "list_tasks", {"limit": 20, "assignee": "Maya", "open_only": True}),
     ],
 )
 def test_rules_first_call(text, name, args):
@@ -68,9 +89,38 @@ def test_rules_overdue_tasks(ctx):
     assert reply == (
         "You have 2 overdue tasks:\n"
         "- “Send Henderson color samples” (medium priority, to do, due Thursday, November 19, "
-        "2026)\n"
-        "- “Order paint for Smith Dental” (high priority, to do, due Sunday, November 22, 2026)"
+        "2026, assigned to Maya)\n"
+        "- “Order paint for Smith Dental” (high priority, to do, due Sunday, November 22, 2026, "
+        "assigned to Jake)"
     )
+
+
+def test_rules_assign_a_task(ctx, stores):
+    primer = stores[0].create_record("tasks", {"title": "Buy primer"})
+    steps, reply = drive(agent, "assign the primer task to Jake", ctx)
+    assert [(s.name, s.input) for s in steps] == [
+        ("list_tasks", {"search": "primer", "limit": 5}),
+        ("update_task", {"id": primer["id"], "assignee": "Jake"}),
+    ]
+    assert reply == "Assigned “Buy primer” to Jake."
+    assert stores[0].get_record("tasks", primer["id"])["assignee"] == "Jake"
+    steps, reply = drive(agent, "assign the primer task", ctx)
+    assert steps == [] and reply.startswith("Which task, and to whom?")
+
+
+def test_rules_a_projects_and_a_persons_tasks(ctx, stores):
+    _, reply = drive(agent, "what tasks are on the Henderson project?", ctx)
+    assert reply.startswith("I found 5 tasks on the Henderson project:\n")
+    assert "- “Prime Henderson trim” (high priority, done, due Friday, November 20, 2026, " in reply
+    _, reply = drive(agent, "what tasks is Luis working on?", ctx)
+    assert reply == (
+        "I found 1 task for Luis:\n- “Paint Henderson body” (high priority, in progress, "
+        "due Friday, November 27, 2026, assigned to Luis)"
+    )
+    _, reply = drive(agent, "what tasks are on the Zed project?", ctx)
+    assert reply == "I couldn't do that: No project matches “Zed”."
+    _, reply = drive(agent, "tasks for Quinn", ctx)
+    assert reply == "I found no tasks for Quinn."
 
 
 def test_rules_add_a_task(ctx, stores):
@@ -109,9 +159,10 @@ def test_completion_is_told_on_the_business_day(ctx, stores):
 def test_rules_completion_rate(ctx):
     _, reply = drive(agent, "what's my task completion rate?", ctx)
     assert reply.startswith(
-        "Your task completion rate is 16.7%: 1 of 6 tasks done (cancelled tasks don't count). "
+        "Your task completion rate is 45.5%: 5 of 11 tasks done (cancelled tasks don't count). "
         "2 tasks are overdue."
     )
+    assert reply.endswith("Open tasks by person: Jake 1; Luis 1; Maya 1; Unassigned 3.")
 
 
 def test_rules_ask_or_say_when_nothing_fits(ctx, stores):
@@ -172,3 +223,25 @@ def test_chat_completes_a_task(client, users, live):
     assert tool_calls(evts) == ["list_tasks", "complete_task"]
     assert task_of(live, "Order paint")["status"] == "done"
     assert reply == "Marked “Order paint for Smith Dental” done."
+
+
+@BOTH_STORES
+def test_chat_assigns_a_task(client, users, live):
+    primer = live.create_record("tasks", {"title": "Buy primer"})
+    evts, reply = chat(client, users, "assign the primer task to Jake")
+    assert agent_types(evts) == ["tasks"] and tool_calls(evts) == ["list_tasks", "update_task"]
+    assert live.get_record("tasks", primer["id"])["assignee"] == "Jake"
+    assert reply == "Assigned “Buy primer” to Jake."
+
+
+@BOTH_STORES
+def test_chat_lists_a_projects_tasks(client, users, live):
+    evts, reply = chat(client, users, "what tasks are on the Henderson project")
+    assert agent_types(evts) == ["tasks"] and tool_calls(evts) == ["list_tasks"]
+    henderson = project(live, "Henderson")["id"]
+    titles = [
+        t["title"] for t in live.list_records("tasks", limit=100) if t["project_id"] == henderson
+    ]
+    head, *lines = reply.split("\n")
+    assert head == f"I found {len(titles)} tasks on the Henderson project:"
+    assert sorted(line.split("”")[0].removeprefix("- “") for line in lines) == sorted(titles)

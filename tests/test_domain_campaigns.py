@@ -63,6 +63,63 @@ def test_metrics_guard_against_dividing_by_zero(ctx):
     assert none["count"] == 0 and none["totals"]["open_rate_pct"] is None
 
 
+def charted(rows: list[dict]) -> dict[str, dict]:
+    """The stat_data of campaign_metrics for `rows`, computed here: counts, rates in percent
+    of recipients (one decimal), cost per conversion."""
+    total = {key: sum(row[key] for row in rows) for key in COUNT_KEYS + ("spent",)}
+    sent = total["recipients_count"]
+    rate = {
+        f"{word.title()} rate": round(100 * total[f"{word}s_count"] / sent, 1) if sent else None
+        for word in ("open", "click", "conversion")
+    }
+    cost = (
+        round(total["spent"] / total["conversions_count"], 2)
+        if total["conversions_count"]
+        else None
+    )
+    counts = {key.split("_")[0].title(): total[key] for key in COUNT_KEYS}
+    return {"results": counts, "rates": rate, "cost per conversion": {"value": cost}}
+
+
+def as_read(stats: list[dict]) -> dict[str, dict]:
+    return {
+        stat["title"].split(": ")[-1]: {v["label"]: v["value"] for v in stat["values"]}
+        if stat["kind"] == "breakdown"
+        else {"value": stat["values"][0]["value"]}
+        for stat in stats
+    }
+
+
+COUNT_KEYS = ("recipients_count", "opens_count", "clicks_count", "conversions_count")
+
+
+def test_metrics_send_chartable_figures(ctx, stores):
+    spring = campaign_of(stores[0], "Spring")
+    one = execute(agent, "campaign_metrics", {"id": spring["id"]}, ctx).result["stat_data"]
+    assert [(s["title"], s["kind"]) for s in one] == [
+        ("Spring exterior special: results", "breakdown"),
+        ("Spring exterior special: rates", "breakdown"),
+        ("Spring exterior special: cost per conversion", "number"),
+    ]
+    assert as_read(one) == charted([spring])
+    assert as_read(one)["rates"]["Open rate"] == 45.0
+    every = execute(agent, "campaign_metrics", {}, ctx).result["stat_data"]
+    assert every[0]["title"] == "All campaigns: results"
+    assert as_read(every) == charted(stores[0].list_records("campaigns"))
+    assert execute(agent, "campaign_metrics", {"name": "winter"}, ctx).result["stat_data"] == []
+
+
+@BOTH_STORES
+def test_chat_metrics_stream_their_figures(app, client, users, live):
+    model = install(app, route("campaigns"), call("campaign_metrics"), say("Done."))
+    evts = stream_events(send(client, users.a, "how are my campaigns doing?"))
+    stats = [e for e in evts if e["type"] == "stat_data"]
+    assert {e["tool_name"] for e in stats} == {"campaign_metrics"}
+    assert as_read(stats) == charted(live.list_records("campaigns"))
+    given = model.requests[-1].messages[-1]["content"][0]["toolResult"]["content"][0]["json"]
+    assert [s["title"] for s in given["result"]["stat_data"]] == [e["title"] for e in stats]
+
+
 @pytest.mark.parametrize(
     ("args", "names"),
     [

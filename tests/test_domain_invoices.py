@@ -52,6 +52,11 @@ def test_invoice_totals_are_exact(ctx):
     assert result["summary"] == (
         "$6,543.50 outstanding on 4 invoices ($5,099.00 overdue); $3,675.00 collected"
     )
+    [by_status] = result["stat_data"]
+    assert (by_status["title"], by_status["kind"]) == ("Invoices by status", "breakdown")
+    assert {v["label"]: v["value"] for v in by_status["values"]} == {
+        status: entry["total"] for status, entry in result["by_status"].items() if entry["count"]
+    }
 
 
 def test_create_computes_totals_number_and_dates(ctx, stores):
@@ -122,40 +127,6 @@ def test_update_recomputes_totals_and_guards_payments(ctx, stores):
     assert stores[0].get_record("invoices", paid["id"]) == paid
 
 
-def test_record_payment_then_mark_paid(ctx, stores):
-    sent = invoice(stores[0], "INV-1004")  # $1,284.00
-    outcome = execute(
-        agent,
-        "record_payment",
-        {"invoice_id": sent["id"], "amount": 284, "date": "2026-11-20"},
-        ctx,
-    )
-    assert outcome.summary == "Recorded $284.00 on INV-1004; $1,000.00 still owed"
-    row = stores[0].get_record("invoices", sent["id"])
-    assert (row["amount_paid"], row["status"]) == (284.0, "partial")
-    assert row["notes"] == "Payment of $284.00 received 2026-11-20."
-    outcome = execute(agent, "mark_invoice_paid", {"invoice_id": sent["id"]}, ctx)
-    assert outcome.result["amount"] == 1000.0 and outcome.result["balance"] == 0
-    row = stores[0].get_record("invoices", sent["id"])
-    assert (row["amount_paid"], row["status"]) == (1284.0, "paid")
-    assert row["notes"].endswith("Payment of $1,000.00 received 2026-11-23.")
-
-
-@pytest.mark.parametrize(
-    ("number", "amount", "error"),
-    [
-        ("INV-1004", 1284.01, "$1,284.01 is more than the $1,284.00 still owed on INV-1004."),
-        ("INV-0999", 10, "INV-0999 is cancelled; it takes no payments."),
-        ("INV-1001", 10, "INV-1001 is already paid in full."),
-    ],
-)
-def test_payments_that_cannot_be_taken_change_nothing(ctx, stores, number, amount, error):
-    before = invoice(stores[0], number)
-    outcome = execute(agent, "record_payment", {"invoice_id": before["id"], "amount": amount}, ctx)
-    assert refused(outcome) and outcome.result["error"] == error
-    assert stores[0].get_record("invoices", before["id"]) == before
-
-
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -201,31 +172,27 @@ def test_delete_waits_for_confirmation(ctx, stores):
     assert stores[0].get_record("invoices", henderson["id"]) == henderson
 
 
-def test_invoice_project_drafts_the_unbilled_budget(ctx, stores):
-    outcome = execute(agent, "invoice_project", {"project": "Smith"}, ctx)
-    drafted, project = outcome.result["invoice"], outcome.result["project"]
-    assert outcome.summary == "Drafted invoice INV-1007 for Dan Smith for $9,095.00"
-    assert (
-        project["name"] == "Smith Dental office interior" and drafted["project_id"] == project["id"]
+def test_send_invoice_waits_for_confirmation_then_marks_it_sent(ctx, stores):
+    draft = invoice(stores[0], "INV-1005")
+    outcome = execute(agent, "send_invoice", {"id": draft["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    assert outcome.action["summary"] == (
+        "Send invoice INV-1005 for Nina Brooks ($417.30) and mark it sent"
     )
-    assert (drafted["subtotal"], drafted["status"], drafted["client_name"]) == (
-        8500.0,
-        "draft",
-        "Dan Smith",
-    )
-    again = execute(agent, "invoice_project", {"project": "Smith"}, ctx)
-    assert (
-        again.result["error"]
-        == "Smith Dental office interior is already invoiced in full ($8,500.00)."
-    )
-    extra = execute(agent, "invoice_project", {"project": "smith", "amount": 400}, ctx)
-    assert extra.result["invoice"]["subtotal"] == 400.0
-    for words, error in [("Zed", "No project matches “Zed”."), ("e", "Several projects match")]:
-        assert (
-            execute(agent, "invoice_project", {"project": words}, ctx)
-            .result["error"]
-            .startswith(error)
-        )
+    assert stores[0].get_record("invoices", draft["id"]) == draft
+    result = run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
+    row = stores[0].get_record("invoices", draft["id"])
+    assert row["status"] == "sent" and row["sent_at"] and draft["sent_at"] is None
+    assert result["summary"] == "Sent invoice INV-1005 for Nina Brooks"
+    for number in ("INV-1005", "INV-1003"):
+        refusal = execute(agent, "send_invoice", {"id": invoice(stores[0], number)["id"]}, ctx)
+        assert refused(refusal) and "only a draft can be sent" in refusal.result["error"]
+    sent = {
+        "client_name": "A",
+        "status": "sent",
+        "line_items": [{"description": "a", "unit_price": 1}],
+    }
+    assert "send_invoice" in str(execute(agent, "create_invoice", sent, ctx).result["fields"])
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,27 @@ from tests.agent_helpers import (
     project,
     refused,
     scripted_call,
+    task_of,
 )
-from tests.conftest import USER_A, USER_B
+from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.helpers import send, stream_events
+from tests.scripted_model import call, install, route, say
+
+
+def own_figures(store, word: str) -> tuple[float, float]:
+    """A project's progress and what it has cost, worked out here from its rows: the share
+    of its tasks done (cancelled ones left out), its cost plus its materials."""
+    row = project(store, word)
+    tasks = [t for t in store.list_records("tasks", limit=100) if t["project_id"] == row["id"]]
+    counted = [t for t in tasks if t["status"] != "cancelled"]
+    done = sum(t["status"] == "done" for t in counted)
+    progress = round(100 * done / len(counted), 1) if counted else row["progress"]
+    materials = sum(item["quantity"] * item["cost"] for item in row["materials"])
+    return progress, round(row["actual_cost"] + materials, 2)
+
+
+def figures_of(evts: list[dict]) -> dict[str, dict]:
+    return {e["title"]: e for e in evts if e["type"] == "stat_data"}
 
 
 # Tools ------------------------------------------------------------------------------------
@@ -24,19 +43,48 @@ def test_project_progress_is_exact(ctx, stores):
     henderson = project(stores[0], "Henderson")
     outcome = execute(agent, "project_progress", {"id": henderson["id"]}, ctx)
     row = outcome.result["project"]
-    assert (row["progress"], row["budget"], row["actual_cost"]) == (60, 12000.0, 7400.0)
-    assert (row["budget_used_percent"], row["remaining_budget"]) == (61.7, 4600.0)
+    assert (row["progress"], row["progress_source"]) == (60.0, "tasks")  # 3 of its 5 tasks
+    assert row["tasks"] == {"todo": 1, "in_progress": 1, "done": 3, "cancelled": 0}
+    assert (row["budget"], row["actual_cost"], row["materials_cost"]) == (12000.0, 7400.0, 860.0)
+    assert (row["total_cost"], row["budget_used_percent"], row["remaining_budget"]) == (
+        8260.0,
+        68.8,
+        3740.0,
+    )
     assert (row["end_date"], row["days_left"], row["at_risk"]) == ("2026-11-28", 5, False)
     assert outcome.summary == (
-        "Henderson exterior repaint: 60% done, 61.7% of $12,000.00 budget used"
+        "Henderson exterior repaint: 60% done (3 of 5 tasks done), 68.8% of $12,000.00 budget used"
     )
+    assert [
+        (s["kind"], [v["value"] for v in s["values"]]) for s in outcome.result["stat_data"]
+    ] == [
+        ("number", [60.0]),
+        ("breakdown", [1, 1, 3, 0]),
+    ]
     lopez = execute(agent, "project_progress", {"id": project(stores[0], "Lopez")["id"]}, ctx)
     assert lopez.result["project"]["days_left"] is None
+    assert lopez.result["project"]["progress_source"] == "entered"
+    assert len(lopez.result["stat_data"]) == 1  # no tasks to break down
 
 
-@pytest.mark.parametrize(("cost", "at_risk"), [(8200, False), (8500, True)])
+def test_progress_counts_tasks_not_cancelled_and_says_when_it_differs(ctx, stores):
+    henderson = project(stores[0], "Henderson")
+    stores[0].update_record("tasks", task_of(stores[0], "samples")["id"], {"status": "cancelled"})
+    outcome = execute(agent, "project_progress", {"id": henderson["id"]}, ctx)
+    assert outcome.result["project"]["progress"] == own_figures(stores[0], "Henderson")[0] == 75.0
+    assert outcome.summary.startswith(
+        "Henderson exterior repaint: 75% done (3 of 4 tasks done; entered as 60%)"
+    )
+    for task in stores[0].list_records("tasks", limit=100):
+        if task["project_id"] == henderson["id"]:
+            stores[0].update_record("tasks", task["id"], {"status": "cancelled"})
+    row = execute(agent, "project_progress", {"id": henderson["id"]}, ctx).result["project"]
+    assert (row["progress"], row["progress_source"]) == (60, "entered")
+
+
+@pytest.mark.parametrize(("cost", "at_risk"), [(7540, False), (7600, True)])
 def test_at_risk_when_spending_runs_ten_points_ahead(ctx, stores, cost, at_risk):
-    henderson = project(stores[0], "Henderson")  # 60% done
+    henderson = project(stores[0], "Henderson")  # 60% done, $860 of materials
     stores[0].update_record("projects", henderson["id"], {"actual_cost": cost})
     row = execute(agent, "project_progress", {"id": henderson["id"]}, ctx).result["project"]
     assert row["at_risk"] is at_risk
@@ -46,9 +94,9 @@ def test_update_project_progress(ctx, stores):
     henderson = project(stores[0], "Henderson")
     args = {"id": henderson["id"], "progress": 80, "actual_cost": 9000}
     outcome = execute(agent, "update_project_progress", args, ctx)
-    assert (
-        outcome.summary
-        == "Updated Henderson exterior repaint: 80% done, 75% of $12,000.00 budget used"
+    assert outcome.summary == (
+        "Updated Henderson exterior repaint: 60% done (3 of 5 tasks done; entered as 80%), "
+        "82.2% of $12,000.00 budget used; at risk"
     )
     row = stores[0].get_record("projects", henderson["id"])
     assert (row["progress"], row["actual_cost"]) == (80, 9000.0)
@@ -56,23 +104,45 @@ def test_update_project_progress(ctx, stores):
 
 def test_budget_overview_covers_active_projects(ctx, stores):
     result = execute(agent, "budget_overview", {}, ctx).result
-    assert [p["name"] for p in result["projects"]] == [
-        "Lopez kitchen cabinets",  # no end date sorts first
-        "Henderson exterior repaint",
-        "Smith Dental office interior",
-    ]
+    names = ["Lopez kitchen cabinets", "Henderson exterior repaint", "Smith Dental office interior"]
+    assert [p["name"] for p in result["projects"]] == names  # no end date sorts first
+    costs = [own_figures(stores[0], name.split()[0])[1] for name in names]
     assert (result["total_budget"], result["total_cost"], result["remaining"]) == (
         24700.0,
-        9500.0,
-        15200.0,
+        round(sum(costs), 2),
+        round(24700 - sum(costs), 2),
     )
+    assert (result["total_materials"], result["total_cost"]) == (1164.0, 10664.0)
+    assert [p["progress"] for p in result["projects"]] == [0, 60.0, 50.0]
     assert result["at_risk"] == [] and result["summary"] == (
-        "3 active projects: $9,500.00 spent of $24,700.00; 0 at risk"
+        "3 active projects: $10,664.00 spent of $24,700.00; 0 at risk"
     )
+    spent = [(v["label"], v["value"]) for v in result["stat_data"][1]["values"]]
+    assert spent == list(zip(names, costs, strict=True))
     stores[0].update_record("projects", project(stores[0], "Smith")["id"], {"actual_cost": 5000})
     assert execute(agent, "budget_overview", {}, ctx).result["at_risk"] == [
-        "Smith Dental office interior"
+        "Smith Dental office interior"  # $5,304.00 of $8,500.00 spent, 50% done
     ]
+
+
+@BOTH_STORES
+def test_progress_and_budgets_through_the_chat_match_the_rows(app, client, users, live):
+    henderson = project(live, "Henderson")
+    live.update_record("tasks", task_of(live, "Paint Henderson")["id"], {"status": "done"})
+    install(app, route("projects"), call("project_progress", id=henderson["id"]), say("Done."))
+    evts = stream_events(send(client, users.a, "how far along is it?"))
+    progress, spent = own_figures(live, "Henderson")
+    figures = figures_of(evts)
+    assert figures["Henderson exterior repaint: progress"]["values"][0]["value"] == progress == 80
+    by_status = figures["Henderson exterior repaint: tasks by status"]["values"]
+    assert [v["value"] for v in by_status] == [1, 0, 4, 0]
+    install(app, route("projects"), call("budget_overview"), say("Done."))
+    figures = figures_of(stream_events(send(client, users.a, "budgets?")))
+    budgets = {v["label"]: v["value"] for v in figures["Budget by project"]["values"]}
+    spent_by = {v["label"]: v["value"] for v in figures["Spent by project"]["values"]}
+    assert budgets["Henderson exterior repaint"] == 12000 and spent_by[henderson["name"]] == spent
+    active = {p["name"] for p in live.list_records("projects") if p["status"] != "completed"}
+    assert set(spent_by) == active
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,16 @@ chats it answers end to end, are tested in test_devmodel_proposals.py."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from canvalo_app.agents.domains.proposals import agent
 from canvalo_app.agents.tools import execute
 from canvalo_app.agents.zone import shown
-from tests.agent_helpers import proposal, refused
-from tests.conftest import USER_A, USER_B
+from tests.agent_helpers import proposal, refused, scripted_call
+from tests.conftest import BOTH_STORES, USER_A, USER_B
+from tests.helpers import assert_error
 
 
 # Tools ------------------------------------------------------------------------------------
@@ -136,6 +139,8 @@ def test_delete_waits_for_confirmation(ctx, stores):
 
 
 ITEM = [{"description": "Walls", "unit_price": 100}]
+SECTION = [{"title": "Walls", "line_items": ITEM}]
+PRO_ID = "00000000-0000-4000-8000-000000000203"
 
 
 @pytest.mark.parametrize(
@@ -143,7 +148,23 @@ ITEM = [{"description": "Walls", "unit_price": 100}]
     [
         ("create_proposal", {"client_name": "A", "line_items": ITEM}),
         ("create_proposal", {"title": "T", "line_items": ITEM}),
-        ("create_proposal", {"title": "T", "client_name": "A"}),
+        ("create_proposal", {"title": "T", "client_name": "A", "line_items": []}),
+        (
+            "create_proposal",
+            {"title": "T", "client_name": "A", "line_items": ITEM, "sections": SECTION},
+        ),
+        ("create_proposal", {"title": "T", "client_name": "A", "sections": []}),
+        (
+            "create_proposal",
+            {"title": "T", "client_name": "A", "sections": [{"title": "S", "line_items": []}]},
+        ),
+        ("create_proposal", {"title": "T", "client_name": "A", "sections": [{"title": "S"}]}),
+        (
+            "create_proposal",
+            {"title": "T", "client_name": "A", "line_items": ITEM, "status": "sent"},
+        ),
+        ("update_proposal", {"id": PRO_ID, "status": "sent"}),
+        ("send_proposal", {}),
         ("create_proposal", {"title": "x" * 201, "client_name": "A", "line_items": ITEM}),
         (
             "create_proposal",
@@ -190,3 +211,94 @@ def test_another_users_proposals_are_out_of_reach(ctx, stores):
         assert refused(outcome) and "was found" in outcome.result["error"], tool
     assert stores[1].get_record("proposals", theirs["id"]) == theirs
     assert execute(agent, "proposal_pipeline", {}, ctx).result["total"] == 3
+
+
+@BOTH_STORES
+def test_pipeline_charts_value_by_status_and_the_win_rate(ctx, stores):
+    result = execute(agent, "proposal_pipeline", {}, ctx).result
+    value = {}
+    for row in stores[0].list_records("proposals"):
+        value[row["status"]] = round(value.get(row["status"], 0) + row["total_amount"], 2)
+    by_value, rate = result["stat_data"]
+    assert by_value["kind"] == "breakdown" and by_value["title"] == "Proposal value by status"
+    charted = {v["label"]: v["value"] for v in by_value["values"] if v["value"]}
+    assert charted == value
+    assert (rate["kind"], rate["values"][0]["value"], rate["values"][0]["unit"]) == (
+        "number",
+        100.0,
+        "percent",
+    )
+
+
+# Sending ------------------------------------------------------------------------------------
+@BOTH_STORES
+def test_send_waits_for_confirmation_then_marks_it_sent(app, client, users, live):
+    draft = proposal(live, "PRO-202")
+    event, result = scripted_call(app, client, users, "proposals", "send_proposal", id=draft["id"])
+    assert event["status"] == "ok" and result["status"] == "awaiting_confirmation"
+    assert result["summary"] == (
+        "Send proposal PRO-202 “Whole-house interior” to Priya Shah (priya.shah@example.com): "
+        f"${draft['total_amount']:,.2f}"
+    )
+    assert proposal(live, "PRO-202") == draft
+    url = f"/api/actions/{result['action_id']}/confirm"
+    assert_error(client.post(url, headers=users.b), 404, "ACTION_NOT_FOUND")
+    before = datetime.now().astimezone()
+    confirmed = client.post(url, headers=users.a)
+    assert confirmed.status_code == 200 and confirmed.json["status"] == "confirmed"
+    sent = proposal(live, "PRO-202")
+    assert sent["status"] == "sent"
+    assert (
+        before - timedelta(seconds=5)
+        <= datetime.fromisoformat(sent["sent_at"])
+        <= datetime.now().astimezone()
+    )
+    assert_error(client.post(url, headers=users.a), 409, "ACTION_ALREADY_RESOLVED")
+
+
+@BOTH_STORES
+def test_only_a_priced_valid_draft_can_be_sent(app, client, users, live):
+    sent = proposal(live, "PRO-201")
+    event, result = scripted_call(app, client, users, "proposals", "send_proposal", id=sent["id"])
+    assert event["status"] == "error"
+    assert result["error"] == (
+        "Only a draft can be sent, and proposal PRO-201 “Kitchen cabinet refinishing” is sent."
+    )
+    empty = live.create_record(
+        "proposals", {"proposal_number": "PRO-300", "title": "Porch", "client_name": "Ann"}
+    )
+    _, result = scripted_call(app, client, users, "proposals", "send_proposal", id=empty["id"])
+    assert (
+        result["error"]
+        == "proposal PRO-300 “Porch” has no priced lines yet; add them before sending."
+    )
+    old = proposal(live, "PRO-202")
+    live.update_record("proposals", old["id"], {"valid_until": "2020-01-31"})
+    _, result = scripted_call(app, client, users, "proposals", "send_proposal", id=old["id"])
+    assert result["error"] == (
+        "proposal PRO-202 “Whole-house interior” was valid only until Friday, January 31, "
+        "2020; set a new valid_until before sending."
+    )
+    assert {p["status"] for p in live.list_records("proposals")} == {"sent", "draft", "accepted"}
+
+
+@BOTH_STORES
+def test_a_proposal_that_changed_before_the_confirmation_is_not_sent(app, client, users, live):
+    draft = proposal(live, "PRO-202")
+    _, result = scripted_call(app, client, users, "proposals", "send_proposal", id=draft["id"])
+    live.update_record("proposals", draft["id"], {"status": "rejected"})
+    url = f"/api/actions/{result['action_id']}/confirm"
+    refusal = assert_error(client.post(url, headers=users.a), 409, "ACTION_FAILED")
+    assert refusal["details"]["reason"] == {
+        "code": "REFUSED",
+        "message": "Only a draft can be sent, and proposal PRO-202 “Whole-house interior” is "
+        "rejected.",
+    }
+    assert proposal(live, "PRO-202")["status"] == "rejected"
+
+
+def test_sent_is_set_only_by_send_proposal(ctx, stores):
+    draft = proposal(stores[0], "PRO-202")
+    outcome = execute(agent, "update_proposal", {"id": draft["id"], "status": "sent"}, ctx)
+    assert refused(outcome)
+    assert "sent is set only by send_proposal" in outcome.result["fields"]["status"][0]

@@ -5,13 +5,15 @@ test_devmodel_settings.py."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from canvalo_app.agents.domains.invoices import agent as invoices
 from canvalo_app.agents.domains.settings import agent
 from canvalo_app.agents.tools import ToolContext, execute
 from tests.agent_helpers import (
+    NEW_YORK,
     TODAY,
     profile_of,
     refused,
@@ -25,22 +27,86 @@ def goal_of(store, word: str) -> dict:
 
 
 # Tools ------------------------------------------------------------------------------------
-def test_goal_progress_is_exact(ctx):
+def cents(values) -> float:
+    return round(sum(values), 2)
+
+
+def local_day(instant: str) -> str:
+    """The business's (New York's) day of a stored instant."""
+    return datetime.fromisoformat(instant).astimezone(NEW_YORK).date().isoformat()
+
+
+def test_goal_progress_counts_from_the_records(ctx, stores):
+    store, (start, end) = stores[0], ("2026-10-09", "2027-01-07")  # the demo goals' period
     result = execute(agent, "goal_progress", {}, ctx).result
-    revenue, clients, rating = result["goals"]
-    assert {
-        k: revenue[k]
-        for k in ("percent", "remaining", "days_left", "period_elapsed_percent", "on_track")
-    } == {
-        "percent": 64.2,
-        "remaining": 21500.0,
+    revenue, clients, rating, custom = result["goals"]
+    collected = cents(
+        p["amount"] for p in store.list_records("payments") if start <= p["paid_on"] <= end
+    )
+    assert collected == 3675.0 and revenue["source"] == "records"
+    assert {k: revenue[k] for k in ("current_value", "percent", "remaining", "days_left")} == {
+        "current_value": collected,
+        "percent": round(100 * collected / 15000, 1),
+        "remaining": 15000 - collected,
         "days_left": 45,
-        "period_elapsed_percent": 50.0,
-        "on_track": True,
     }
-    assert (clients["percent"], clients["remaining"], clients["on_track"]) == (41.7, 7.0, False)
-    assert (rating["percent"], rating["days_left"], rating["on_track"]) == (94.4, None, False)
-    assert result["summary"] == "1 of 3 goals on track"
+    assert revenue["on_track"] is False  # 24.5% done, half the period gone
+    added = [
+        c
+        for c in store.list_records("contacts")
+        if c["contact_type"] == "client" and start <= local_day(c["created_at"]) <= end
+    ]
+    assert clients["current_value"] == len(added)
+    ratings = [r["rating"] for r in store.list_records("reviews")]
+    assert (rating["current_value"], rating["on_track"]) == (
+        round(sum(ratings) / len(ratings), 2),
+        False,
+    )
+    assert (custom["current_value"], custom["source"], custom["percent"]) == (60, "typed", 60.0)
+    stats = {stat["title"]: stat for stat in result["stat_data"]}
+    assert [(v["label"], v["value"]) for v in stats["Quarterly revenue"]["values"]] == [
+        ("Reached", collected),
+        ("To go", 15000 - collected),
+    ]
+    assert stats["Quarterly revenue"]["period"] == {
+        "label": f"{start} to {end}",
+        "start": start,
+        "end": end,
+    }
+    assert stats["Keep a 4.5+ rating"]["values"][0]["unit"] == "rating"
+
+    henderson = next(i for i in store.list_records("invoices") if i["invoice_number"] == "INV-1002")
+    execute(invoices, "mark_invoice_paid", {"invoice_id": henderson["id"]}, ctx)
+    after = execute(agent, "goal_progress", {"id": revenue["id"]}, ctx).result["goals"][0]
+    assert after["current_value"] == cents([collected, henderson["total_amount"]]) == 7099.0
+
+
+def test_goal_progress_of_jobs_proposals_and_a_period_without_reviews(ctx, stores):
+    store = stores[0]
+    goals = [
+        ("Jobs", "jobs_completed", "2026-10-01", "2026-10-31"),
+        ("Wins", "proposals_won", "2026-01-01", "2027-12-31"),
+        ("Rating", "average_rating", "2020-01-01", "2020-12-31"),
+    ]
+    keys = ("title", "metric", "period_start", "period_end")
+    goals = [dict(zip(keys, goal, strict=True), current_value=4.8) for goal in goals]
+    ids = [store.create_record("goals", {"target_value": 5, **goal})["id"] for goal in goals]
+    jobs, wins, rated = (
+        execute(agent, "goal_progress", {"id": i}, ctx).result["goals"][0] for i in ids
+    )
+    completed = [
+        p
+        for p in store.list_records("projects")
+        if p["status"] == "completed" and (p["end_date"] or "")[:7] == "2026-10"
+    ]
+    assert jobs["current_value"] == len(completed) == 1
+    won = [
+        p
+        for p in store.list_records("proposals")
+        if p["status"] == "accepted" and "2026-01-01" <= local_day(p["updated_at"]) <= "2027-12-31"
+    ]
+    assert wins["current_value"] == len(won)
+    assert (rated["current_value"], rated["source"]) == (4.8, "typed")
 
 
 def test_goal_progress_counts_only_active_goals_and_clamps_the_period(ctx, stores):
@@ -48,7 +114,11 @@ def test_goal_progress_counts_only_active_goals_and_clamps_the_period(ctx, store
     stores[0].update_record("goals", clients["id"], {"status": "paused"})
     later = ToolContext(stores[0], TODAY + timedelta(days=60))
     result = execute(agent, "goal_progress", {}, later).result
-    assert [g["title"] for g in result["goals"]] == ["Quarterly revenue", "Keep a 4.5+ rating"]
+    assert [g["title"] for g in result["goals"]] == [
+        "Quarterly revenue",
+        "Keep a 4.5+ rating",
+        "Finish the Henderson repaint",
+    ]
     revenue = result["goals"][0]
     assert (revenue["days_left"], revenue["period_elapsed_percent"]) == (0, 100.0)
     one = execute(agent, "goal_progress", {"id": clients["id"]}, ctx).result
@@ -140,7 +210,7 @@ def test_bad_input_is_refused(ctx, stores, tool, args):
     before = profile_of(stores[0])
     outcome = execute(agent, tool, args, ctx)
     assert refused(outcome) and outcome.result["error"] == "Invalid input"
-    assert profile_of(stores[0]) == before and stores[0].count_records("goals") == 3
+    assert profile_of(stores[0]) == before and stores[0].count_records("goals") == 4
 
 
 def test_another_users_settings_are_out_of_reach(ctx, stores):

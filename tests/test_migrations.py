@@ -248,7 +248,7 @@ def test_upgrade_a_fresh_postgres_database_then_again(flask_db_on, fresh_databas
 
     with psycopg.connect(fresh_database) as conn:
         policies = "select count(*) from pg_policies where schemaname = 'api'"
-        assert conn.execute(policies).fetchone() == (55,)  # RLS kept by every migration
+        assert conn.execute(policies).fetchone() == (59,)  # RLS kept by every migration
         assert conn.execute("select to_regclass('api.schema_migrations')").fetchone() == (None,)
 
 

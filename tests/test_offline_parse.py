@@ -72,6 +72,29 @@ def test_find_date(text, expected):
     assert dates.find_date(text, TODAY) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("book Maria for February 30 at 9", "February 30"),
+        ("on 31 April", "31 April"),
+        ("the 31st of April, 2027", "31st of April, 2027"),
+        ("13/45", "13/45"),
+        ("2/30/2027 at 10", "2/30/2027"),
+        ("2027-02-29", "2027-02-29"),
+        ("Feb. 30th", "Feb. 30th"),
+        ("book Maria for Feb 28 at 9", None),
+        ("12/15/2026", None),
+        ("next Tuesday at 10am", None),
+        ("at 9 for 90 minutes", None),
+    ],
+)
+def test_impossible_date(text, expected):
+    """A day that does not exist is named, so it can be questioned; `find_date` skips it."""
+    assert dates.impossible_date(text, TODAY) == expected
+    if expected:
+        assert dates.find_date(expected, TODAY) is None
+
+
 def test_next_weekday_from_a_sunday_is_the_coming_one():
     sunday = date(2026, 11, 29)
     assert dates.find_date("next Tuesday", sunday) == dates.find_date("Tuesday", sunday)

@@ -191,6 +191,39 @@ def test_owner_cannot_give_a_row_away(alice, bob, table):
     assert alice.rows(table, id=row["id"]) == [row]
 
 
+def test_payments_are_their_owners_and_go_only_on_their_own_invoices(alice, bob):
+    invoice = alice.created("invoices")
+    paid = {
+        "invoice_id": invoice["id"],
+        "amount": 250.5,
+        "method": "check",
+        "paid_on": "2025-02-01",
+    }
+    row = alice.created("payments", paid)
+    assert row["user_id"] == alice.id and alice.rows("payments", id=row["id"]) == [row]
+
+    assert bob.rows("payments") == []
+    for changes in ({"notes": "hijacked"}, {"user_id": bob.id}):
+        response = bob.update("payments", row["id"], changes)
+        assert (response.status_code, response.json()) == (200, []), "no row matched"
+    assert (bob.delete("payments", row["id"]).json()) == []
+    for refused in (
+        bob.insert("payments", paid),  # his own row, on her invoice
+        bob.insert("payments", {**paid, "user_id": alice.id}),
+        alice.update("payments", row["id"], {"user_id": bob.id}),
+    ):
+        assert refused.status_code == 403 and refused.json()["code"] == "42501", refused.text
+    his = bob.created("payments", {**paid, "invoice_id": bob.created("invoices")["id"]})
+    moved = bob.update("payments", his["id"], {"invoice_id": invoice["id"]})
+    assert moved.status_code == 403, "nor moved onto her invoice"
+    assert alice.rows("payments", id=row["id"]) == [row]
+
+    response = alice.update("payments", row["id"], {"notes": "Check #1184"})
+    assert response.status_code == 200 and response.json()[0]["notes"] == "Check #1184"
+    assert alice.delete("invoices", invoice["id"]).status_code == 200
+    assert alice.rows("payments") == [], "a payment goes with its invoice"
+
+
 def test_token_usage_is_its_owners_to_read_and_nobody_changes_it(alice, bob):
     """What counts against the monthly quota: the owner adds and reads it, cannot lower it,
     and another user can do nothing with it."""
@@ -290,8 +323,8 @@ def test_migrations_can_be_applied_again(pgstack, alice, bob):
                        where nspname = 'api' and relkind = 'r' and relrowsecurity) || ' '
                    || (select count(*) from information_schema.role_table_grants
                        where table_schema = 'api' and grantee = 'anon')"""
-    # 4 policies on each of 13 tables, 3 on token_usage (no update); all RLS, nothing for anon
-    assert pgstack.psql(shape) == "55 14 0"
+    # 4 policies on each of 14 tables, 3 on token_usage (no update); all RLS, nothing for anon
+    assert pgstack.psql(shape) == "59 15 0"
 
     recorded = (
         "select string_agg(version || ' ' || applied_at, ', ' order by version) "
@@ -304,7 +337,7 @@ def test_migrations_can_be_applied_again(pgstack, alice, bob):
     # Each file is also safe to run again by hand, as on a project migrated before the runner.
     for path in sorted(pgstack_module.ROOT.joinpath("migrations").glob("*.sql")):
         pgstack.psql(path.read_text())
-    assert pgstack.psql(shape) == "55 14 0"
+    assert pgstack.psql(shape) == "59 15 0"
 
     deadline = time.monotonic() + 10  # the migrations told PostgREST to reload its cache
     while httpx.get(f"{pgstack.admin_url}/ready").status_code != 200:

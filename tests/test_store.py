@@ -50,8 +50,18 @@ RECORDS: dict[str, dict] = {
     "tasks": {"title": "Buy primer"},
     "goals": {"title": "Q1 revenue", "target_value": 50000},
     "business_settings": {"business_name": "Ann's Painting"},
+    # And the id of an invoice of the same user: see `record_for`.
+    "payments": {"amount": 250.5, "method": "check", "paid_on": "2025-02-01"},
 }
 assert set(RECORDS) == set(BUSINESS_TABLES)
+
+
+def record_for(user, table: str) -> dict:
+    """RECORDS[table], with a new invoice of `user`'s for a payment to be made on."""
+    if table != "payments":
+        return dict(RECORDS[table])
+    invoice = user.create_record("invoices", RECORDS["invoices"])
+    return {**RECORDS[table], "invoice_id": invoice["id"]}
 
 
 @dataclass
@@ -330,7 +340,7 @@ def test_deleting_a_conversation_deletes_its_messages(alice):
 # Business records --------------------------------------------------------------------------
 @pytest.mark.parametrize("table", list(RECORDS))
 def test_record_lifecycle(alice, table):
-    values = RECORDS[table]
+    values = record_for(alice, table)
     created = alice.create_record(table, values)
     assert {k: created[k] for k in values} == values
     assert created["user_id"] == alice.user_id and TIMESTAMP.match(created["created_at"])
@@ -642,10 +652,19 @@ def test_rows_have_the_same_shape_on_both_backends(pgstack, tmp_path):
                 for user, c in zip(users, conversations, strict=True)
             )
         )
-        pairs.extend(both(lambda user, t=t: user.create_record(t, RECORDS[t])) for t in RECORDS)
+        pairs.extend(
+            both(lambda user, t=t: user.create_record(t, record_for(user, t))) for t in RECORDS
+        )
         for lite_row, supa_row in pairs:
             assert set(lite_row) == set(supa_row)
-            generated = {"id", "conversation_id", "created_at", "updated_at", "last_message_at"}
+            generated = {
+                "id",
+                "conversation_id",
+                "invoice_id",
+                "created_at",
+                "updated_at",
+                "last_message_at",
+            }
             for key in set(lite_row) - generated:
                 assert lite_row[key] == supa_row[key], key
             for key in ("created_at", "updated_at"):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from ..agents.runtime import run_confirmed_action
+from ..agents.confirmed import run_confirmed_action
 from ..auth import require_auth
 from ..errors import AppError
 from ..extensions import user_store

@@ -18,9 +18,10 @@ from .usage import within_token_quota
 
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
-    "Server-Sent Events: start, agent, token, tool_call, tool_result, confirmation_required, "
-    "then complete or error. Each has `event:` (its type), one `data:` line of JSON "
-    "(StreamEvent) and `id:`; a `: ping` comment line keeps a silent connection open."
+    "Server-Sent Events: start, agent, token, tool_call, tool_result, stat_data, "
+    "confirmation_required, then complete or error. Each has `event:` (its type), one "
+    "`data:` line of JSON (StreamEvent) and `id:`; a `: ping` comment line keeps a silent "
+    "connection open."
 )
 #: A reconnection after the terminal event: nothing more will come (EventSource stops).
 NOTHING_MORE = {"204": {"description": "The generation ended and every event was sent."}}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import fields
 
 from ..agents.domains import DOMAINS
+from ..agents.stats import KINDS, UNITS
 from ..agents.supervisor import SUPERVISOR
 from ..errors import ERRORS
 from ..openapi import OPTIONAL, ResponseSchema
@@ -92,6 +93,31 @@ class ConfirmationRequiredEvent(ResponseSchema):
     expires_at = fields.String()
 
 
+class StatValue(ResponseSchema):
+    label = fields.String()
+    value = fields.Float(allow_none=True, metadata={"description": "None: no data for it."})
+    unit = fields.String(metadata=one_of(UNITS))
+
+
+class StatPeriod(ResponseSchema):
+    label = fields.String(metadata={"description": "As a person says it: March 2026, Q1 2026."})
+    start = fields.Date(allow_none=True, metadata={"description": "First day; None: unbounded."})
+    end = fields.Date(allow_none=True, metadata={"description": "Last day; None: unbounded."})
+
+
+class StatDataEvent(ResponseSchema):
+    """Figures a tool computed, to chart beside the answer (also kept in the answer's
+    `metadata.stat_data`): one number, a series in order, or a breakdown into parts."""
+
+    type = event_type("stat_data")
+    tool_name = fields.String()
+    agent_type = agent_type()
+    title = fields.String()
+    kind = fields.String(metadata=one_of(KINDS))
+    values = fields.List(fields.Nested(StatValue))
+    period = fields.Nested(StatPeriod, allow_none=True)
+
+
 class Usage(ResponseSchema):
     input_tokens = fields.Integer()
     output_tokens = fields.Integer()
@@ -124,6 +150,7 @@ STREAM_EVENTS = {
     "token": TokenEvent,
     "tool_call": ToolCallEvent,
     "tool_result": ToolResultEvent,
+    "stat_data": StatDataEvent,
     "confirmation_required": ConfirmationRequiredEvent,
     "complete": CompleteEvent,
     "error": ErrorEvent,
@@ -154,7 +181,7 @@ class UIToolChunk(ResponseSchema):
 
 
 class UIDataChunk(ResponseSchema):
-    type = event_type("data-agent", "data-confirmation", "data-error")
+    type = event_type("data-agent", "data-confirmation", "data-stat", "data-error")
     id = fields.String(metadata=OPTIONAL)
     data = fields.Dict()
 
@@ -180,6 +207,7 @@ UI_CHUNKS = {
     "tool-output-error": UIToolChunk,
     "data-agent": UIDataChunk,
     "data-confirmation": UIDataChunk,
+    "data-stat": UIDataChunk,
     "data-error": UIDataChunk,
     "finish": UIFinishChunk,
     "error": UIErrorChunk,

@@ -36,8 +36,8 @@ CHAT_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 UI_STREAM = (
     "The AI SDK UI message stream, protocol v1 (header x-vercel-ai-ui-message-stream: v1): "
     "start, text-start / text-delta / text-end, tool-input-available, tool-output-available "
-    "or tool-output-error, data-agent, data-confirmation, then finish (or data-error and "
-    "error), then `data: [DONE]`."
+    "or tool-output-error, data-agent, data-stat, data-confirmation, then finish (or "
+    "data-error and error), then `data: [DONE]`."
 )
 NOT_RUNNING = {"204": {"description": "No answer is being written in this chat."}}
 

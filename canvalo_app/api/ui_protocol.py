@@ -2,9 +2,9 @@
 
 One generation is one assistant message: `start`, its text in `text-start` / `text-delta` /
 `text-end` blocks, each tool call as `tool-input-available` then `tool-output-available` (or
-`tool-output-error`), routing and confirmations as `data-agent` and `data-confirmation`
-parts, then `finish` (or `error`), and `data: [DONE]`. Every chunk is one `data:` line of
-JSON; the heartbeat is the same comment line as on the native stream.
+`tool-output-error`), routing, figures and confirmations as `data-agent`, `data-stat` and
+`data-confirmation` parts, then `finish` (or `error`), and `data: [DONE]`. Every chunk is
+one `data:` line of JSON; the heartbeat is the same comment line as on the native stream.
 """
 
 from __future__ import annotations
@@ -75,6 +75,10 @@ def _confirmation(data: dict) -> list[dict]:
     return [{"type": "data-confirmation", "id": data["action_id"], "data": fields_}]
 
 
+def _stat(data: dict) -> list[dict]:
+    return [{"type": "data-stat", "data": {k: v for k, v in data.items() if k != "type"}}]
+
+
 def _complete(data: dict) -> list[dict]:
     metadata = {key: data[key] for key in ("finish_reason", "agent_type", "usage")}
     reason = UI_FINISH_REASONS[data["finish_reason"]]
@@ -91,6 +95,7 @@ _PARTS = {
     "agent": _agent,
     "tool_call": _tool_call,
     "tool_result": _tool_result,
+    "stat_data": _stat,
     "confirmation_required": _confirmation,
     "complete": _complete,
     "error": _error,

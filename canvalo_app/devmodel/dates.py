@@ -8,6 +8,10 @@ Date words (``find_date``), with weeks starting on Monday:
 * "next week": today + 7 days; "in 3 days", "in 2 weeks": counted from today.
 * "12/15", "Dec 15", "December 15th", "15 December": that day this year, or next year when it
   has already passed (today counts as not passed). "2026-12-15" and "12/15/2026" are exact.
+
+A day that does not exist ("February 30", "31 April", "13/45") is no date to `find_date`;
+`impossible_date` finds the words that name one, so a request can be questioned, not read as
+if the day had not been said.
 """
 
 from __future__ import annotations
@@ -115,9 +119,24 @@ _DATES: list[tuple[re.Pattern, Callable[[re.Match, date], date | None]]] = [
 ]
 
 
+#: The patterns that name a day of a month, which may not exist.
+_CALENDAR_DATES = _DATES[:4]
+
+
 def find_date(text: str, today: date) -> date | None:
     """The first date the text mentions, resolved against `today` (see the module notes)."""
     return _earliest(text.lower(), _DATES, today)
+
+
+def impossible_date(text: str, today: date) -> str | None:
+    """The words naming the first day that does not exist ("February 30", "31 April",
+    "13/45", "2026-02-29"), as the text has them, or None."""
+    lowered = text.lower()
+    for pattern, read in _CALENDAR_DATES:
+        for match in pattern.finditer(lowered):
+            if read(match, today) is None:
+                return text[match.start() : match.end()].strip()
+    return None
 
 
 # Times and durations ---------------------------------------------------------------------

@@ -192,7 +192,7 @@ class UserStore(ABC):
         check_columns(table, ())
         return self._get(table, record_id)
 
-    writes = 0  #: business-record writes done (see agents.runtime.run_confirmed_action)
+    writes = 0  #: business-record writes done (see agents.confirmed)
 
     def create_record(self, table: str, values: dict) -> dict:
         check_columns(table, values)

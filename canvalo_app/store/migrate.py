@@ -222,19 +222,19 @@ def status(database: Database) -> list[tuple[str, str | None]]:
     return [(m.name, done.get(m.version)) for m in discover(database.directory)]
 
 
-def upgrade_sqlite(path: str) -> Report:
-    """Bring the SQLite file at `path` up to date (creating it)."""
-    database = SQLiteDatabase(path)
+def upgrade_and_close(database: Database) -> Report:
+    """Bring `database` up to date, then close it."""
     try:
         return upgrade(database)
     finally:
         database.close()
+
+
+def upgrade_sqlite(path: str) -> Report:
+    """Bring the SQLite file at `path` up to date (creating it)."""
+    return upgrade_and_close(SQLiteDatabase(path))
 
 
 def upgrade_postgres(url: str) -> Report:
     """Bring the PostgreSQL database at `url` up to date."""
-    database = PostgresDatabase(url)
-    try:
-        return upgrade(database)
-    finally:
-        database.close()
+    return upgrade_and_close(PostgresDatabase(url))

@@ -11,38 +11,42 @@ BUSINESS_TABLES: dict[str, tuple[str, ...]] = {
         "notes"),
     "projects": (
         "name", "client_name", "contact_id", "address", "status", "start_date", "end_date",
-        "budget", "actual_cost", "progress", "description"),
+        "budget", "actual_cost", "progress", "description", "crew", "materials"),
     "invoices": (
         "invoice_number", "client_name", "client_email", "contact_id", "project_id",
         "issue_date", "due_date", "line_items", "subtotal", "tax_rate", "tax_amount",
-        "discount_amount", "total_amount", "amount_paid", "status", "notes", "terms"),
+        "discount_amount", "total_amount", "amount_paid", "status", "notes", "terms", "sent_at"),
+    "payments": ("invoice_id", "amount", "method", "paid_on", "notes"),
     "appointments": (
         "title", "client_name", "contact_id", "project_id", "appointment_type", "start_time",
         "end_time", "location", "status", "notes"),
     "proposals": (
         "proposal_number", "title", "client_name", "client_email", "contact_id", "project_id",
         "line_items", "subtotal", "tax_rate", "tax_amount", "discount_amount", "total_amount",
-        "status", "valid_until", "notes"),
+        "status", "valid_until", "notes", "sections", "terms", "sent_at"),
     "reviews": (
         "reviewer_name", "rating", "comment", "platform", "review_date", "response",
-        "responded_at", "project_id"),
+        "responded_at", "project_id", "draft_response"),
     "campaigns": (
         "name", "channel", "status", "audience", "subject", "content", "scheduled_at",
         "sent_at", "recipients_count", "opens_count", "clicks_count", "conversions_count",
         "budget", "spent"),
     "tasks": (
-        "title", "description", "status", "priority", "due_date", "completed_at", "project_id"),
+        "title", "description", "status", "priority", "due_date", "completed_at", "project_id",
+        "assignee"),
     "goals": (
         "title", "metric", "target_value", "current_value", "unit", "period_start",
         "period_end", "status", "notes"),
     "business_settings": (
         "business_name", "owner_name", "email", "phone", "address", "service_area", "services",
         "hourly_rate", "default_tax_rate", "payment_terms_days", "working_hours_start",
-        "working_hours_end", "timezone"),
+        "working_hours_end", "timezone", "email_notifications"),
 }
 # fmt: on
 #: Columns holding JSON documents (stored as TEXT in SQLite, jsonb in PostgreSQL).
-JSON_COLUMNS = frozenset({"line_items", "metadata", "input", "result"})
+JSON_COLUMNS = frozenset(
+    {"line_items", "metadata", "input", "result", "sections", "crew", "materials"}
+)
 #: Columns holding instants (timestamptz in PostgreSQL), stored as UTC ISO 8601 text.
 TIMESTAMP_COLUMNS = frozenset(
     {

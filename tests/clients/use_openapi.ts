@@ -18,6 +18,11 @@ export function render(event: StreamEvent, text: string): string {
       return text + event.content;
     case "tool_result":
       return event.status === "ok" ? event.summary : `failed after ${event.duration_ms} ms`;
+    case "stat_data": {
+      const figures = event.values.map((v) => `${v.label} ${v.value ?? "-"} ${v.unit}`);
+      const kind: "number" | "series" | "breakdown" = event.kind;
+      return `${event.title} (${kind}, ${event.period?.label ?? "any time"}): ${figures}`;
+    }
     case "confirmation_required":
       return `${event.summary} (until ${event.expires_at}) ${event.action_id}`;
     case "complete":

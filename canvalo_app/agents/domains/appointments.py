@@ -1,13 +1,14 @@
-"""The appointments agent: the contractor's calendar, clashes and free time.
+"""The appointments agent: the contractor's calendar, clashes, moves and free time.
 
 Times are the business's: a time given without an offset is a wall-clock time in its time
 zone, and days, "upcoming" and working hours are its days and hours. The store keeps them in
-UTC and results show them in the business's zone (see `..zone`).
+UTC and results show them in the business's zone (see `..zone`). A booking's client name
+is linked to the one contact it names ("the Hendersons", "Mrs. Henderson", "Tom Henderson").
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 from marshmallow import fields, validate
@@ -16,7 +17,19 @@ from ...store.base import Filter, Search
 from ..context import business_profile
 from ..formatting import day
 from ..tools import Agent, Reference, ToolContext, ToolError, ToolInput
-from ..zone import moment, shown, stored, wall_clock
+from ..zone import stored, wall_clock
+from .appointment_clients import NOT_BOOKED, linked
+from .appointment_moves import (
+    DEFAULT_MINUTES,
+    Day,
+    Move,
+    Span,
+    conflicts,
+    duration_field,
+    label,
+    reschedule,
+    span,
+)
 from .crud import Paging, RecordId, add_cancel_tool, add_crud_tools, status_field
 from .free_time import free_windows, work_days, working_hours
 
@@ -25,8 +38,8 @@ STATUSES = ("scheduled", "confirmed", "completed", "cancelled", "no_show")
 OWN_TOOLS = {"cancelled": "cancel_appointment"}
 TYPES = ("estimate", "consultation", "site_visit", "job", "follow_up", "other")
 UPCOMING = ("scheduled", "confirmed")
-DEFAULT_MINUTES = 60
-NOT_BOOKED = "Nothing was booked"
+#: How a refusal for a clash begins.
+OVERLAPS = "That time overlaps"
 
 agent = Agent(
     name="appointments",
@@ -35,32 +48,22 @@ agent = Agent(
         "You manage the contractor's calendar. Before booking, make sure you have the day and "
         "time; if either is missing, offer free slots from suggest_free_slots and ask. "
         "create_appointment refuses a time that overlaps another appointment: tell the user "
-        "and book anyway (allow_overlap) only if they say so. Find an appointment with "
-        "list_appointments before changing or cancelling it; if several match, ask which. "
-        "Never invent appointments, people or times."
+        "and book anyway (allow_overlap) only if they say so. A client's name is linked to "
+        "the one contact it names; if several match, ask which. Find an appointment with "
+        "list_appointments before moving, changing or cancelling it; if several match, ask "
+        "which. Move one with reschedule_appointment: on a clash it moves nothing and gives "
+        "the nearest free times to offer. If a date does not exist (February 30), ask for "
+        "the right one. Never invent appointments, people or times."
     ),
 )
 
 
-def duration_field() -> fields.Integer:
-    return fields.Integer(
-        validate=validate.Range(5, 24 * 60),
-        metadata={"description": f"Length in minutes (default {DEFAULT_MINUTES})."},
-    )
-
-
-class Span(ToolInput):
-    start_time = fields.DateTime(
-        required=True,
-        metadata={"description": "ISO date and time, local to the business: 2026-12-01T10:00."},
-    )
-    end_time = fields.DateTime(metadata={"description": "ISO date and time it ends (local)."})
-    duration_minutes = duration_field()
-
-
 class AppointmentFields(Span):
     title = fields.String(required=True, validate=validate.Length(1, 200))
-    client_name = fields.String(validate=validate.Length(1, 200))
+    client_name = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Who it is with; linked to the one contact it names."},
+    )
     contact_id = Reference(
         "contacts", "contact", metadata={"description": "The client's contact record."}
     )
@@ -86,8 +89,8 @@ class AppointmentList(Paging):
         validate=validate.Length(1, 200),
         metadata={"description": "Text in the title, client or location."},
     )
-    from_date = fields.Date(metadata={"description": "Starting on or after this day."})
-    to_date = fields.Date(metadata={"description": "Starting on or before this day."})
+    from_date = Day(metadata={"description": "Starting on or after this day."})
+    to_date = Day(metadata={"description": "Starting on or before this day."})
     upcoming_only = fields.Boolean(
         metadata={"description": "Only scheduled or confirmed, from today."}
     )
@@ -103,22 +106,11 @@ class ConflictCheck(Span):
 
 
 class SlotRequest(ToolInput):
-    date = fields.Date(metadata={"description": "One day to look at; default the next work days."})
+    date = Day(metadata={"description": "One day to look at; default the next work days."})
     days = fields.Integer(
         load_default=3, validate=validate.Range(1, 14), metadata={"description": "Work days."}
     )
     duration_minutes = duration_field()
-
-
-def label(appointment: dict) -> str:
-    """“Title” on its day at its time, for an appointment as shown (in the business's zone)."""
-    start = datetime.fromisoformat(appointment["start_time"])
-    return f"“{appointment['title']}” on {day(start.date())} at {start:%H:%M}"
-
-
-def brief(appointment: dict, zone: ZoneInfo) -> dict:
-    keys = ("id", "title", "client_name", "start_time", "end_time", "status", "location")
-    return shown({key: appointment[key] for key in keys}, zone)
 
 
 def day_start(value: date, zone: ZoneInfo) -> str:
@@ -143,40 +135,6 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
     return filters, Search(columns, args["search"]) if "search" in args else None
 
 
-def span(values: dict, zone: ZoneInfo, existing: dict | None = None) -> tuple[datetime, datetime]:
-    """Start and end (aware, UTC) from the given start, end or duration (an old booking fills
-    the gaps). Lengths are elapsed time, so they hold across a change of clocks."""
-    if values.get("end_time") and values.get("duration_minutes"):
-        raise ToolError("Give an end time or a duration, not both.")
-    start = moment(values.get("start_time") or existing["start_time"], zone)
-    if values.get("duration_minutes"):
-        end = start + timedelta(minutes=values["duration_minutes"])
-    elif values.get("end_time"):
-        end = moment(values["end_time"], zone)
-    elif existing:  # moved: keep its length
-        end = start + (moment(existing["end_time"], zone) - moment(existing["start_time"], zone))
-    else:
-        end = start + timedelta(minutes=DEFAULT_MINUTES)
-    if end <= start:
-        raise ToolError("The appointment must end after it starts.")
-    return start, end
-
-
-def conflicts(ctx: ToolContext, start: datetime, end: datetime, skip=None) -> list[dict]:
-    """The caller's appointments (not cancelled) overlapping start-end, except `skip`."""
-    rows = ctx.store.list_records(
-        "appointments",
-        filters=[
-            Filter("status", "neq", "cancelled"),
-            Filter("start_time", "lt", stored(end, ctx.zone)),
-            Filter("end_time", "gt", stored(start, ctx.zone)),
-        ],
-        order_by="start_time",
-        limit=100,
-    )
-    return [brief(row, ctx.zone) for row in rows if row["id"] != (str(skip) if skip else None)]
-
-
 def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
     """Work out the end time, refuse end-before-start, and refuse overlaps unless allowed."""
     values = dict(values)
@@ -190,7 +148,7 @@ def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
     if clashes:
         taken = "; ".join(label(row) for row in clashes)
         raise ToolError(
-            f"That time overlaps {taken}. {NOT_BOOKED}: pick another time or, if the user "
+            f"{OVERLAPS} {taken}. {NOT_BOOKED}: pick another time or, if the user "
             "agrees, book it anyway with allow_overlap."
         )
     return values
@@ -210,6 +168,34 @@ add_crud_tools(
     descending=False,
     prepare=prepare,
 )
+
+
+_create = agent.tools["create_appointment"]
+
+
+@agent.tool(
+    "create_appointment",
+    _create.schema,
+    "Book an appointment. Its client_name is linked to the one contact it names; with none, "
+    "it keeps the name only.",
+)
+def create_appointment(ctx: ToolContext, args: dict) -> dict:
+    args, contact = linked(ctx, args)
+    result = _create.run(ctx, args)
+    if contact:
+        return {**result, "contact": contact, "summary": f"{result['summary']} with {contact}"}
+    if name := args.get("client_name"):
+        note = f"No contact matches “{name}”, so it is booked with the name only."
+        return {**result, "contact": None, "note": note, "summary": f"{result['summary']}. {note}"}
+    return result
+
+
+agent.tool(
+    "reschedule_appointment",
+    Move(),
+    "Move an appointment to a new time, keeping its length unless one is given. On a clash "
+    "nothing moves and the result offers the nearest free times.",
+)(reschedule)
 
 
 @agent.tool("check_conflicts", ConflictCheck(), "Appointments that overlap a proposed time.")

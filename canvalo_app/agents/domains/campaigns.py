@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
 from ..formatting import percent_of, plural
+from ..stats import breakdown, number
 from ..tools import Agent, Amount, Count, ToolContext, ToolError, ToolInput
 from ..zone import moment, stored
 from .crud import ALL_ROWS, Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
@@ -33,6 +34,9 @@ OWN_TOOLS = {
     "cancelled": "cancel_campaign",
 }
 COUNTS = ("recipients_count", "opens_count", "clicks_count", "conversions_count")
+RESULTS = ("recipients", "opens", "clicks", "conversions")
+#: Each rate (percent of recipients) and the count it is of.
+RATES = {"open_rate_pct": "opens", "click_rate_pct": "clicks", "conversion_rate_pct": "conversions"}
 SEND_TIME = "When to send: ISO 8601 date and time, local to the business unless an offset is given."
 
 agent = Agent(
@@ -190,23 +194,21 @@ add_crud_tools(
 
 
 def rates(totals: dict) -> dict:
-    """Open, click and conversion rates (percent of recipients) and cost per conversion."""
-    recipients, conversions = totals["recipients_count"], totals["conversions_count"]
+    """Counts, rates in percent of recipients, and cost per conversion."""
+    row = {key: totals[f"{key}_count"] for key in RESULTS} | {"spent": round(totals["spent"], 2)}
+    row |= {rate: percent_of(row[count], row["recipients"]) for rate, count in RATES.items()}
+    spent, conversions = totals["spent"], row["conversions"]
+    return row | {"cost_per_conversion": round(spent / conversions, 2) if conversions else None}
 
-    def rate(count: int) -> float | None:
-        return percent_of(count, recipients)
 
-    return {
-        "recipients": recipients,
-        "opens": totals["opens_count"],
-        "clicks": totals["clicks_count"],
-        "conversions": conversions,
-        "spent": round(totals["spent"], 2),
-        "open_rate_pct": rate(totals["opens_count"]),
-        "click_rate_pct": rate(totals["clicks_count"]),
-        "conversion_rate_pct": rate(conversions),
-        "cost_per_conversion": round(totals["spent"] / conversions, 2) if conversions else None,
-    }
+def charted(row: dict, title: str) -> list[dict]:
+    """What a front end can chart of `row` (one campaign's figures, or the totals)."""
+    rated = [(f"{rate.split('_')[0].title()} rate", row[rate]) for rate in RATES]
+    return [
+        breakdown(f"{title}: results", [(key.title(), row[key]) for key in RESULTS], "count"),
+        breakdown(f"{title}: rates", rated, "percent"),
+        number(f"{title}: cost per conversion", row["cost_per_conversion"], "usd"),
+    ]
 
 
 @agent.tool(
@@ -226,7 +228,10 @@ def campaign_metrics(ctx: ToolContext, args: dict) -> dict:
     totals = rates({key: sum(c[key] for c in campaigns) for key in (*COUNTS, "spent")})
     count = len(rows)
     summary = f"Metrics for {plural(count, 'campaign')}" if rows else "No matching campaigns"
-    return {"campaigns": rows, "count": count, "totals": totals, "summary": summary}
+    named = f"Campaigns like “{args['name']}”" if "name" in args else "All campaigns"
+    stats = charted(totals, rows[0]["name"] if count == 1 else named) if rows else []
+    result = {"campaigns": rows, "count": count, "totals": totals, "summary": summary}
+    return result | {"stat_data": stats}
 
 
 def describe_send(ctx: ToolContext, args: dict) -> str:

@@ -6,17 +6,20 @@ from datetime import date, timedelta
 
 from marshmallow import fields, validate
 
-from ...store.base import Filter, Search
+from ...store.base import Filter, Search, now_iso
 from ..context import business_profile
 from ..formatting import money
+from ..stats import breakdown
 from ..tools import Agent, Amount, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
 from .money import PricedDocument, next_number, priced
+from .payments import add_payment_tools
 from .projects import find_project
-from .receivables import OPEN, STATUSES, balance, overdue_report, totals_report
+from .receivables import OPEN, STATUSES, balance, overdue_report, project_billing, totals_report
 
 #: Statuses that create_invoice and update_invoice leave to their own tools.
 OWN_TOOLS = {
+    "sent": "send_invoice",
     "partial": "record_payment",
     "paid": "record_payment or mark_invoice_paid",
     "cancelled": "cancel_invoice",
@@ -28,9 +31,11 @@ agent = Agent(
     instructions=(
         "You manage the contractor's invoices. Look an invoice up with list_invoices (by "
         "client name or number) before changing it, and if several match, ask which one. "
-        "Record money received with record_payment or mark_invoice_paid, never by editing "
-        "amounts. Use overdue_summary and invoice_totals for what is owed. A new invoice needs "
-        "a client and at least one priced line; ask for what is missing and never invent "
+        "Record money received with record_payment or mark_invoice_paid (with how it was paid), "
+        "never by editing amounts; list_payments shows what came in. Mark a draft sent with "
+        "send_invoice. Use overdue_summary and invoice_totals for what is owed, and "
+        "revenue_report for money invoiced and collected over a period. A new invoice needs a "
+        "client and at least one priced line; ask for what is missing and never invent "
         "clients, amounts or dates."
     ),
 )
@@ -45,7 +50,7 @@ class InvoiceFields(PricedDocument):
     due_date = fields.Date(
         metadata={"description": "YYYY-MM-DD; defaults to the issue date plus payment terms."}
     )
-    status = status_field(STATUSES, OWN_TOOLS, "draft (default), sent, viewed or overdue.")
+    status = status_field(STATUSES, OWN_TOOLS, "draft (default), viewed or overdue.")
     terms = fields.String(validate=validate.Length(max=2000))
 
 
@@ -67,20 +72,6 @@ class InvoiceList(Paging):
     )
     due_before = fields.Date(metadata={"description": "Due on or before this date."})
     due_after = fields.Date(metadata={"description": "Due on or after this date."})
-
-
-class MarkPaid(ToolInput):
-    invoice_id = fields.UUID(required=True, metadata={"description": "The invoice's id."})
-    date = fields.Date(metadata={"description": "When the money came in; defaults to today."})
-
-
-class Payment(MarkPaid):
-    amount = Amount(
-        maximum=10_000_000,
-        positive=True,
-        required=True,
-        metadata={"description": "Dollars received; at most the balance."},
-    )
 
 
 class ProjectInvoice(ToolInput):
@@ -150,47 +141,7 @@ add_crud_tools(
 )
 
 
-def pay(ctx: ToolContext, args: dict, amount: float | None) -> dict:
-    """Add a payment (the whole balance when `amount` is None) and settle the status."""
-    invoice = fetch(ctx, "invoices", args["invoice_id"], "invoice")
-    number, owed = invoice["invoice_number"], balance(invoice)
-    if invoice["status"] == "cancelled":
-        raise ToolError(f"{number} is cancelled; it takes no payments.")
-    if owed <= 0:
-        raise ToolError(f"{number} is already paid in full.")
-    amount = owed if amount is None else round(amount, 2)
-    if amount > owed:
-        raise ToolError(f"{money(amount)} is more than the {money(owed)} still owed on {number}.")
-    paid_on = args.get("date") or ctx.today
-    note = f"Payment of {money(amount)} received {paid_on.isoformat()}."
-    invoice = ctx.store.update_record(
-        "invoices",
-        invoice["id"],
-        {
-            "amount_paid": round(invoice["amount_paid"] + amount, 2),
-            "status": "paid" if amount == owed else "partial",
-            "notes": "\n".join(filter(None, (invoice["notes"], note))),
-        },
-    )
-    left = balance(invoice)
-    state = "paid in full" if left <= 0 else f"{money(left)} still owed"
-    return {
-        "invoice": invoice,
-        "amount": amount,
-        "balance": left,
-        "paid_on": paid_on.isoformat(),
-        "summary": f"Recorded {money(amount)} on {number}; {state}",
-    }
-
-
-@agent.tool("record_payment", Payment(), "Record money received on an invoice.")
-def record_payment(ctx: ToolContext, args: dict) -> dict:
-    return pay(ctx, args, args["amount"])
-
-
-@agent.tool("mark_invoice_paid", MarkPaid(), "Record payment of an invoice's whole balance.")
-def mark_invoice_paid(ctx: ToolContext, args: dict) -> dict:
-    return pay(ctx, args, None)
+add_payment_tools(agent)
 
 
 def open_invoices(ctx: ToolContext) -> list[dict]:
@@ -214,7 +165,11 @@ def overdue_summary(ctx: ToolContext, args: dict) -> dict:
     "been collected.",
 )
 def invoice_totals(ctx: ToolContext, args: dict) -> dict:
-    return totals_report(ctx.store.list_records("invoices", limit=ALL_ROWS), ctx.today)
+    report = totals_report(ctx.store.list_records("invoices", limit=ALL_ROWS), ctx.today)
+    parts = [
+        (status, entry["total"]) for status, entry in report["by_status"].items() if entry["count"]
+    ]
+    return {**report, "stat_data": [breakdown("Invoices by status", parts, "usd")]}
 
 
 add_cancel_tool(
@@ -231,19 +186,49 @@ add_cancel_tool(
 )
 
 
+def describe_send(ctx: ToolContext, args: dict) -> str:
+    invoice = sendable(ctx, args)
+    return f"Send {label(invoice)} ({money(invoice['total_amount'])}) and mark it sent"
+
+
+def sendable(ctx: ToolContext, args: dict) -> dict:
+    invoice = fetch(ctx, "invoices", args["id"], "invoice")
+    if invoice["status"] != "draft":
+        raise ToolError(
+            f"{invoice['invoice_number']} is {invoice['status']}, not a draft; "
+            "only a draft can be sent."
+        )
+    return invoice
+
+
+@agent.tool(
+    "send_invoice",
+    RecordId(),
+    "Mark a draft invoice sent to its client, dated now (asks the user to confirm first).",
+    describe=describe_send,
+)
+def send_invoice(ctx: ToolContext, args: dict) -> dict:
+    invoice = sendable(ctx, args)
+    invoice = ctx.store.update_record(
+        "invoices", invoice["id"], {"status": "sent", "sent_at": now_iso()}
+    )
+    return {"invoice": invoice, "summary": f"Sent {label(invoice)}"}
+
+
 @agent.tool(
     "invoice_project",
     ProjectInvoice(),
-    "Draft an invoice to a project's client, by default for the project's budget not yet invoiced.",
+    "Draft an invoice to a project's client, by default for the project's budget not yet "
+    "invoiced: the budget less the subtotals of its earlier invoices, deposits included.",
 )
 def invoice_project(ctx: ToolContext, args: dict) -> dict:
     project = find_project(ctx, args["project"])
-    billed = ctx.store.list_records(
-        "invoices",
-        limit=ALL_ROWS,
-        filters=[Filter("project_id", "eq", project["id"]), Filter("status", "neq", "cancelled")],
+    billing = project_billing(
+        project,
+        ctx.store.list_records("invoices", limit=ALL_ROWS),
+        ctx.store.list_records("projects", limit=ALL_ROWS),
     )
-    already = round(sum(invoice["subtotal"] for invoice in billed), 2)
+    already = billing["already_invoiced"]
     amount = args.get("amount") or round(project["budget"] - already, 2)
     if amount <= 0:
         raise ToolError(f"{project['name']} is already invoiced in full ({money(already)}).")
@@ -264,6 +249,6 @@ def invoice_project(ctx: ToolContext, args: dict) -> dict:
     return {
         "invoice": invoice,
         "project": {"id": project["id"], "name": project["name"], "budget": project["budget"]},
-        "already_invoiced": already,
+        **billing,
         "summary": f"Drafted {label(invoice)} for {money(invoice['total_amount'])}",
     }

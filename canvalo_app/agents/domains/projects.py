@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search
-from ..formatting import money, percent_of
+from ..formatting import money
 from ..tools import Agent, Amount, Reference, ToolContext, ToolError, ToolInput
 from .crud import Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
+from .project_crew import add_crew_tools, crew_field, materials_field
+from .project_health import (
+    RISK_MARGIN,
+    budget_stats,
+    health,
+    health_summary,
+    progress_stats,
+    task_counts,
+)
 
 STATUSES = ("planning", "in_progress", "on_hold", "completed", "cancelled")
 #: Statuses that create_project and update_project leave to their own tools.
@@ -18,20 +25,26 @@ OWN_TOOLS = {"cancelled": "cancel_project"}
 FINISHED = ("completed", "cancelled")
 #: Projects still under way: the ones budgets are watched on.
 ACTIVE = ("planning", "in_progress", "on_hold")
-#: A project is at risk when its budget use runs this many points ahead of its progress.
-RISK_MARGIN = 10
 
 agent = Agent(
     name="projects",
-    description="Painting projects: status, progress, budgets and costs.",
+    description="Painting projects: status, progress, budgets and costs, crews and materials.",
     instructions=(
         "You manage the contractor's projects. Find a project with list_projects (by its or "
         "its client's name) before reporting on, changing or cancelling it; if several match, "
         "ask which. Use project_progress for one project and budget_overview for all active "
-        "ones. Cancelling needs the user's confirmation in the app; say so. Ask for missing "
-        "values (a new project needs a name) and never invent figures or dates."
+        "ones; a project with tasks has its progress worked out from them, so say so when it "
+        "differs from the percent entered. The crew and materials are on the project's record; "
+        "change them with add_crew_member, remove_crew_member and add_material, and read "
+        "materials and their cost with project_materials. Cancelling needs the user's "
+        "confirmation in the app; say so. Ask for missing values (a new project needs a "
+        "name) and never invent figures or dates."
     ),
 )
+
+
+SPENT = "Dollars spent so far, besides the materials listed on the project (added to it)."
+PERCENT = "Percent complete (a project with tasks shows the share of them done instead)."
 
 
 class ProjectFields(ToolInput):
@@ -45,11 +58,11 @@ class ProjectFields(ToolInput):
     start_date = fields.Date(metadata={"description": "YYYY-MM-DD."})
     end_date = fields.Date(metadata={"description": "Planned finish, YYYY-MM-DD."})
     budget = Amount(maximum=100_000_000, metadata={"description": "Dollars."})
-    actual_cost = Amount(maximum=100_000_000, metadata={"description": "Dollars spent so far."})
-    progress = fields.Integer(
-        validate=validate.Range(0, 100), metadata={"description": "Percent complete."}
-    )
+    actual_cost = Amount(maximum=100_000_000, metadata={"description": SPENT})
+    progress = fields.Integer(validate=validate.Range(0, 100), metadata={"description": PERCENT})
     description = fields.String(validate=validate.Length(max=2000))
+    crew = crew_field()
+    materials = materials_field()
 
 
 class ProjectUpdate(RecordId, ProjectFields):
@@ -67,9 +80,9 @@ class ProjectList(Paging):
 
 class ProgressUpdate(RecordId):
     progress = fields.Integer(
-        required=True, validate=validate.Range(0, 100), metadata={"description": "Percent done."}
+        required=True, validate=validate.Range(0, 100), metadata={"description": PERCENT}
     )
-    actual_cost = Amount(maximum=100_000_000, metadata={"description": "Dollars spent so far."})
+    actual_cost = Amount(maximum=100_000_000, metadata={"description": SPENT})
 
 
 def label(project: dict) -> str:
@@ -121,70 +134,51 @@ def find_project(ctx: ToolContext, words: str) -> dict:
     return found[0]
 
 
-def health(project: dict, today: date) -> dict:
-    """Progress against budget use and the calendar for one project."""
-    budget, cost, progress = project["budget"], project["actual_cost"], project["progress"]
-    used = percent_of(cost, budget)
-    end = date.fromisoformat(project["end_date"]) if project["end_date"] else None
-    return {
-        "id": project["id"],
-        "name": project["name"],
-        "client_name": project["client_name"],
-        "status": project["status"],
-        "progress": progress,
-        "budget": budget,
-        "actual_cost": cost,
-        "budget_used_percent": used,
-        "remaining_budget": round(budget - cost, 2),
-        "end_date": project["end_date"],
-        "days_left": (end - today).days if end else None,
-        "at_risk": used is not None and used > progress + RISK_MARGIN,
-    }
-
-
-def health_summary(row: dict) -> str:
-    used = (
-        "no budget"
-        if row["budget_used_percent"] is None
-        else (f"{row['budget_used_percent']:g}% of {money(row['budget'])} budget used")
-    )
-    risk = "; at risk" if row["at_risk"] else ""
-    return f"{row['name']}: {row['progress']}% done, {used}{risk}"
+def health_of(ctx: ToolContext, project: dict) -> dict:
+    """One project's health, its progress worked out from its tasks if it has any."""
+    return health(project, ctx.today, task_counts(ctx, [project["id"]])[project["id"]])
 
 
 @agent.tool(
     "project_progress",
     RecordId(),
-    "One project's progress, budget use, remaining budget, days left and an at-risk flag "
-    f"(budget use more than {RISK_MARGIN} points ahead of progress).",
+    "One project's progress (from its tasks, done out of those not cancelled, when it has "
+    "any; else the percent entered), its tasks by status, budget use (its cost plus its "
+    "materials), remaining budget, days left and an at-risk flag (budget use more than "
+    f"{RISK_MARGIN} points ahead of progress).",
 )
 def project_progress(ctx: ToolContext, args: dict) -> dict:
-    row = health(fetch(ctx, "projects", args["id"], "project"), ctx.today)
-    return {"project": row, "summary": health_summary(row)}
+    row = health_of(ctx, fetch(ctx, "projects", args["id"], "project"))
+    return {"project": row, "summary": health_summary(row), "stat_data": progress_stats(row)}
 
 
 @agent.tool(
-    "update_project_progress", ProgressUpdate(), "Set a project's percent done (and cost so far)."
+    "update_project_progress",
+    ProgressUpdate(),
+    "Set a project's entered percent done (and cost so far). A project with tasks still "
+    "reports the share of its tasks done.",
 )
 def update_project_progress(ctx: ToolContext, args: dict) -> dict:
     project = fetch(ctx, "projects", args["id"], "project")
     values = {key: args[key] for key in ("progress", "actual_cost") if key in args}
-    row = health(ctx.store.update_record("projects", project["id"], values), ctx.today)
+    row = health_of(ctx, ctx.store.update_record("projects", project["id"], values))
     return {"project": row, "summary": "Updated " + health_summary(row)}
 
 
 @agent.tool(
     "budget_overview",
     ToolInput(),
-    "Budget against cost for every active project, the totals, and which are at risk.",
+    "Budget against cost (materials included) and progress for every active project, the "
+    "totals, and which are at risk.",
 )
 def budget_overview(ctx: ToolContext, args: dict) -> dict:
     projects = ctx.store.list_records(
         "projects", filters=[Filter("status", "in", list(ACTIVE))], order_by="end_date", limit=500
     )
-    rows = [health(project, ctx.today) for project in projects]
+    counts = task_counts(ctx, [project["id"] for project in projects])
+    rows = [health(project, ctx.today, counts[project["id"]]) for project in projects]
     budget = round(sum(row["budget"] for row in rows), 2)
-    cost = round(sum(row["actual_cost"] for row in rows), 2)
+    cost = round(sum(row["total_cost"] for row in rows), 2)
     at_risk = [row["name"] for row in rows if row["at_risk"]]
     summary = (
         f"{len(rows)} active projects: {money(cost)} spent of {money(budget)}; "
@@ -197,10 +191,15 @@ def budget_overview(ctx: ToolContext, args: dict) -> dict:
         "count": len(rows),
         "total_budget": budget,
         "total_cost": cost,
+        "total_materials": round(sum(row["materials_cost"] for row in rows), 2),
         "remaining": round(budget - cost, 2),
         "at_risk": at_risk,
         "summary": summary,
+        "stat_data": budget_stats(rows) if rows else [],
     }
+
+
+add_crew_tools(agent)
 
 
 add_cancel_tool(

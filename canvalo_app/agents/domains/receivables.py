@@ -68,3 +68,41 @@ def totals_report(invoices: list[dict], today: date) -> dict:
         "summary": f"{money(outstanding)} outstanding on {len(unsettled)} invoices "
         f"({money(overdue)} overdue); {money(collected)} collected",
     }
+
+
+def _client(record: dict) -> tuple[str | None, str]:
+    return record["contact_id"], " ".join((record["client_name"] or "").lower().split())
+
+
+def same_client(record: dict, project: dict) -> bool:
+    """Whether an invoice or project is for `project`'s client: the same contact when both
+    name one, else the same client name."""
+    (contact, name), (their_contact, their_name) = _client(record), _client(project)
+    if contact and their_contact:
+        return contact == their_contact
+    return bool(their_name) and name == their_name
+
+
+def project_billing(project: dict, invoices: list[dict], projects: list[dict]) -> dict:
+    """What `project` has been invoiced so far (subtotals before tax, cancelled invoices
+    left out): its own invoices, and the client's invoices that name no project when the
+    client has no other project they could bill. With other projects, those are listed as
+    unassigned and not counted."""
+    live = [invoice for invoice in invoices if invoice["status"] != "cancelled"]
+    linked = [invoice for invoice in live if invoice["project_id"] == project["id"]]
+    unlinked = [i for i in live if not i["project_id"] and same_client(i, project)]
+    others = [
+        other
+        for other in projects
+        if other["id"] != project["id"]
+        and other["status"] != "cancelled"
+        and same_client(other, project)
+    ]
+    counted = linked + ([] if others else unlinked)
+    return {
+        "already_invoiced": round(sum(invoice["subtotal"] for invoice in counted), 2),
+        "counted_invoices": [invoice["invoice_number"] for invoice in counted],
+        "unassigned_invoices": [invoice["invoice_number"] for invoice in unlinked]
+        if others
+        else [],
+    }

@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
 from ..context import business_profile
 from ..formatting import plural
-from ..tools import Agent, Reference, ToolContext, ToolInput
+from ..stats import PeriodInput, breakdown, number, period_of, series
+from ..tools import Agent, Count, Reference, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch
+from .review_insights import (
+    SENTIMENTS,
+    average,
+    completed_since,
+    distribution,
+    draft_reply,
+    last_months,
+    period_filters,
+    rating_summary,
+    to_ask,
+    trend,
+)
 
 PLATFORMS = ("google", "yelp", "facebook", "houzz", "angi", "website", "other")
 
 agent = Agent(
     name="reviews",
-    description="Customer reviews: listing, rating statistics, drafting and saving replies.",
+    description=(
+        "Customer reviews: listing, rating statistics and trends by period, clients to ask "
+        "for a review, drafting and saving replies."
+    ),
     instructions=(
         "You manage the contractor's customer reviews. Look reviews up with list_reviews "
-        "before acting on one, and use review_stats for averages and counts. Drafted replies "
-        "are suggestions: show the draft and save it with save_review_response only when the "
-        "user asks. Ask for missing details; never invent reviews, ratings or numbers."
+        "before acting on one. Use review_stats for a period's average, count and stars, "
+        "review_trend for ratings and sentiment month by month, and clients_to_ask_for_review "
+        "for clients of recently finished projects who have not reviewed them. Drafted replies "
+        "are suggestions: show the draft; when the user asks to save it, call "
+        "save_review_response with the review's id and no text, which saves that draft. Ask "
+        "for missing details; never invent reviews, ratings or numbers."
     ),
 )
 
@@ -60,23 +77,36 @@ class ReviewList(Paging):
         validate=validate.Range(1, 5), metadata={"description": "At most this many stars."}
     )
     unanswered_only = fields.Boolean(metadata={"description": "Only reviews without a reply."})
+    drafted_only = fields.Boolean(
+        metadata={"description": "Only reviews with a drafted reply waiting to be saved."}
+    )
     search = fields.String(
         validate=validate.Length(1, 200),
         metadata={"description": "Text to find in the reviewer's name or the comment."},
     )
 
 
-class ReviewStatsInput(ToolInput):
+class ReviewStatsInput(PeriodInput):
     platform = fields.String(
         validate=validate.OneOf(PLATFORMS), metadata={"description": "Only this platform."}
     )
 
 
+class AskInput(ToolInput):
+    days = Count(
+        maximum=3650,
+        load_default=60,
+        metadata={"description": "Projects completed in the last this many days (default 60)."},
+    )
+
+
 class ResponseInput(RecordId):
     response = fields.String(
-        required=True,
         validate=validate.Length(1, 2000),
-        metadata={"description": "The reply text."},
+        metadata={
+            "description": "The reply text; omit it to save the draft draft_review_response "
+            "last made for this review."
+        },
     )
 
 
@@ -96,6 +126,8 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
         filters.append(Filter("rating", "lte", args["max_rating"]))
     if args.get("unanswered_only"):
         filters.append(Filter("response", "is_null", True))
+    if args.get("drafted_only"):
+        filters.append(Filter("draft_response", "is_null", False))
     search = Search(("reviewer_name", "comment"), args["search"]) if "search" in args else None
     return filters, search
 
@@ -114,80 +146,111 @@ add_crud_tools(
 )
 
 
-def average(ratings: list[int]) -> float | None:
-    return round(sum(ratings) / len(ratings), 2) if ratings else None
-
-
-def rating_summary(ratings: list[int]) -> dict:
-    return {"count": len(ratings), "average_rating": average(ratings)}
-
-
 @agent.tool(
     "review_stats",
     ReviewStatsInput(),
     "Average rating (2 decimals), review count, distribution of 1-5 stars, average and count "
-    "by platform, and how many reviews have no reply.",
+    "by platform, and how many reviews have no reply, for reviews dated in a period (default: "
+    "all time).",
 )
 def review_stats(ctx: ToolContext, args: dict) -> dict:
-    reviews = ctx.store.list_records("reviews", filters=platform_filter(args), limit=ALL_ROWS)
+    period = period_of(args, ctx.today, default="all_time")
+    filters = platform_filter(args) + period_filters(period)
+    reviews = ctx.store.list_records("reviews", filters=filters, limit=ALL_ROWS)
     ratings = [review["rating"] for review in reviews]
-    stars = Counter(ratings)
     by_platform = {
         platform: rating_summary([r["rating"] for r in reviews if r["platform"] == platform])
         for platform in sorted({review["platform"] for review in reviews})
     }
     unanswered = sum(1 for review in reviews if not review["response"])
-    mean = average(ratings)
+    mean, stars = average(ratings), distribution(ratings)
+    bounded = period.start or period.end
     summary = (
         f"Average rating {mean:.2f} from {plural(len(ratings), 'review')}; "
         f"{unanswered} without a reply"
         if ratings
-        else "No reviews yet"
+        else ("No reviews" if bounded else "No reviews yet")
     )
     return {
+        "period": period.as_dict(),
         "average_rating": mean,
         "count": len(ratings),
-        "distribution": {str(n): stars[n] for n in range(1, 6)},
+        "distribution": stars,
         "by_platform": by_platform,
         "unanswered": unanswered,
-        "summary": summary,
+        "summary": f"{period.label}: {summary}" if bounded else summary,
+        "stat_data": [
+            number("Average rating", mean, "rating", period),
+            number("Reviews", len(ratings), "count", period),
+            breakdown(
+                "Reviews by stars",
+                [(f"{n} stars", stars[str(n)]) for n in range(5, 0, -1)],
+                "count",
+                period,
+            ),
+        ],
     }
 
 
-def draft_reply(review: dict, profile: dict) -> str:
-    """A reply suited to the review's rating, signed by the business."""
-    first_name = review["reviewer_name"].split()[0]
-    stars = review["rating"]
-    if stars == 5:
-        body = (
-            f"Thank you so much, {first_name}! We're thrilled with your 5-star review and so "
-            "glad you love the results. We'd be happy to help with your next project."
-        )
-    elif stars == 4:
-        body = (
-            f"Thank you for the 4-star review, {first_name}! We're glad you're happy with the "
-            "finish, and we appreciate the feedback; it helps us get better on every job."
-        )
-    else:
-        comment = (review["comment"] or "").strip()
-        noted = f' We read your comment ("{comment}") and take it seriously.' if comment else ""
-        phone = f" at {profile['phone']}" if profile.get("phone") else ""
-        body = (
-            f"Thank you for sharing this, {first_name}. We're sorry we fell short of what you "
-            f"expected.{noted} We'd like to make it right, so please reach out to us{phone}."
-        )
-    return f"{body}\n\n— {profile.get('business_name') or 'The team'}"
+@agent.tool(
+    "review_trend",
+    PeriodInput(),
+    "Month by month in a period (default: the last 6 months): review count, average rating, "
+    "and sentiment (positive 4-5 stars, neutral 3, negative 1-2).",
+)
+def review_trend(ctx: ToolContext, args: dict) -> dict:
+    given = any(key in args for key in ("period", "start", "end"))
+    period = period_of(args, ctx.today) if given else last_months(ctx.today)
+    reviews = ctx.store.list_records("reviews", filters=period_filters(period), limit=ALL_ROWS)
+    months = trend(period, ctx.today, reviews)
+    ratings = [review["rating"] for review in reviews]
+    feelings = {kind: sum(month[kind] for month in months) for kind in SENTIMENTS}
+    points = [(month["label"], month["average_rating"]) for month in months]
+    counts = [(month["label"], month["count"]) for month in months]
+    return {
+        "period": period.as_dict(),
+        "months": months,
+        "totals": {**rating_summary(ratings), **feelings},
+        "summary": f"{period.label}: {plural(len(ratings), 'review')} over "
+        f"{plural(len(months), 'month')}",
+        "stat_data": [
+            series("Average rating by month", points, "rating", period),
+            series("Reviews by month", counts, "count", period),
+            breakdown("Review sentiment", list(feelings.items()), "count", period),
+        ],
+    }
+
+
+@agent.tool(
+    "clients_to_ask_for_review",
+    AskInput(),
+    "Clients of projects completed in the last N days (default 60) who have not reviewed "
+    "that project, with the project, its completion date and the client's email and phone.",
+)
+def clients_to_ask_for_review(ctx: ToolContext, args: dict) -> dict:
+    filters = completed_since(ctx.today, args["days"])
+    projects = ctx.store.list_records("projects", filters=filters, limit=ALL_ROWS)
+    reviews = ctx.store.list_records("reviews", limit=ALL_ROWS)
+    contacts = ctx.store.list_records("contacts", limit=ALL_ROWS) if projects else []
+    clients = to_ask(projects, reviews, contacts, ctx.today)
+    return {
+        "clients": clients,
+        "count": len(clients),
+        "days": args["days"],
+        "summary": f"{plural(len(clients), 'client')} to ask for a review",
+    }
 
 
 @agent.tool(
     "draft_review_response",
     RecordId(),
     "Draft a reply to one review, from its rating, comment and reviewer and the business name. "
-    "The draft is NOT saved; show it to the user.",
+    "The draft is kept with the review but NOT saved as its reply; show it to the user.",
 )
 def draft_review_response(ctx: ToolContext, args: dict) -> dict:
     review = fetch(ctx, "reviews", args["id"], "review")
     draft = draft_reply(review, business_profile(ctx.store) or {})
+    review = ctx.store.update_record("reviews", review["id"], {"draft_response": draft})
     return {
         "review": review,
         "draft": draft,
@@ -199,11 +262,16 @@ def draft_review_response(ctx: ToolContext, args: dict) -> dict:
 @agent.tool(
     "save_review_response",
     ResponseInput(),
-    "Save the reply to a review (replaces any earlier reply) and record when it was made.",
+    "Save the reply to a review (replaces any earlier reply) and record when it was made. "
+    "Without a text, saves the draft draft_review_response made for it.",
 )
 def save_review_response(ctx: ToolContext, args: dict) -> dict:
-    fetch(ctx, "reviews", args["id"], "review")
-    review = ctx.store.update_record(
-        "reviews", str(args["id"]), {"response": args["response"], "responded_at": now_iso()}
-    )
+    review = fetch(ctx, "reviews", args["id"], "review")
+    response = args.get("response") or review["draft_response"]
+    if not response:
+        raise ToolError(
+            f"There is no drafted reply to {label(review)}: draft one first, or give the text."
+        )
+    values = {"response": response, "responded_at": now_iso(), "draft_response": None}
+    review = ctx.store.update_record("reviews", review["id"], values)
     return {"review": review, "summary": f"Saved the reply to {label(review)}"}

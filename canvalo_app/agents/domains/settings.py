@@ -8,8 +8,10 @@ from zoneinfo import available_timezones
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...store.base import Filter, Search
+from .. import figures
 from ..context import business_profile
-from ..formatting import percent_of
+from ..formatting import money, percent_of
+from ..stats import Period, PeriodInput, breakdown, period_of
 from ..tools import Agent, Amount, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, dumpable, fetch
 
@@ -23,8 +25,10 @@ agent = Agent(
     instructions=(
         "You manage the contractor's business profile and goals. Read the profile or the "
         "goals before changing them, and change only the fields the user named. Use "
-        "goal_progress for how goals are going. Ask for missing values (a goal needs a title "
-        "and a target); never invent figures."
+        "goal_progress for how goals are going (it counts revenue, clients, jobs, ratings and "
+        "proposals won from the records), and business_overview for how the business is doing "
+        "over a period. Ask for missing values (a goal needs a title and a target); never "
+        "invent figures."
     ),
 )
 
@@ -44,7 +48,12 @@ class GoalFields(ToolInput):
     target_value = Amount(
         positive=True, required=True, metadata={"description": "The value to reach."}
     )
-    current_value = Amount(metadata={"description": "Where it stands now."})
+    current_value = Amount(
+        metadata={
+            "description": "Where it stands now; only custom goals use it (others are "
+            "counted from the records)."
+        }
+    )
     unit = fields.String(
         validate=validate.Length(max=20), metadata={"description": "Unit, e.g. USD or jobs."}
     )
@@ -99,6 +108,9 @@ class ProfileInput(ToolInput):
     working_hours_start = fields.String(validate=HOUR, metadata={"description": "HH:MM."})
     working_hours_end = fields.String(validate=HOUR, metadata={"description": "HH:MM."})
     timezone = fields.String(validate=known_timezone, metadata={"description": "IANA time zone."})
+    email_notifications = fields.Boolean(
+        metadata={"description": "Whether the business gets e-mail notifications."}
+    )
 
     @validates_schema
     def hours_in_order(self, data: dict, **kwargs) -> None:
@@ -168,15 +180,37 @@ def elapsed_percent(start: date | None, end: date | None, today: date) -> float 
     return round(100 * min(max((today - start).days, 0), span) / span, 1)
 
 
+UNITS = {"revenue": "usd", "average_rating": "rating"}
+
+
+def goal_period(goal: dict) -> Period:
+    first, last = goal["period_start"], goal["period_end"]
+    label = f"{first or 'the start'} to {last or 'today'}" if first or last else "all time"
+    return Period(*(date.fromisoformat(d) if d else None for d in (first, last)), label)
+
+
+def measured(goal: dict, ctx: ToolContext) -> dict:
+    """`goal` with its current value counted from the records over its period, when its
+    metric is one that can be (a custom goal, or a rating with no reviews yet, keeps the
+    value typed for it)."""
+    if goal["metric"] not in figures.METRICS:
+        return {**goal, "source": "typed"}
+    value = figures.metric_value(goal["metric"], ctx.store, goal_period(goal), ctx.zone)
+    if value is None:
+        return {**goal, "source": "typed"}
+    return {**goal, "current_value": value, "source": "records"}
+
+
 def progress(goal: dict, today: date) -> dict:
     """Where one goal stands: done vs target, and whether it keeps pace with its period."""
     target, current = goal["target_value"], goal["current_value"]
-    start, end = (
-        date.fromisoformat(d) if d else None for d in (goal["period_start"], goal["period_end"])
-    )
+    period = goal_period(goal)
+    start, end = period.start, period.end
     percent = percent_of(current, target)
     elapsed = elapsed_percent(start, end, today)
-    keeps_pace = None not in (percent, elapsed) and percent >= elapsed
+    # A rating is kept, not built up: pace through the period says nothing about it.
+    keeps_pace = goal["metric"] != "average_rating" and None not in (percent, elapsed)
+    keeps_pace = keeps_pace and percent >= elapsed
     row = {
         "id": goal["id"],
         "title": goal["title"],
@@ -190,6 +224,7 @@ def progress(goal: dict, today: date) -> dict:
         "days_left": max((end - today).days, 0) if end else None,
         "period_elapsed_percent": elapsed,
         "on_track": current >= target or keeps_pace,
+        "source": goal.get("source", "typed"),
     }
     if percent is None:
         row["percent_note"] = "No percent: the target is zero or tiny next to the current value."
@@ -200,7 +235,10 @@ def progress(goal: dict, today: date) -> dict:
     "goal_progress",
     GoalProgressInput(),
     "Progress of one goal or every active goal: current vs target, percent done, remaining, "
-    "days left, and on_track (percent done at least the percent of the period elapsed).",
+    "days left, and on_track (percent done at least the percent of the period elapsed; a "
+    "rating goal: at or above its target). The current value is counted from the records "
+    "over the goal's period (revenue collected, new clients, jobs completed, average rating, "
+    "proposals won); a custom goal keeps the value typed for it.",
 )
 def goal_progress(ctx: ToolContext, args: dict) -> dict:
     if "id" in args:
@@ -209,7 +247,40 @@ def goal_progress(ctx: ToolContext, args: dict) -> dict:
         goals = ctx.store.list_records(
             "goals", filters=[Filter("status", "eq", "active")], limit=ALL_ROWS
         )
-    rows = [progress(goal, ctx.today) for goal in goals]
+    rows = [progress(measured(goal, ctx), ctx.today) for goal in goals]
     on_track = sum(1 for row in rows if row["on_track"])
     summary = f"{on_track} of {len(rows)} goals on track" if rows else "No active goals"
-    return {"goals": rows, "count": len(rows), "on_track": on_track, "summary": summary}
+    return {
+        "goals": rows,
+        "count": len(rows),
+        "on_track": on_track,
+        "stat_data": [goal_stat(row, goal) for row, goal in zip(rows, goals, strict=True)],
+        "summary": summary,
+    }
+
+
+def goal_stat(row: dict, goal: dict) -> dict:
+    """One goal as parts of its target: reached so far and still to go."""
+    unit = UNITS.get(row["metric"], "usd" if (row["unit"] or "").upper() == "USD" else "count")
+    reached = min(row["current_value"], row["target_value"])
+    parts = [("Reached", reached), ("To go", row["remaining"])]
+    return breakdown(row["title"], parts, unit, goal_period(goal))
+
+
+@agent.tool(
+    "business_overview",
+    PeriodInput(),
+    "How the business is doing over a period (default this month): revenue invoiced and "
+    "collected, new clients, jobs completed, average rating and proposals won; with what is "
+    "outstanding and overdue and the value of open proposals today.",
+)
+def business_overview(ctx: ToolContext, args: dict) -> dict:
+    period = period_of(args, ctx.today)
+    seen = figures.overview(ctx.store, period, ctx.today, ctx.zone)
+    return {
+        "period": period.as_dict(),
+        **seen,
+        "stat_data": figures.overview_stats(seen, period),
+        "summary": f"{period.label}: {money(seen['revenue_collected'])} collected, "
+        f"{money(seen['outstanding'])} outstanding",
+    }

@@ -1,4 +1,5 @@
-"""The tasks agent: the contractor's to-do list, completion and overdue work."""
+"""The tasks agent: the contractor's to-do list, who does what, each project's tasks,
+completion and overdue work."""
 
 from __future__ import annotations
 
@@ -8,26 +9,36 @@ from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
 from ..formatting import percent_of
+from ..stats import breakdown, number
 from ..tools import Agent, Reference, ToolContext, ToolError, ToolInput
-from .crud import Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
+from .crud import ALL_ROWS, Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
+from .project_health import TASK_LABELS
+from .project_health import TASK_STATUSES as STATUSES
+from .projects import find_project
 
-STATUSES = ("todo", "in_progress", "done", "cancelled")
 #: Statuses that create_task and update_task leave to their own tools.
 OWN_TOOLS = {"cancelled": "cancel_task"}
 PRIORITIES = ("low", "medium", "high", "urgent")
 OPEN = ("todo", "in_progress")
 #: Tasks that can no longer be cancelled.
 FINISHED = ("done", "cancelled")
+#: How task_stats names open tasks nobody is assigned to.
+UNASSIGNED = "Unassigned"
 
 agent = Agent(
     name="tasks",
-    description="To-do tasks: adding, listing, completing, overdue work and completion rate.",
+    description=(
+        "To-do tasks: adding, listing (by project or assignee), assigning, completing, "
+        "overdue work and completion rate."
+    ),
     instructions=(
         "You manage the contractor's tasks. Find a task with list_tasks before changing, "
         "completing or cancelling it; if several match, ask which one. Cancelling needs the "
         "user's confirmation in the app; say so. A new task needs a title; ask for it if "
-        "missing, and take the due date and priority from the user's words. Use task_stats "
-        "for completion rate and overdue counts. Never invent tasks or dates."
+        "missing, and take the due date, priority and assignee from the user's words. To "
+        "list one project's tasks, give list_tasks the project's (or its client's) name. "
+        "Use task_stats for completion rate, overdue counts and who has what open. Never "
+        "invent tasks or dates."
     ),
 )
 
@@ -46,6 +57,11 @@ class TaskFields(ToolInput):
     due_date = fields.Date(metadata={"description": "When it is due (YYYY-MM-DD)."})
     project_id = Reference(
         "projects", "project", metadata={"description": "The project it belongs to."}
+    )
+    assignee = fields.String(
+        allow_none=True,
+        validate=validate.Length(1, 100),
+        metadata={"description": "Who does it, by name; null for nobody."},
     )
 
 
@@ -66,6 +82,20 @@ class TaskList(Paging):
     search = fields.String(
         validate=validate.Length(1, 200), metadata={"description": "Text in the title or details."}
     )
+    assignee = fields.String(
+        validate=validate.Length(1, 100),
+        metadata={
+            "description": "Only tasks assigned to this person (any case; a first name "
+            "finds a full name)."
+        },
+    )
+    project = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Only the tasks of the one project with this name or client."},
+    )
+    project_id = Reference(
+        "projects", "project", metadata={"description": "Only the tasks of this project."}
+    )
 
 
 def label(task: dict) -> str:
@@ -77,8 +107,33 @@ def overdue_filters(today: date) -> list[Filter]:
     return [Filter("status", "in", list(OPEN)), Filter("due_date", "lt", today.isoformat())]
 
 
+def assignees(ctx: ToolContext) -> list[str]:
+    """Everyone the user's tasks are assigned to."""
+    rows = ctx.store.list_records(
+        "tasks", filters=[Filter("assignee", "is_null", False)], limit=ALL_ROWS
+    )
+    return sorted({row["assignee"] for row in rows})
+
+
+def assigned_to(ctx: ToolContext, name: str) -> Filter:
+    """Tasks assigned to `name`: the same name in any case, or a full name it begins."""
+    wanted = name.strip().casefold()
+    matches = [
+        person
+        for person in assignees(ctx)
+        if person.casefold() == wanted or person.casefold().split()[:1] == [wanted]
+    ]
+    return Filter("assignee", "in", matches or [name])
+
+
 def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | None]:
     filters = [Filter(key, "eq", args[key]) for key in ("status", "priority") if key in args]
+    if "project" in args:
+        filters.append(Filter("project_id", "eq", find_project(ctx, args["project"])["id"]))
+    if "project_id" in args:
+        filters.append(Filter("project_id", "eq", str(args["project_id"])))
+    if "assignee" in args:
+        filters.append(assigned_to(ctx, args["assignee"]))
     if args.get("open_only"):
         filters.append(Filter("status", "in", list(OPEN)))
     if args.get("overdue_only"):
@@ -148,7 +203,7 @@ add_cancel_tool(
     "task_stats",
     ToolInput(),
     "Task counts by status and priority, completion rate (done out of all tasks not "
-    "cancelled, in percent) and how many open tasks are overdue.",
+    "cancelled, in percent), how many open tasks are overdue, and open tasks by assignee.",
 )
 def task_stats(ctx: ToolContext, args: dict) -> dict:
     count = ctx.store.count_records
@@ -157,6 +212,7 @@ def task_stats(ctx: ToolContext, args: dict) -> dict:
     counted = sum(by_status.values()) - by_status["cancelled"]
     rate = percent_of(by_status["done"], counted)
     overdue = count("tasks", filters=overdue_filters(ctx.today))
+    by_assignee = open_by_assignee(ctx)
     summary = (
         f"{rate}% of tasks done ({by_status['done']} of {counted}); {overdue} overdue"
         if counted
@@ -166,7 +222,27 @@ def task_stats(ctx: ToolContext, args: dict) -> dict:
         "total": sum(by_status.values()),
         "by_status": by_status,
         "by_priority": by_priority,
+        "by_assignee": by_assignee,
         "completion_rate": rate,
         "overdue": overdue,
         "summary": summary,
+        "stat_data": [
+            breakdown(
+                "Tasks by status", [(TASK_LABELS[s], n) for s, n in by_status.items()], "count"
+            ),
+            breakdown("Open tasks by assignee", list(by_assignee.items()), "count"),
+            number("Overdue tasks", overdue, "count"),
+        ],
     }
+
+
+def open_by_assignee(ctx: ToolContext) -> dict[str, int]:
+    """How many open tasks each person has, most first; "Unassigned" for nobody's."""
+    rows = ctx.store.list_records(
+        "tasks", filters=[Filter("status", "in", list(OPEN))], limit=ALL_ROWS
+    )
+    counts: dict[str, int] = {}
+    for row in rows:
+        person = row["assignee"] or UNASSIGNED
+        counts[person] = counts.get(person, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (item[0] == UNASSIGNED, -item[1], item[0])))

@@ -3,9 +3,11 @@
 Understands, for example: "what's on my calendar this week?", "what do I have tomorrow?",
 "do I have any free slots on Friday?", "book Maria Lopez for next Tuesday at 10am",
 "schedule an estimate with Priya Shah on Dec 3 at 2pm for 90 minutes", "do I have a conflict
-on Tuesday at 9?", "cancel the Henderson walk-through". A booking without a day or a time
-(as in "invoice the Smith project and schedule the final walk-through") offers free time and
-asks when.
+on Tuesday at 9?", "cancel the Henderson walk-through", "reschedule the walk-through to Friday
+at 10" (see `appointment_moves`). A booking without a day or a time (as in "invoice the Smith
+project and schedule the final walk-through") offers free time and asks when; one on a day
+that does not exist ("February 30") asks which day was meant. A client named as "the
+Hendersons" or "Mrs. Henderson" is booked by that name, which the tool links to the contact.
 
 Times asked for are wall-clock times without an offset, which the tools take as the business's
 local time; results come back in that time, so answers read them as written.
@@ -16,15 +18,20 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from ...agents.domains.appointments import NOT_BOOKED
-from ...agents.formatting import clock, day, plural
-from ..dates import find_date, find_duration_minutes, find_time
+from ...agents.domains.appointment_clients import SEVERAL
+from ...agents.domains.appointments import NOT_BOOKED, OVERLAPS
+from ...agents.formatting import day, plural
+from ..dates import find_date, find_duration_minutes, find_time, impossible_date
 from ..parse import names
-from . import Call, Step, failed, find_then_act, not_one
+from . import Call, Step, failed, find_then_act, not_one, records
+from .appointment_answers import booked_answer, conflict_answer, describe, free_answer
+from .appointment_moves import move_answer, move_calls
 
 _QUESTION = re.compile(r"^\s*(?:what|when|which|who|show|list|do|does|am|any|how|is)\b", re.I)
 _INTENTS = [
     ("cancel", re.compile(r"\b(?:cancel|call\s+off)\b", re.I)),
+    ("delete", records.DELETE),
+    ("move", re.compile(r"\b(?:re-?schedule|move|push|bump|shift)\b", re.I)),
     ("conflict", re.compile(r"\b(?:conflicts?|clash(?:es)?|double[-\s]?book(?:ed)?)\b", re.I)),
     (
         "free",
@@ -41,6 +48,15 @@ KINDS = [
     (re.compile(r"\bfollow[-\s]?up\b", re.I), "follow_up", "follow-up"),
     (re.compile(r"\b(?:paint\s+day|job)\b", re.I), "job", "job"),
 ]
+#: The fields "change the location of the Priya Shah consultation to 12 Elm Street" and "add
+#: a note to the Henderson walk-through: bring color samples" change.
+EDITS = [
+    records.Edit("location", re.compile(r"\b(?:location|address)\b", re.I), records.words_after_to),
+    records.Edit("notes", re.compile(r"\bnotes?\b", re.I), records.words_after_to),
+]
+
+
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+"
 
 
 def intent(text: str) -> str:
@@ -60,13 +76,28 @@ def kind_of(text: str) -> tuple[str, str] | None:
 
 
 def who(text: str) -> str | None:
-    return next(iter(names(text)), None)
+    """The person named, without a title or a family's plural: "Mrs. Henderson" and "the
+    Hendersons" give "Henderson"."""
+    name = next(iter(names(re.sub(rf"\b{_TITLE}", "", text))), None)
+    if name and re.search(rf"\bthe\s+{re.escape(name)}\b", text):
+        return re.sub(r"(?:(?<=[sxz])|(?<=[cs]h))es$|(?<=[^s])s$", "", name)
+    return name
+
+
+def said_name(text: str) -> str | None:
+    """The person as the user named them: "Mrs. Henderson", "the Hendersons", "Maria Lopez"."""
+    if not (name := who(text)):
+        return None
+    match = re.search(rf"\b(?:{_TITLE})?{re.escape(name)}(e?s\b)?", text)
+    if match is None:
+        return name
+    return f"the {match[0]}" if match[1] else match[0]
 
 
 def subject(text: str) -> str:
     """What is being booked: "appointment with Maria Lopez", "final walk-through with Smith"."""
     said = kind_of(text)[1] if kind_of(text) else "appointment"
-    return f"{said} with {who(text)}" if who(text) else said
+    return f"{said} with {said_name(text)}" if who(text) else said
 
 
 def title(text: str) -> str:
@@ -81,7 +112,7 @@ def start_of(text: str, today: date) -> datetime | None:
 def book_args(text: str, start: datetime) -> dict:
     args: dict = {"title": title(text), "start_time": start.isoformat(timespec="minutes")}
     if who(text):
-        args["client_name"] = who(text)
+        args["client_name"] = said_name(text)
     if kind := kind_of(text):
         args["appointment_type"] = kind[0]
     if minutes := find_duration_minutes(text):
@@ -121,13 +152,21 @@ def list_args(text: str, today: date) -> dict:
 
 
 def find_call(text: str, today: date) -> Call:
-    """The appointment to cancel: by name, else by its kind, else by its day."""
+    """The appointment to cancel or move: by name, else by its kind, else (for a cancel) by
+    its day."""
     args: dict = {"upcoming_only": True, "limit": 5}
     if search := who(text) or (kind_of(text) or (None, None))[1]:
         args["search"] = search.removeprefix("final ")
-    elif when := find_date(text, today):
+    elif intent(text) == "cancel" and (when := find_date(text, today)):
         args["from_date"] = args["to_date"] = when.isoformat()
     return "list_appointments", args
+
+
+def record_plan(kind: str, text: str, today: date) -> tuple[str, dict] | None:
+    """Deleting one appointment, showing it in full or changing its location or notes."""
+    if kind == "delete":
+        return "delete", {}
+    return records.record_kind(text, today, EDITS) if kind in ("list", "book") else None
 
 
 def book_calls(text: str, steps: list[Step], today: date) -> list[Call]:
@@ -137,16 +176,25 @@ def book_calls(text: str, steps: list[Step], today: date) -> list[Call]:
         if start:
             return [("create_appointment", book_args(text, start))]
         return [("suggest_free_slots", slots_args(text, today))]
-    if steps[-1].name == "create_appointment" and steps[-1].status == "error" and start:
+    last = steps[-1]
+    clash = last.status == "error" and last.result.get("error", "").startswith(OVERLAPS)
+    if last.name == "create_appointment" and clash and start:
         return [("suggest_free_slots", slots_args(text, today))]
     return []
 
 
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
     kind = intent(text)
+    if impossible_date(text, today):
+        return []
+    if plan := record_plan(kind, text, today):
+        find = find_call(text, today)
+        return records.record_calls(plan[0], "appointment", steps, find, plan[1])
     if kind == "cancel":
         act = lambda row: ("cancel_appointment", {"id": row["id"]})  # noqa: E731
         return find_then_act(steps, find_call(text, today), "appointments", act)
+    if kind == "move":
+        return move_calls(text, steps, today, find_call(text, today))
     if kind == "book":
         return book_calls(text, steps, today)
     if steps:
@@ -160,16 +208,6 @@ def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
 
 
 # Answers ---------------------------------------------------------------------------------
-def when(appointment: dict) -> str:
-    start, end = appointment["start_time"], appointment["end_time"]
-    return f"{day(start)}, {clock(start)}-{clock(end)}"
-
-
-def describe(appointment: dict) -> str:
-    client = f" ({appointment['client_name']})" if appointment.get("client_name") else ""
-    return f"{appointment['title']}{client}, {when(appointment)}"
-
-
 def list_answer(result: dict, text: str, today: date) -> str:
     rows = result["appointments"]
     span = week_range(text, today)
@@ -182,33 +220,6 @@ def list_answer(result: dict, text: str, today: date) -> str:
     return "\n".join([f"You have {plural(result['total'], 'appointment')} {period}:", *lines])
 
 
-def free_answer(result: dict, text: str, today: date) -> str:
-    minutes, hours = result["duration_minutes"], result["working_hours"]
-    if not result["windows"]:
-        days = ", ".join(day(d) for d in result["days_checked"])
-        opening = f"{clock(hours['start'])} and {clock(hours['end'])}"
-        return f"You have no free {minutes}-minute window on {days} between {opening}."
-    by_day: dict[str, list[str]] = {}
-    for window in result["windows"]:
-        span = f"{clock(window['start'])}-{clock(window['end'])}"
-        by_day.setdefault(window["date"], []).append(span)
-    lines = [f"- {day(d)}: {', '.join(spans)}" for d, spans in by_day.items()]
-    return "\n".join([f"Free time (at least {minutes} minutes, in working hours):", *lines])
-
-
-def booked_answer(result: dict, text: str, today: date) -> str:
-    booked = result["appointment"]
-    start, end = booked["start_time"], booked["end_time"]
-    return f"Booked “{booked['title']}” on {day(start)} from {clock(start)} to {clock(end)}."
-
-
-def conflict_answer(result: dict, text: str, today: date) -> str:
-    asked = when(result)
-    if not result["conflicts"]:
-        return f"No conflicts: {asked} is free."
-    return f"Yes, {asked} overlaps: " + "; ".join(map(describe, result["conflicts"])) + "."
-
-
 ANSWERS = {
     "list_appointments": list_answer,
     "suggest_free_slots": free_answer,
@@ -216,6 +227,7 @@ ANSWERS = {
     "check_conflicts": conflict_answer,
 }
 HELP = "Tell me the day and time for the appointment, e.g. “next Tuesday at 10am”."
+WHICH_DAY = "Which day did you mean?"
 
 
 def book_answer(text: str, steps: list[Step], today: date) -> str:
@@ -230,9 +242,19 @@ def book_answer(text: str, steps: list[Step], today: date) -> str:
 
 def answer(text: str, steps: list[Step], today: date) -> str:
     kind = intent(text)
+    if bad := impossible_date(text, today):
+        return f"“{bad}” is not a real date, so I left your calendar as it is. {WHICH_DAY}"
     if not steps:
         return HELP
+    if record_plan(kind, text, today):
+        search = find_call(text, today)[1].get("search", "")
+        return records.record_answer(steps, "appointment", search, describe)
     last = steps[-1]
+    if kind == "move":
+        search = find_call(text, today)[1].get("search", "")
+        return move_answer(text, steps, search, describe)
+    if last.name == "create_appointment" and last.result.get("error", "").startswith(SEVERAL):
+        return f"I didn't book it: {last.result['error'].split(NOT_BOOKED)[0]}Which one?"
     if kind == "book" and last.name == "suggest_free_slots" and last.status == "ok":
         return book_answer(text, steps, today)
     if last.status != "ok":

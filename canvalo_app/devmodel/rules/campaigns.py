@@ -2,9 +2,9 @@
 
 Understands, for example: "how did my spring campaign do?", "show campaign metrics",
 "what's the open rate of the holiday campaign?", "show my scheduled campaigns",
-"list my sms campaigns", "send the holiday campaign", "cancel the holiday campaign" and
-"schedule the cabinet campaign for December 1 at 10am" (all three wait for confirmation in
-the app).
+"list my sms campaigns", "send the holiday campaign" (or by its name: "send the holiday
+touch-up reminder now"), "cancel the holiday campaign" and "schedule the cabinet campaign for
+December 1 at 10am" (sending, cancelling and scheduling wait for confirmation in the app).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ...agents.domains.campaigns import CHANNELS, STATUSES
 from ...agents.formatting import day, money, plural
 from ..dates import find_date, find_time
 from ..parse import quoted, status_in
-from . import Call, Step, failed, find_then_act, not_one
+from . import Call, Step, failed, find_then_act, not_one, records
 
 CHANNEL_WORDS = {
     "text": "sms",
@@ -40,6 +40,11 @@ _METRICS = re.compile(
 )
 _CALLED = re.compile(r"\bcampaign\s+(?:called|named)\s+(.+?)[.?!]*$", re.I)
 _UP_TO_CAMPAIGN = re.compile(r"^(.*?)\bcampaigns?\b", re.I)
+#: "send the holiday touch-up reminder now": a campaign named without the word "campaign".
+_SEND_NAMED = re.compile(
+    r"\bsend\s+(?:out\s+)?(?:the|my|our)\s+(.+?)(?:\s+(?:out|now|today|right\s+away))*[.?!]*$",
+    re.I,
+)
 _LEAD_WORDS = frozenset(("the", "my", "our", "this", "that", "of", "for", "about"))
 
 
@@ -56,14 +61,30 @@ def words_before_campaign(text: str) -> str | None:
 
 def campaign_hint(text: str) -> str | None:
     """The words naming a campaign: quoted, "campaign called X", or "the X campaign"."""
-    called = _CALLED.search(text)
+    called, named = _CALLED.search(text), _SEND_NAMED.search(text)
     hint = quoted(text) or (called[1].strip() if called else words_before_campaign(text))
+    if not hint and named and not _UP_TO_CAMPAIGN.search(text):
+        hint = named[1]
     if hint and status_in(hint, CHANNELS + STATUSES, CHANNEL_WORDS | STATUS_WORDS) is None:
         return hint
     return None
 
 
-INTENTS = (("cancel", _CANCEL), ("send", _SEND), ("schedule", _SCHEDULE), ("metrics", _METRICS))
+_CREATE = re.compile(r"\b(?:create|new|start|set\s+up)\b.*\bcampaign\b", re.I)
+INTENTS = (
+    ("delete", records.DELETE),
+    ("create", _CREATE),
+    ("cancel", _CANCEL),
+    ("send", _SEND),
+    ("schedule", _SCHEDULE),
+    ("metrics", _METRICS),
+)
+#: The fields "rename the cabinet campaign to Cabinet makeover" and the like change.
+EDITS = [
+    records.Edit("name", re.compile(r"\brename\b|\bname\b", re.I), records.words_after_to),
+    records.Edit("budget", re.compile(r"\bbudget\b", re.I), records.money_after_to),
+    records.Edit("subject", re.compile(r"\bsubject\b", re.I), records.words_after_to),
+]
 #: Intents that first find one campaign, then act on it.
 ACTIONS = ("cancel", "send", "schedule")
 
@@ -95,8 +116,30 @@ def list_args(text: str) -> dict:
     return {"limit": 20, **{key: value for key, value in found.items() if value}}
 
 
+def create_args(text: str) -> dict | None:
+    """A new campaign: "create an email campaign called Spring refresh"."""
+    called = _CALLED.search(text)
+    if not called:
+        return None
+    channel = status_in(text, CHANNELS, CHANNEL_WORDS)
+    return {"name": called[1].strip()} | ({"channel": channel} if channel else {})
+
+
+def record_plan(kind: str, text: str, today: date) -> tuple[str, dict] | None:
+    """Deleting one campaign, showing it in full or changing its name, budget or subject."""
+    if kind == "delete":
+        return "delete", {}
+    return records.record_kind(text, today, EDITS) if kind in ("list", "metrics") else None
+
+
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
     kind, hint = intent(text), campaign_hint(text)
+    if (plan := record_plan(kind, text, today)) and hint:
+        find = ("list_campaigns", {"search": hint, "limit": 5})
+        return records.record_calls(plan[0], "campaign", steps, find, plan[1])
+    if kind == "create":
+        args = None if steps else create_args(text)
+        return [("create_campaign", args)] if args else []
     if kind in ACTIONS:
         if not hint or (kind == "schedule" and not send_at(text, today)):
             return []  # the answer asks which campaign, or when
@@ -170,6 +213,11 @@ ANSWERS = {
 
 def answer(text: str, steps: list[Step], today: date) -> str:
     kind, hint = intent(text), campaign_hint(text)
+    if steps and record_plan(kind, text, today):
+        return records.record_answer(steps, "campaign", hint or "", describe)
+    if kind == "create":
+        created = steps[-1].result.get("summary") if steps else None
+        return f"Done: {created}." if created else "What should the new campaign be called?"
     if kind in ACTIONS and not hint:
         return f"Which campaign should I {kind}? Tell me its name."
     if kind == "schedule" and not steps:

@@ -13,7 +13,7 @@ from datetime import date
 from ...agents.domains.contacts import TYPES
 from ...agents.formatting import plural
 from ..parse import email, names, phone, status_in
-from . import Call, Step, failed, find_then_act, not_one
+from . import Call, Step, failed, find_then_act, not_one, records
 
 SYNONYMS = {
     **{f"{kind}s": kind for kind in TYPES},
@@ -33,6 +33,18 @@ _INTENTS = [
         re.compile(r"\b(?:make|mark|change|set|move|turn)\b.*\b(?:as|to|into|an?)\s+\w", re.I),
     ),
     ("lookup", re.compile(r"\b(?:find|look\s*up|who|what'?s|what\s+is|get|show)\b", re.I)),
+]
+
+
+def _after_to(read):
+    return lambda text, today: read(records.value_after_to(text) or "")
+
+
+#: The details "update Priya Shah's phone to 555-0142" and the like change.
+EDITS = [
+    records.Edit("phone", re.compile(r"\b(?:phone|cell|mobile)\b", re.I), _after_to(phone)),
+    records.Edit("email", re.compile(r"\be-?mail\b", re.I), _after_to(email)),
+    records.Edit("address", re.compile(r"\baddress\b", re.I), records.words_after_to),
 ]
 #: Intents that first find one contact, then act on it.
 ACTIONS = ("delete", "retype")
@@ -81,8 +93,22 @@ def list_args(text: str) -> dict:
     return {"limit": 20} | ({"contact_type": kind} if kind else {})
 
 
+def record_plan(kind: str, text: str, today: date) -> tuple[str, dict] | None:
+    """Showing one contact in full, or changing their phone, e-mail or address."""
+    return records.record_kind(text, today, EDITS) if kind in ("list", "lookup") else None
+
+
+def person(text: str) -> str:
+    return next(iter(names(text)), "")
+
+
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
     kind = intent(text)
+    if plan := record_plan(kind, text, today):
+        find = ("search_contacts", {"query": person(text), "limit": 5})
+        return records.record_calls(plan[0], "contact", steps, find, plan[1])
+    if kind in ("list", "lookup") and records.named_field(text, EDITS):
+        return []  # the answer asks for the new value
     if kind in ACTIONS and query(text):
         return find_then_act(steps, find_call(text), "contacts", lambda c: act(kind, text, c))
     if steps:
@@ -166,6 +192,11 @@ HELP = "Who do you mean? Tell me the person's or company's name."
 
 def answer(text: str, steps: list[Step], today: date) -> str:
     kind = intent(text)
+    if record_plan(kind, text, today):
+        return records.record_answer(steps, "contact", person(text), describe)
+    if not steps and (field := records.named_field(text, EDITS)):
+        whose = f"{person(text)}'s" if person(text) else "the"
+        return f"What should {whose} new {field.column} be?"
     if not steps:
         return "To add a contact I need at least a name." if kind == "create" else HELP
     last = steps[-1]

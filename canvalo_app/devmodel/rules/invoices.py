@@ -3,8 +3,9 @@
 Understands, for example: "which invoices are overdue?", "how much am I owed?", "how much does
 Henderson owe?", "show my unpaid invoices", "show INV-1004", "create an invoice for Nina
 Brooks for $1,250 for trim painting", "record a $500 payment on INV-1003", "mark the
-Henderson invoice paid", "cancel INV-1005", "delete the Henderson invoice", "invoice the Smith
-project" (a draft for the project's unbilled budget).
+Henderson invoice paid", "mark INV-1002 paid by check", "send INV-1005", "cancel INV-1005",
+"delete the Henderson invoice", "invoice the Smith project" (a draft for the project's
+unbilled budget). Revenue and payments received are read in `revenue.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from ...agents.domains.receivables import STATUSES
 from ...agents.formatting import day, money, plural
 from ..dates import find_date
 from ..parse import amounts, email, invoice_number, names, percent, status_in, work
-from . import Call, Step, failed, find_then_act, not_one
+from . import Call, Step, failed, find_then_act, not_one, records, revenue
+from .invoice_answers import (
+    created_answer,
+    overdue_answer,
+    payment_answer,
+    project_answer,
+    totals_answer,
+)
 
 SYNONYMS = {
     "late": "overdue",
@@ -39,6 +47,7 @@ _OWED = re.compile(
 _INTENTS = [
     ("delete", re.compile(r"\b(?:delete|remove|erase)\b", re.I)),
     ("cancel", re.compile(r"\b(?:cancel|void)\b", re.I)),
+    ("send", re.compile(r"\b(?:send|mark\b.*\bsent)\b", re.I)),
     ("project", re.compile(r"\b(?:invoice|bill)\b.*\b(?:project|job)\b", re.I)),
     ("paid", _PAID),
     ("payment", re.compile(r"\b(?:payment|paid|received|got|deposit)\b", re.I)),
@@ -47,13 +56,22 @@ _INTENTS = [
     ("owed", _OWED),
 ]
 #: Intents that first find one invoice, then act on it.
-ACTIONS = ("delete", "cancel", "paid", "payment")
+ACTIONS = ("delete", "cancel", "send", "paid", "payment", "payments")
 _DUE = re.compile(r"\bdue\b(.*)", re.I)
+#: The fields "change the due date on INV-1005 to December 15" and the like can change.
+EDITS = [
+    records.Edit("due_date", re.compile(r"\bdue\b", re.I), records.date_after_to),
+    records.Edit("tax_rate", re.compile(r"\btax\b", re.I), records.percent_after_to),
+]
 _OPEN = re.compile(r"\b(?:unpaid|open|unsettled)\b", re.I)
 
 
 def intent(text: str) -> str:
     kind = next((kind for kind, pattern in _INTENTS if pattern.search(text)), "list")
+    if kind in ("payment", "owed", "list") and revenue.asks_revenue(text):
+        return "revenue"
+    if kind in ("payment", "list") and revenue.asks_payments(text):
+        return "payments" if invoice_number(text) else "received"
     if kind == "payment" and not amounts(text):
         return "owed" if _OWED.search(text) else "list"  # "how much have I been paid?"
     return kind
@@ -77,7 +95,13 @@ def find_call(text: str, kind: str) -> Call:
 def act(kind: str, text: str, invoice: dict, today: date) -> Call:
     if kind in ("delete", "cancel"):
         return f"{kind}_invoice", {"id": invoice["id"]}
+    if kind == "send":
+        return "send_invoice", {"id": invoice["id"]}
+    if kind == "payments":
+        return "list_payments", {"invoice_id": invoice["id"]}
     args = {"invoice_id": invoice["id"]}
+    if paid_by := revenue.method(text):
+        args["method"] = paid_by
     if (paid_on := find_date(text, today)) and paid_on <= today:
         args["date"] = paid_on.isoformat()
     if kind == "payment":
@@ -122,6 +146,9 @@ def project_args(text: str) -> dict | None:
 
 
 def plan(kind: str, text: str, today: date) -> Call | None:
+    if kind in ("revenue", "received"):
+        name = "revenue_report" if kind == "revenue" else "list_payments"
+        return name, revenue.period_args(text, today)
     if kind == "project":
         args = project_args(text)
         return ("invoice_project", args) if args else None
@@ -137,6 +164,8 @@ def plan(kind: str, text: str, today: date) -> Call | None:
 
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
     kind = intent(text)
+    if kind == "list" and (record := records.record_kind(text, today, EDITS)):
+        return records.record_calls(record[0], "invoice", steps, find_call(text, kind), record[1])
     if kind in ACTIONS:
         act_on = lambda invoice: act(kind, text, invoice, today)  # noqa: E731
         return find_then_act(steps, find_call(text, kind), "invoices", act_on)
@@ -160,33 +189,6 @@ def due(invoice: dict) -> str:
     return f", due {day(invoice['due_date'])}" if invoice["due_date"] else ""
 
 
-def overdue_answer(result: dict, text: str) -> str:
-    if not result["count"]:
-        return "None of your invoices are overdue."
-    lines = [
-        f"- {row['invoice_number']}, {row['client_name']}: {money(row['balance'])} owed, "
-        f"{plural(row['days_overdue'], 'day')} overdue"
-        for row in result["invoices"]
-    ]
-    total = money(result["total_overdue"])
-    header = f"You have {plural(result['count'], 'overdue invoice')} totalling {total}:"
-    return "\n".join([header, *lines])
-
-
-def totals_answer(result: dict, text: str) -> str:
-    collected = money(result["collected"])
-    if not result["open_count"]:
-        return f"Nobody owes you anything right now. You've collected {collected} in total."
-    parts = [
-        f"You're owed {money(result['outstanding'])} across "
-        f"{plural(result['open_count'], 'invoice')}, {money(result['overdue'])} of it overdue.",
-        f"You've collected {collected} so far.",
-    ]
-    if result["draft_total"]:
-        parts.append(f"Drafts not sent yet come to {money(result['draft_total'])}.")
-    return " ".join(parts)
-
-
 def list_answer(result: dict, text: str) -> str:
     rows = result["invoices"]
     if not rows:
@@ -201,35 +203,6 @@ def list_answer(result: dict, text: str) -> str:
     return "\n".join([header + ":", *lines])
 
 
-def created_answer(result: dict, text: str) -> str:
-    invoice = result["invoice"]
-    lines = "; ".join(f"{i['description']} {money(i['amount'])}" for i in invoice["line_items"])
-    return (
-        f"I created draft invoice {invoice['invoice_number']} for {invoice['client_name']}: "
-        f"{lines}, tax {money(invoice['tax_amount'])} ({invoice['tax_rate']:g}%), total "
-        f"{money(invoice['total_amount'])}, due {day(invoice['due_date'])}. It hasn't been sent."
-    )
-
-
-def project_answer(result: dict, text: str) -> str:
-    invoice, project = result["invoice"], result["project"]
-    return (
-        f"I drafted invoice {invoice['invoice_number']} to {invoice['client_name']} for the "
-        f"project “{project['name']}”: {money(invoice['subtotal'])} plus "
-        f"{money(invoice['tax_amount'])} tax, total {money(invoice['total_amount'])}, due "
-        f"{day(invoice['due_date'])}. It's a draft; nothing has been sent."
-    )
-
-
-def payment_answer(result: dict, text: str) -> str:
-    invoice, left = result["invoice"], result["balance"]
-    rest = "It's now paid in full." if left <= 0 else f"{money(left)} is still owed."
-    return (
-        f"I recorded a {money(result['amount'])} payment on {invoice['invoice_number']} for "
-        f"{invoice['client_name']}. {rest}"
-    )
-
-
 ANSWERS = {
     "overdue_summary": overdue_answer,
     "invoice_totals": totals_answer,
@@ -238,6 +211,9 @@ ANSWERS = {
     "invoice_project": project_answer,
     "record_payment": payment_answer,
     "mark_invoice_paid": payment_answer,
+    "send_invoice": lambda result, text: f"Done: {result['summary']}.",
+    "revenue_report": revenue.revenue_answer,
+    "list_payments": revenue.payments_answer,
 }
 ASK = {
     "project": "Which project should I invoice? Tell me its name or its client's name.",
@@ -253,6 +229,8 @@ def answer(text: str, steps: list[Step], today: date) -> str:
         if kind == "create" and (client := next(iter(names(text)), None)):
             return f"How much should the invoice for {client} be, and for what work?"
         return ASK.get(kind, HELP)
+    if kind == "list" and records.record_kind(text, today, EDITS):
+        return records.record_answer(steps, "invoice", who(text) or "", describe)
     last = steps[-1]
     if last.status != "ok":
         return failed(last)

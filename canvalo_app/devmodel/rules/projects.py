@@ -4,7 +4,9 @@ Understands, for example: "how is the Henderson project going?", "what's the bud
 my projects?", "which projects are at risk?", "show my projects in progress", "set the
 Henderson project to 75%", "create a project “Fence staining” for Grace Kim with a $2,000
 budget", "cancel the Smith project" and "delete the Kim project" (both wait for confirmation in
-the app).
+the app), "how far along is the Henderson project?", "add Jake to the Henderson crew", "remove
+Jake from the Smith crew", "who is on the Henderson crew?", "add 5 gallons of primer at $32 to
+the Henderson job", "what materials are on the Henderson job?".
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from ...agents.domains.projects import STATUSES
 from ...agents.formatting import day, money, plural
 from ..dates import find_date
 from ..parse import amounts, names, percent, quoted, status_in, unquoted
-from . import Call, Step, failed, find_then_act, not_one
+from . import Call, Step, failed, find_then_act, not_one, records
+from .project_crew import (
+    CREW_ANSWERS,
+    CREW_INTENTS,
+    CREW_TOOLS,
+    crew_act,
+    crew_list_answer,
+    crew_project,
+)
 
 SYNONYMS = {
     "active": "in_progress",
@@ -27,15 +37,40 @@ SYNONYMS = {
     "finished": "completed",
 }
 _INTENTS = [
+    *CREW_INTENTS,
     ("delete", re.compile(r"\b(?:delete|remove)\b", re.I)),
     ("cancel", re.compile(r"\b(?:cancel|call\s+off)\b", re.I)),
     ("create", re.compile(r"\b(?:create|add|new|start|set\s+up)\b.*\bproject\b", re.I)),
-    ("update", re.compile(r"\b(?:set|update|mark|move|put)\b.*\d+\s*(?:%|percent)", re.I)),
+    (
+        "update",
+        re.compile(
+            r"\b(?:set|update|mark|move|put)\b.*\d+\s*(?:%|percent)"
+            r"|\d+\s*(?:%|percent)\s+(?:done|complete|finished)\b",
+            re.I,
+        ),
+    ),
     ("budget", re.compile(r"\b(?:budgets?|at\s+risk|over\s*budget|costs?|spend|spent)\b", re.I)),
     ("progress", re.compile(r"\b(?:how|going|(?<!in\s)progress|doing|on\s+track|status)\b", re.I)),
 ]
 #: Intents that first find one project, then act on it.
-ACTIONS = ("delete", "cancel", "update", "progress")
+ACTIONS = ("delete", "cancel", "update", "progress", *(kind for kind, _ in CREW_INTENTS))
+_STATUS_WORDS = r"planning|completed|finished|done|active|in\s+progress"
+#: The fields "put the Lopez kitchen project on hold", "change the budget of the Lopez project
+#: to $4,800" and the like change.
+EDITS = [
+    records.Edit(
+        "status",
+        re.compile(rf"\bon\s+hold\b|\bstatus\b|\bas\s+(?:{_STATUS_WORDS})\b", re.I),
+        lambda text, today: status_in(text, STATUSES, SYNONYMS),
+    ),
+    records.Edit("budget", re.compile(r"\bbudget\b", re.I), records.money_after_to),
+    records.Edit(
+        "end_date",
+        re.compile(r"\b(?:end|finish)\s+date\b|\bdeadline\b", re.I),
+        records.date_after_to,
+    ),
+    records.Edit("name", re.compile(r"\brename\b", re.I), records.words_after_to),
+]
 _CALLED = re.compile(r"\b(?:called|named)\s+(.+?)(?:\s+for\b|\s+with\b|[,.!?]|$)", re.I)
 
 
@@ -50,7 +85,7 @@ def intent(text: str) -> str:
 
 def who(text: str) -> str | None:
     """The project's or client's name, outside any quoted project title."""
-    return next(iter(names(unquoted(text))), None)
+    return crew_project(text) or next(iter(names(unquoted(text))), None)
 
 
 def find_call(text: str) -> Call:
@@ -60,7 +95,9 @@ def find_call(text: str) -> Call:
     return "list_projects", args
 
 
-def act(kind: str, text: str, project: dict) -> Call:
+def act(kind: str, text: str, project: dict) -> Call | None:
+    if kind in CREW_TOOLS:
+        return crew_act(kind, text, project)
     if kind in ("delete", "cancel"):
         return f"{kind}_project", {"id": project["id"]}
     if kind == "update":
@@ -93,8 +130,16 @@ def list_args(text: str) -> dict:
     return args
 
 
+def record_plan(kind: str, text: str, today: date) -> tuple[str, dict] | None:
+    """Showing one project in full, or changing its status, budget, end date or name."""
+    reading = kind in ("list", "budget", "progress")
+    return records.record_kind(text, today, EDITS) if reading else None
+
+
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
     kind = intent(text)
+    if plan := record_plan(kind, text, today):
+        return records.record_calls(plan[0], "project", steps, find_call(text), plan[1])
     if kind in ACTIONS:
         return find_then_act(steps, find_call(text), "projects", lambda p: act(kind, text, p))
     if steps:
@@ -123,11 +168,27 @@ def used(row: dict) -> str:
     return f"{row['budget_used_percent']:g}% of its {money(row['budget'])} budget used"
 
 
+def basis(row: dict) -> str:
+    """How the progress was worked out, when it was from the project's tasks."""
+    if row["progress_source"] != "tasks":
+        return ""
+    tasks = row["tasks"]
+    counted = sum(tasks.values()) - tasks["cancelled"]
+    said = f"That's {tasks['done']} of its {plural(counted, 'task')} done"
+    if row["entered_progress"] != row["progress"]:
+        return f" {said}; the progress entered on the project says {row['entered_progress']}%."
+    return f" {said}."
+
+
 def progress_answer(result: dict, text: str) -> str:
     row = result["project"]
+    materials = (
+        f" (including {money(row['materials_cost'])} of materials)" if row["materials_cost"] else ""
+    )
     parts = [
-        f"{row['name']} is {row['progress']}% done ({state(row)}) with {used(row)}: "
-        f"{money(row['actual_cost'])} spent, {money(row['remaining_budget'])} left."
+        f"{row['name']} is {row['progress']:g}% done ({state(row)}) with {used(row)}: "
+        f"{money(row['total_cost'])} spent{materials}, {money(row['remaining_budget'])} left."
+        + basis(row)
     ]
     if row["days_left"] is not None:
         ends = day(row["end_date"])
@@ -153,7 +214,7 @@ def overview_answer(result: dict, text: str) -> str:
         f"({money(result['remaining'])} left):"
     )
     lines = [
-        f"- {row['name']}: {row['progress']}% done, {used(row)}"
+        f"- {row['name']}: {row['progress']:g}% done, {used(row)}"
         + (" (at risk)" if row["at_risk"] else "")
         for row in result["projects"]
     ]
@@ -179,7 +240,7 @@ def created_answer(result: dict, text: str) -> str:
 
 def updated_answer(result: dict, text: str) -> str:
     row = result["project"]
-    return f"{row['name']} is now {row['progress']}% done, with {used(row)}."
+    return f"{row['name']} is now {row['progress']:g}% done, with {used(row)}." + basis(row)
 
 
 ANSWERS = {
@@ -188,6 +249,7 @@ ANSWERS = {
     "list_projects": list_answer,
     "create_project": created_answer,
     "update_project_progress": updated_answer,
+    **CREW_ANSWERS,
 }
 HELP = "Which project? Tell me its name or its client's name, e.g. “the Henderson project”."
 
@@ -196,10 +258,13 @@ def answer(text: str, steps: list[Step], today: date) -> str:
     kind = intent(text)
     if not steps:
         return HELP
+    if record_plan(kind, text, today):
+        return records.record_answer(steps, "project", who(text) or "", describe)
     last = steps[-1]
     if last.status != "ok":
         return failed(last)
     if kind in ACTIONS and len(steps) == 1:
-        return not_one(last, "projects", "project", who(text) or "", describe) or HELP
+        missing = not_one(last, "projects", "project", who(text) or "", describe)
+        return missing or (crew_list_answer(last.result, text) if kind == "crew" else HELP)
     write = ANSWERS.get(last.name, lambda result, _: result.get("summary", "Done."))
     return write(last.result, text)

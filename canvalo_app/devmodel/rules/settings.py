@@ -1,6 +1,7 @@
 """Offline rules for the settings agent: the business profile and progress on goals.
 
 Understands, for example: "how are my goals doing?", "am I on track for my revenue target?",
+"how is the business doing overall?", "give me a business overview for last quarter",
 "what's my business profile?", "what's my hourly rate?", "set my hourly rate to $70",
 "change my tax rate to 7.5%", "set payment terms to net 15", "update my phone to 555-0199",
 "set my email to sam@example.com", "set my working hours from 7am to 4pm",
@@ -17,10 +18,17 @@ from datetime import date
 from ...agents.formatting import money, plural
 from ..dates import find_time
 from ..parse import amounts, email, percent, phone, quoted
-from . import Call, Step, failed
+from . import Call, Step, failed, goals
+from .revenue import period_args
 
 _GOALS = re.compile(r"\b(?:goals?|targets?|on\s+track)\b", re.I)
-_CHANGE = re.compile(r"\b(?:set|change|update|make|raise|lower|increase|decrease)\b", re.I)
+_OVERVIEW = re.compile(
+    r"\b(?:overview|how(?:'s|\s+is)\s+(?:the\s+|my\s+)?business|business\s+doing)\b", re.I
+)
+_CHANGE = re.compile(
+    r"\b(?:set|change|update|make|raise|lower|increase|decrease|turn|switch|enable|disable)\b",
+    re.I,
+)
 _AFTER_TO = re.compile(r"\b(?:to|is)\s+(.+?)[.!?]*$", re.I)
 _NUMBER_AFTER_TO = re.compile(r"\bto\s+\$?(\d+(?:\.\d+)?)\b", re.I)
 _DAYS = re.compile(r"\bnet\s*(\d+)\b|\b(\d+)\s*days?\b", re.I)
@@ -59,6 +67,13 @@ def hour(text: str, which: int) -> str | None:
     return f"{found:%H:%M}" if found else None
 
 
+def switch(text: str) -> bool | None:
+    """On or off: "turn off email notifications", "turn them back on"."""
+    if re.search(r"\b(?:off|disable|stop)\b", text, re.I):
+        return False
+    return True if re.search(r"\b(?:on|enable|resume)\b", text, re.I) else None
+
+
 _HOURS_WORDS = r"\b(?:working|work|business)\s+hours\b"
 
 
@@ -93,6 +108,8 @@ FIELDS = [
     Field("working_hours_start", "day start", _HOURS_WORDS, lambda text: hour(text, 0)),
     Field("working_hours_end", "day end", _HOURS_WORDS, lambda text: hour(text, 1)),
     Field("timezone", "time zone", r"\btime\s*zone\b", words_after_to),
+    Field("email_notifications", "email notifications", r"\bnotifications?\b", switch,
+          lambda value: "on" if value else "off"),
 ]
 # fmt: on
 SHOW = {field.column: field for field in FIELDS}
@@ -111,10 +128,14 @@ def changes(text: str) -> dict:
 def intent(text: str) -> str:
     if _CHANGE.search(text) and named_fields(text):
         return "update"
-    return "goals" if _GOALS.search(text) else "profile"
+    if _GOALS.search(text):
+        return "goals"
+    return "overview" if _OVERVIEW.search(text) else "profile"
 
 
 def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
+    if goal := goals.intent(text):
+        return goals.next_calls(goal, text, steps, today)
     kind = intent(text)
     if steps or (kind == "update" and not changes(text)):
         return []
@@ -122,6 +143,8 @@ def next_calls(text: str, steps: list[Step], today: date) -> list[Call]:
         return [("update_business_profile", changes(text))]
     if kind == "goals":
         return [("goal_progress", {})]
+    if kind == "overview":
+        return [("business_overview", period_args(text, today))]
     return [("get_business_profile", {})]
 
 
@@ -181,7 +204,26 @@ def goals_answer(result: dict, text: str) -> str:
     )
 
 
+def overview_answer(result: dict, text: str) -> str:
+    rating = (
+        f"an average rating of {result['average_rating']:g} from "
+        f"{plural(result['review_count'], 'review')}"
+        if result["average_rating"] is not None
+        else "no new reviews"
+    )
+    return (
+        f"In {result['period']['label']} you invoiced {money(result['revenue_invoiced'])} and "
+        f"collected {money(result['revenue_collected'])}; "
+        f"{plural(result['new_clients'], 'new client')}, "
+        f"{plural(result['jobs_completed'], 'job')} completed, "
+        f"{plural(result['proposals_won'], 'proposal')} won, and {rating}. Today clients owe "
+        f"you {money(result['outstanding'])} ({money(result['overdue'])} overdue), and open "
+        f"proposals are worth {money(result['open_proposals_value'])}."
+    )
+
+
 ANSWERS = {
+    "business_overview": overview_answer,
     "get_business_profile": profile_answer,
     "update_business_profile": updated_answer,
     "goal_progress": goals_answer,
@@ -189,11 +231,16 @@ ANSWERS = {
 
 
 def answer(text: str, steps: list[Step], today: date) -> str:
+    if goal := goals.intent(text):
+        return goals.answer(goal, text, steps)
     if not steps:
         if intent(text) == "update":
             labels = " and ".join(field.label for field in named_fields(text))
             return f"What should the {labels} be? I couldn't read a value in your message."
-        return "I can show or change your business profile and show progress on your goals."
+        return (
+            "I can show or change your business profile, show progress on your goals, and "
+            "tell you how the business is doing."
+        )
     last = steps[-1]
     if last.status != "ok":
         return failed(last)

@@ -1,0 +1,101 @@
+"""A proposal's sections and the client it is for.
+
+A larger proposal is priced in sections ("Main floor", "Exterior trim"), each a title and
+its own priced lines. The proposal keeps its sections, each with its subtotal, and the
+same lines flattened into `line_items` (each naming its section), so its subtotal, tax and
+total are worked out exactly as a simple proposal's are.
+"""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ...store.base import Search
+from ..tools import ToolContext, ToolInput
+from .crud import ALL_ROWS
+from .money import LineItem
+
+MAX_SECTIONS = 20
+
+
+class Section(ToolInput):
+    title = fields.String(
+        required=True,
+        validate=validate.Length(1, 200),
+        metadata={"description": "What this part of the job is, e.g. 'Main floor'."},
+    )
+    line_items = fields.List(
+        fields.Nested(LineItem),
+        required=True,
+        validate=validate.Length(1, 100),
+        metadata={"description": "This section's priced lines."},
+    )
+
+
+def line_amount(item: dict) -> float:
+    return round(item.get("quantity", 1) * item.get("unit_price", 0), 2)
+
+
+def sectioned(sections: list[dict]) -> dict:
+    """`sections` with each line's amount and each section's subtotal, and their lines
+    flattened into `line_items`, each naming its section."""
+    priced, flat = [], []
+    for section in sections:
+        items = [
+            {key: item[key] for key in ("description", "quantity", "unit_price") if key in item}
+            for item in section["line_items"]
+        ]
+        items = [{**item, "amount": line_amount(item)} for item in items]
+        subtotal = round(sum(item["amount"] for item in items), 2)
+        priced.append({"title": section["title"], "line_items": items, "subtotal": subtotal})
+        flat.extend({**item, "section": section["title"]} for item in items)
+    return {"sections": priced, "line_items": flat}
+
+
+def sections_subtotal(sections: list[dict]) -> float:
+    """What the sections' lines add up to, before any rounding to the cent."""
+    return sum(
+        line["quantity"] * line["unit_price"] for part in sections for line in part["line_items"]
+    )
+
+
+def default_terms(profile: dict | None) -> str | None:
+    """The business's payment terms as a proposal's terms, when its profile sets them."""
+    days = (profile or {}).get("payment_terms_days")
+    if not days:
+        return None
+    return f"Payment is due within {days} days of the invoice date."
+
+
+def full_name(contact: dict) -> str:
+    return " ".join(filter(None, (contact.get("first_name"), contact.get("last_name"))))
+
+
+def with_contact(values: dict, ctx: ToolContext) -> dict:
+    """A new proposal linked to its client's contact: the contact given by id names the
+    client's e-mail when none was given; else the one contact whose full name or company is
+    the client's name is linked."""
+    if values.get("contact_id"):
+        contact = ctx.store.get_record("contacts", values["contact_id"]) or {}
+    else:
+        contact = named_contact(ctx, values["client_name"]) or {}
+        if contact:
+            values = {**values, "contact_id": contact["id"]}
+    if contact.get("email") and not values.get("client_email"):
+        values = {**values, "client_email": contact["email"]}
+    return values
+
+
+def named_contact(ctx: ToolContext, name: str) -> dict | None:
+    """The caller's one contact called `name` (its full name or company), if exactly one."""
+    wanted = " ".join(name.split()).casefold()
+    last_word = wanted.rsplit(" ", 1)[-1]
+    candidates = ctx.store.list_records(
+        "contacts", search=Search(("first_name", "last_name", "company"), last_word), limit=ALL_ROWS
+    )
+    found = [
+        contact
+        for contact in candidates
+        if wanted in (full_name(contact).casefold(), (contact.get("company") or "").casefold())
+    ]
+    return found[0] if len(found) == 1 else None
