@@ -1,7 +1,8 @@
 -- What a painting contractor runs the business on: payments with their method and date (so
--- money collected can be counted by period), sent invoices and proposals, proposal sections
--- and terms, task assignees, a project's crew and materials, a review's draft reply, and
--- whether the business gets e-mail notifications.
+-- money collected can be counted by period), sent invoices and proposals, when a proposal was
+-- accepted and a project completed, proposal sections and terms, task assignees, a project's
+-- crew and materials, a review's draft reply, and whether the business gets e-mail
+-- notifications.
 -- Row-level security as for every business table (0003). Idempotent.
 
 create table if not exists api.payments (
@@ -23,12 +24,21 @@ alter table api.invoices add column if not exists sent_at timestamptz;
 alter table api.proposals add column if not exists sections jsonb not null default '[]'::jsonb;
 alter table api.proposals add column if not exists terms text;
 alter table api.proposals add column if not exists sent_at timestamptz;
+alter table api.proposals add column if not exists accepted_at timestamptz;
 alter table api.tasks add column if not exists assignee text;
 alter table api.projects add column if not exists crew jsonb not null default '[]'::jsonb;
 alter table api.projects add column if not exists materials jsonb not null default '[]'::jsonb;
+alter table api.projects add column if not exists completed_on date;
 alter table api.reviews add column if not exists draft_response text;
 alter table api.business_settings add column if not exists email_notifications boolean not null default true;
 create index if not exists tasks_project on api.tasks (user_id, project_id);
+
+-- A project already completed is dated by its planned finish (else its last change), and a
+-- proposal already accepted by its last change: the best dates there are for them.
+update api.projects set completed_on = coalesce(end_date, updated_at::date)
+ where status = 'completed' and completed_on is null;
+update api.proposals set accepted_at = updated_at
+ where status = 'accepted' and accepted_at is null;
 
 -- Money already recorded on an invoice becomes one payment, dated when the invoice last changed.
 insert into api.payments (user_id, invoice_id, amount, method, paid_on, notes)

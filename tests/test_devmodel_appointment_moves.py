@@ -112,6 +112,11 @@ def test_rules_a_clash_moves_nothing_and_offers_free_times(ctx, stores):
             "“31 April” is not a real date, so I left your calendar as it is. "
             "Which day did you mean?",
         ),
+        (
+            "move the walk-through to yesterday at 10",
+            "I couldn't do that: Sunday, November 22, 2026 at 10:00 is in the past; which day "
+            "did you mean? Nothing was moved.",
+        ),
     ],
 )
 def test_rules_ask_instead_of_guessing(ctx, stores, text, reply):

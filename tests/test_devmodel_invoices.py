@@ -176,6 +176,10 @@ def test_rules_invoice_a_project(ctx, stores):
     assert [s.name for s in steps] == ["invoice_project"]
     assert invoice(stores[0], "INV-1007")["total_amount"] == 6420.0  # $6,000 left, with tax
     assert reply.startswith("I drafted invoice INV-1007 to Dan Smith for the project “Smith Dental")
+    stores[0].create_record("projects", {"name": "Garage doors", "client_name": "Ivy Chen"})
+    drive(agent, "invoice the Garage project for $900", ctx)
+    reply = drive(agent, "invoice the Garage project for $100", ctx)[1]
+    assert "The project had $900.00 invoiced already (INV-1008)." in reply
 
 
 # End to end -------------------------------------------------------------------------------

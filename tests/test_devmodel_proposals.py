@@ -126,6 +126,18 @@ def test_rules_create_a_proposal(ctx, stores):
     )
 
 
+@BOTH_STORES
+def test_rules_ask_which_contact_when_several_match(ctx, stores):
+    stores[0].create_record("contacts", {"first_name": "Sara", "last_name": "Henderson"})
+    steps, reply = drive(agent, "draft an estimate for the Hendersons", ctx)
+    assert [(s.name, s.status) for s in steps] == [("create_proposal", "error")]
+    assert reply == (
+        "I didn't create it: Several contacts match “Hendersons”: Tom Henderson, Sara "
+        "Henderson. Which one?"
+    )
+    assert stores[0].count_records("proposals") == 3
+
+
 def test_rules_price_lines_by_the_count(ctx, stores):
     _, reply = drive(agent, "quote Tom Henderson 2 doors at $85 each plus trim for $300", ctx)
     subtotal = 2 * 85 + 300
@@ -188,10 +200,16 @@ def test_rules_send_asks_to_confirm_and_refuses_a_sent_one(ctx, stores):
 
 
 def test_rules_status_change(ctx, stores):
-    steps, reply = drive(agent, "Priya Shah rejected the proposal", ctx)
-    assert steps[-1].input == {"id": proposal(stores[0], "PRO-202")["id"], "status": "rejected"}
-    assert proposal(stores[0], "PRO-202")["status"] == "rejected"
-    assert reply == "PRO-202 “Whole-house interior” is now rejected."
+    steps, reply = drive(agent, "Maria Lopez rejected the proposal", ctx)
+    assert steps[-1].input == {"id": proposal(stores[0], "PRO-201")["id"], "status": "rejected"}
+    assert proposal(stores[0], "PRO-201")["status"] == "rejected"
+    assert reply == "PRO-201 “Kitchen cabinet refinishing” is now rejected."
+
+
+def test_rules_a_draft_is_not_rejected_before_it_is_sent(ctx, stores):
+    steps, _ = drive(agent, "Priya Shah rejected the proposal", ctx)
+    assert steps[-1].status == "error"
+    assert proposal(stores[0], "PRO-202")["status"] == "draft"
 
 
 def test_rules_totals_and_nothing_found(ctx):

@@ -6,12 +6,14 @@ on Wed 2 Dec 11:00-12:00; working hours 08:00-17:00."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from canvalo_app.agents.domains.appointments import agent
-from canvalo_app.agents.tools import execute
+from canvalo_app.agents.domains.free_time import work_days
+from canvalo_app.agents.tools import ToolContext, execute
 from tests.agent_helpers import NEW_YORK, appointment, refused, scripted_call, utc
 from tests.conftest import BOTH_STORES
 
@@ -140,6 +142,51 @@ def test_a_long_appointment_is_offered_only_room_enough(ctx, stores):
     ]
     for offered in result["alternatives"]:
         assert really_free(stores[0], offered, paint, timedelta(hours=8)), offered
+
+
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        ("2026-11-23T10:00", "Monday, November 23, 2026 at 10:00"),  # this morning
+        ("2026-11-20T14:00", "Friday, November 20, 2026 at 14:00"),
+    ],
+)
+def test_a_move_into_the_past_is_refused(ctx, stores, start, said):
+    walk = appointment(stores[0], "walk-through")
+    for allow_overlap in (False, True):
+        outcome = move(ctx, walk, start_time=start, allow_overlap=allow_overlap)
+        assert refused(outcome) and outcome.result["error"] == (
+            f"{said} is in the past; which day did you mean? Nothing was moved."
+        )
+    assert stores[0].get_record("appointments", walk["id"]) == walk
+
+
+@pytest.fixture
+def late_morning(stores) -> ToolContext:
+    """The demo business in a zone where the clocks now show 11:xx, on its today."""
+    offset = (11 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12 to 11
+    zone = ZoneInfo(f"Etc/GMT{-offset:+d}")  # Etc names count hours west
+    return ToolContext(store=stores[0], today=datetime.now(zone).date(), zone=zone)
+
+
+def test_free_times_offered_today_have_not_begun(late_morning):
+    ctx, today = late_morning, late_morning.today
+    book = {"title": "Visit", "duration_minutes": 180}
+    next_day = work_days(today, 1)[0]
+    visit = execute(agent, "create_appointment", {**book, "start_time": f"{next_day}T08:00"}, ctx)
+    blocker = {"title": "Blocker", "start_time": f"{today}T13:00", "end_time": f"{today}T17:00"}
+    assert execute(agent, "create_appointment", blocker, ctx).status == "ok"
+    result = move(ctx, visit.result["appointment"], start_time=f"{today}T13:00").result
+    # 08:00-13:00 today has room for three hours, but most of it is gone.
+    offered = [datetime.fromisoformat(times["start_time"]) for times in result["alternatives"]]
+    expected = [datetime.combine(on, time(13), ctx.zone) for on in work_days(today, 3)]
+    assert result["moved"] is False and offered == expected
+    before = datetime.now(UTC)
+    asked = {"date": today.isoformat(), "duration_minutes": 15}
+    slots = execute(agent, "suggest_free_slots", asked, ctx).result
+    first = datetime.combine(today, time.fromisoformat(slots["windows"][0]["start"]), ctx.zone)
+    assert before <= first < datetime.now(UTC) + timedelta(minutes=15)  # the next quarter hour
+    assert first.minute % 15 == 0 and slots["windows"][-1]["end"] == "13:00"
 
 
 @pytest.mark.parametrize("status", ["cancelled", "completed"])

@@ -102,6 +102,31 @@ def test_create_refuses_bad_times_and_clashes(ctx, stores, args, error):
     assert stores[0].count_records("appointments") == 4
 
 
+def test_a_booking_in_the_past_is_refused(ctx, stores):
+    """Today is Monday 23 Nov: its morning, and last week, are gone; an appointment that
+    happened may still be recorded, as completed or missed."""
+    for start, said in [
+        ("2026-11-23T10:00", "Monday, November 23, 2026 at 10:00"),
+        ("2026-11-20T10:00", "Friday, November 20, 2026 at 10:00"),
+    ]:
+        outcome = book(ctx, start_time=start, allow_overlap=True)
+        assert refused(outcome) and outcome.result["error"] == (
+            f"{said} is in the past; which day did you mean? Nothing was booked."
+        )
+    assert stores[0].count_records("appointments") == 4
+    walk = appointment(stores[0], "walk-through")
+    moved = execute(
+        agent, "update_appointment", {"id": walk["id"], "start_time": "2026-11-20T10:00"}, ctx
+    )
+    assert moved.result["error"] == (
+        "Friday, November 20, 2026 at 10:00 is in the past; which day did you mean? "
+        "Nothing was changed."
+    )
+    assert stores[0].get_record("appointments", walk["id"]) == walk
+    for status, start in [("completed", "2026-11-20T10:00"), ("no_show", "2026-11-23T08:00")]:
+        assert book(ctx, start_time=start, status=status).status == "ok"
+
+
 def test_overlap_is_booked_only_when_allowed(ctx, stores):
     outcome = book(ctx, start_time="2026-11-24T09:30", allow_overlap=True)
     assert outcome.status == "ok" and "allow_overlap" not in outcome.result["appointment"]
@@ -319,8 +344,8 @@ def test_a_time_without_an_offset_is_the_business_wall_clock(pacific):
     )
 
 
-# The clocks go back at 02:00 on Sunday 1 Nov 2026.
-@pytest.mark.parametrize("on", [date(2026, 10, 30), date(2026, 11, 2)])
+# The clocks go back at 02:00 on Sunday 7 Nov 2027.
+@pytest.mark.parametrize("on", [date(2027, 11, 5), date(2027, 11, 8)])
 def test_ten_is_ten_on_either_side_of_the_change_of_clocks(pacific, on):
     shown = book(pacific, start_time=f"{on}T10:00").result["appointment"]
     assert shown["start_time"] == datetime.combine(on, time(10), PACIFIC).isoformat()
@@ -330,17 +355,20 @@ def test_ten_is_ten_on_either_side_of_the_change_of_clocks(pacific, on):
 
 @BOTH_STORES
 def test_a_length_is_elapsed_time_across_the_change_of_clocks(pacific):
-    shown = book(pacific, start_time="2026-11-01T00:30", duration_minutes=180).result
+    shown = book(pacific, start_time="2027-11-07T00:30", duration_minutes=180).result
     assert (shown["appointment"]["start_time"], shown["appointment"]["end_time"]) == (
-        "2026-11-01T00:30:00-07:00",
-        "2026-11-01T02:30:00-08:00",
+        "2027-11-07T00:30:00-07:00",
+        "2027-11-07T02:30:00-08:00",
     )
 
 
 @BOTH_STORES
 def test_days_and_upcoming_are_the_business_days(pacific):
     book(pacific, title="Late walk-through", start_time="2026-12-01T21:00")  # 2 Dec in UTC
-    book(pacific, title="Last night", start_time="2026-11-22T23:00")  # 23 Nov in UTC
+    last_night = {"start_time": utc(date(2026, 11, 22), time(23), PACIFIC)}  # 23 Nov in UTC
+    pacific.store.create_record(
+        "appointments", {"title": "Last night", **last_night, "end_time": last_night["start_time"]}
+    )
 
     def listed(**args) -> list[str]:
         return titles(execute(agent, "list_appointments", args, pacific).result)

@@ -11,6 +11,8 @@ from canvalo_app.agents.zone import shown
 from tests.agent_helpers import invoice, refused
 from tests.conftest import USER_A, USER_B
 
+LINE = [{"description": "a", "unit_price": 1}]
+
 
 def numbers(rows: list[dict]) -> list[str]:
     return sorted(row["invoice_number"] for row in rows)
@@ -155,13 +157,20 @@ def test_cancel_waits_for_confirmation_then_cancels(ctx, stores):
     assert stores[0].get_record("invoices", draft["id"]) == draft
     run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
     assert stores[0].get_record("invoices", draft["id"])["status"] == "cancelled"
+    again = execute(agent, "cancel_invoice", {"id": draft["id"]}, ctx)
+    assert again.result["error"] == "INV-1005 is cancelled; it can't be cancelled."
 
 
-def test_paid_invoices_cannot_be_cancelled(ctx, stores):
-    outcome = execute(agent, "cancel_invoice", {"id": invoice(stores[0], "INV-1001")["id"]}, ctx)
-    assert (
-        refused(outcome) and outcome.result["error"] == "INV-1001 is paid; it can't be cancelled."
+def test_invoice_totals_collected_is_the_payments_received(ctx, stores):
+    """Money recorded on an invoice cancelled before that was refused still came in."""
+    store, old = stores[0], invoice(stores[0], "INV-0999")
+    store.update_record("invoices", old["id"], {"amount_paid": 100.0})
+    store.create_record(
+        "payments", {"invoice_id": old["id"], "amount": 1e2, "paid_on": "2026-08-25"}
     )
+    totals = execute(agent, "invoice_totals", {}, ctx).result
+    revenue = execute(agent, "revenue_report", {"period": "all_time"}, ctx).result
+    assert totals["collected"] == revenue["collected"] == 3775.0
 
 
 def test_delete_waits_for_confirmation(ctx, stores):
@@ -183,7 +192,7 @@ def test_send_invoice_waits_for_confirmation_then_marks_it_sent(ctx, stores):
     result = run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
     row = stores[0].get_record("invoices", draft["id"])
     assert row["status"] == "sent" and row["sent_at"] and draft["sent_at"] is None
-    assert result["summary"] == "Sent invoice INV-1005 for Nina Brooks"
+    assert result["summary"] == "Sent invoice INV-1005 for Nina Brooks, due 2026-12-23"
     for number in ("INV-1005", "INV-1003"):
         refusal = execute(agent, "send_invoice", {"id": invoice(stores[0], number)["id"]}, ctx)
         assert refused(refusal) and "only a draft can be sent" in refusal.result["error"]
@@ -195,15 +204,30 @@ def test_send_invoice_waits_for_confirmation_then_marks_it_sent(ctx, stores):
     assert "send_invoice" in str(execute(agent, "create_invoice", sent, ctx).result["fields"])
 
 
+def test_a_draft_sent_today_is_invoiced_today(ctx, stores):
+    """Drafted in October, sent on 23 November: November's revenue, due 30 days later."""
+    draft = invoice(stores[0], "INV-1005")  # $417.30
+    dates = {"issue_date": "2026-10-05", "due_date": "2026-10-20"}
+    stores[0].update_record("invoices", draft["id"], dates)
+    months = ({"start": "2026-10-01", "end": "2026-10-31"}, {"start": "2026-11-01"})
+
+    def invoiced() -> list[float]:
+        return [execute(agent, "revenue_report", m, ctx).result["invoiced"] for m in months]
+
+    assert invoiced() == [8774.0, 1444.5]
+    pending = execute(agent, "send_invoice", {"id": draft["id"]}, ctx)
+    run_confirmed(agent, stores[0].get_action(pending.action["id"]), ctx)
+    row = stores[0].get_record("invoices", draft["id"])
+    assert (row["issue_date"], row["due_date"]) == ("2026-11-23", "2026-12-23")
+    assert invoiced() == [8774.0, 1861.8]
+
+
 @pytest.mark.parametrize(
     ("tool", "args"),
     [
         ("create_invoice", {"client_name": "A"}),
         ("create_invoice", {"client_name": "A", "line_items": []}),
-        (
-            "create_invoice",
-            {"client_name": "x" * 201, "line_items": [{"description": "a", "unit_price": 1}]},
-        ),
+        ("create_invoice", {"client_name": "x" * 201, "line_items": LINE}),
         (
             "create_invoice",
             {"client_name": "A", "line_items": [{"description": "a", "unit_price": -1}]},
@@ -219,30 +243,9 @@ def test_send_invoice_waits_for_confirmation_then_marks_it_sent(ctx, stores):
                 "line_items": [{"description": "a", "unit_price": 1, "amount": 9}],
             },
         ),
-        (
-            "create_invoice",
-            {
-                "client_name": "A",
-                "status": "paid",
-                "line_items": [{"description": "a", "unit_price": 1}],
-            },
-        ),
-        (
-            "create_invoice",
-            {
-                "client_name": "A",
-                "tax_rate": 101,
-                "line_items": [{"description": "a", "unit_price": 1}],
-            },
-        ),
-        (
-            "create_invoice",
-            {
-                "client_name": "A",
-                "user_id": USER_B,
-                "line_items": [{"description": "a", "unit_price": 1}],
-            },
-        ),
+        ("create_invoice", {"client_name": "A", "status": "paid", "line_items": LINE}),
+        ("create_invoice", {"client_name": "A", "tax_rate": 101, "line_items": LINE}),
+        ("create_invoice", {"client_name": "A", "user_id": USER_B, "line_items": LINE}),
         ("list_invoices", {"status": "unpaid"}),
         ("list_invoices", {"limit": 0}),
         ("list_invoices", {"user_id": USER_A}),

@@ -4,13 +4,19 @@ Figures are checked against sums worked out here from the stored rows."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
+import httpx
 import pytest
 
+from canvalo_app.agents.domains.crud import ALL_ROWS
 from canvalo_app.agents.domains.invoices import agent
-from canvalo_app.agents.tools import execute
-from tests.agent_helpers import invoice, refused, scripted_call
-from tests.conftest import BOTH_STORES, USER_B
+from canvalo_app.agents.tools import ToolContext, ToolError, execute, run_confirmed
+from canvalo_app.demo import seed_demo
+from tests.agent_helpers import TODAY, invoice, refused, scripted_call, user_store
+from tests.conftest import BOTH_STORES, USER_A, USER_B
 from tests.helpers import send, stream_events
+from tests.pgstack_fixture import RestV1Transport
 from tests.scripted_model import call, install, route, say
 
 
@@ -71,6 +77,8 @@ def test_payments_that_cannot_be_taken_change_nothing(ctx, stores, number, amoun
         ("list_payments", {"method": "iou"}),
         ("revenue_report", {"period": "next_week"}),
         ("revenue_report", {"start": "2026-11-02", "end": "2026-11-01"}),
+        ("revenue_report", {"start": "2026-11-24"}),  # after today, so after its end
+        ("list_payments", {"start": "2026-12-01"}),
     ],
 )
 def test_bad_input_is_refused(ctx, stores, tool, args):
@@ -199,3 +207,93 @@ def test_revenue_by_month_is_cut_to_the_dates_asked(ctx, stores):
     october = [i["total_amount"] for i in issued if i["issue_date"] < "2026-11-01"]
     assert result.result["by_month"][0]["invoiced"] == cents(october) == 2675.0  # INV-1003
     assert result.result["invoiced"] == cents(i["total_amount"] for i in issued)
+
+
+@pytest.mark.parametrize(("number", "paid"), [("INV-1001", "$2,675.00"), ("INV-1003", "$1,000.00")])
+def test_invoices_with_payments_are_neither_deleted_nor_cancelled(ctx, stores, number, paid):
+    """Either would take money received out of the revenue of the months it came in."""
+    before = invoice(stores[0], number)
+    for tool, done in (("cancel_invoice", "cancelled"), ("delete_invoice", "deleted")):
+        outcome = execute(agent, tool, {"id": before["id"]}, ctx)
+        assert refused(outcome) and outcome.action is None
+        assert outcome.result["error"] == (
+            f"{number} has {paid} in payments recorded, so it can't be {done}: that would "
+            "rewrite revenue already collected, and refunds and voids aren't supported. Keep "
+            "the invoice as it is; if money was given back, handle the refund outside the app."
+        )
+    assert stores[0].get_record("invoices", before["id"]) == before
+    everything = execute(agent, "revenue_report", {"period": "all_time"}, ctx).result
+    assert everything["collected"] == 3675.0
+
+
+@pytest.mark.parametrize("tool", ["cancel_invoice", "delete_invoice"])
+def test_a_payment_after_the_ask_refuses_the_confirmation(ctx, stores, tool):
+    sent = invoice(stores[0], "INV-1004")
+    outcome = execute(agent, tool, {"id": sent["id"]}, ctx)
+    assert outcome.status == "pending_confirmation"
+    execute(agent, "record_payment", {"invoice_id": sent["id"], "amount": 84}, ctx)
+    with pytest.raises(ToolError, match="INV-1004 has \\$84.00 in payments recorded"):
+        run_confirmed(agent, stores[0].get_action(outcome.action["id"]), ctx)
+    assert invoice(stores[0], "INV-1004")["status"] == "partial"
+
+
+def test_an_invoice_deleted_meanwhile_takes_no_payment(app, ctx, stores):
+    sent = invoice(stores[0], "INV-1004")
+    app.extensions["store"].run(  # the invoice goes between the payment and its update
+        "CREATE TRIGGER deleted_meanwhile AFTER INSERT ON payments "
+        "BEGIN DELETE FROM invoices WHERE id = NEW.invoice_id; END"
+    )
+    outcome = execute(agent, "record_payment", {"invoice_id": sent["id"], "amount": 84}, ctx)
+    assert outcome.result["error"] == "INV-1004 was deleted meanwhile; no payment was recorded."
+    assert stores[0].count_records("payments") == 2
+
+
+class LostAnswers(httpx.BaseTransport):
+    """The gateway to PostgREST, losing its answers to changes of invoices once `armed`:
+    the change is made, and the caller hears nothing back."""
+
+    def __init__(self) -> None:
+        self.inner, self.armed = RestV1Transport(), False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if self.armed and request.method == "PATCH" and "/invoices" in request.url.path:
+            response.close()
+            raise httpx.ReadTimeout("no answer", request=request)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize("store_backend", ["supabase"], indirect=True)
+def test_a_payment_the_invoice_took_stays_when_the_answer_is_lost(make_app, users):
+    lost = LostAnswers()
+    store = user_store(make_app(SUPABASE_HTTP_TRANSPORT=lost), users)
+    seed_demo(store, TODAY)
+    sent = invoice(store, "INV-1004")
+    lost.armed = True
+    args = {"invoice_id": sent["id"], "amount": 84}
+    outcome = execute(agent, "record_payment", args, ToolContext(store, TODAY))
+    assert outcome.status == "ok" and outcome.result["balance"] == 1200.0
+    assert store.get_record("invoices", sent["id"])["amount_paid"] == 84.0
+    assert [p["amount"] for p in payments_of(store, "INV-1004")] == [84.0]
+
+
+def test_a_long_list_shows_the_newest_payments_and_says_it_was_cut(app, ctx, stores):
+    paid, now = invoice(stores[0], "INV-1001"), "2020-01-01T12:00:00+00:00"
+    old = [(str(uuid4()), USER_A, paid["id"], 1.0, "2020-01-01", now, now) for _ in range(ALL_ROWS)]
+    app.extensions["store"].transaction(
+        lambda conn: conn.executemany(
+            "INSERT INTO payments (id, user_id, invoice_id, amount, paid_on, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            old,
+        )
+    )
+    result = execute(agent, "list_payments", {"limit": 3}, ctx).result
+    assert [p["paid_on"] for p in result["payments"]] == ["2026-10-30", "2026-10-21", "2020-01-01"]
+    assert (result["count"], result["cut"], result["total"]) == (ALL_ROWS + 2, True, 13673.0)
+    assert result["summary"] == (
+        "10002 payments (all time); the newest 10,000 total $13,673.00: ask for a shorter "
+        "period for the rest"
+    )

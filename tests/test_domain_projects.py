@@ -5,12 +5,14 @@ test_devmodel_projects.py."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from canvalo_app.agents.domains.projects import agent
-from canvalo_app.agents.tools import execute, run_confirmed
+from canvalo_app.agents.tools import ToolContext, execute, run_confirmed
 from tests.agent_helpers import (
+    TODAY,
     assert_cancel_waits_for_confirmation,
     project,
     refused,
@@ -295,3 +297,63 @@ def test_chat_cancel_waits_for_the_owners_confirmation(client, users, live):
         "Cancel the project “Smith Dental office interior”",
         lambda: project(live, "Smith"),
     )
+
+
+@BOTH_STORES
+def test_completion_is_dated_the_day_the_status_becomes_completed(ctx, stores):
+    store, henderson = stores[0], project(stores[0], "Henderson")
+    store.update_record(
+        "projects", henderson["id"], {"start_date": "2026-10-01", "end_date": "2026-10-20"}
+    )
+    done = execute(agent, "update_project", {"id": henderson["id"], "status": "completed"}, ctx)
+    assert done.result["project"]["completed_on"] == "2026-11-23", "today, not the planned end"
+    later = ToolContext(store, TODAY + timedelta(days=3))
+    execute(agent, "update_project", {"id": henderson["id"], "description": "Two coats"}, later)
+    again = {"id": henderson["id"], "status": "completed", "budget": 12500}
+    execute(agent, "update_project", again, later)
+    assert project(store, "Henderson")["completed_on"] == "2026-11-23", "edits keep the day"
+    reopened = {"id": henderson["id"], "status": "in_progress"}
+    execute(agent, "update_project", reopened, ctx)
+    assert project(store, "Henderson")["completed_on"] is None
+    created = execute(agent, "create_project", {"name": "Shed", "status": "completed"}, ctx)
+    assert created.result["project"]["completed_on"] == "2026-11-23"
+    planned = execute(agent, "create_project", {"name": "Porch"}, ctx).result["project"]
+    assert (planned["status"], planned["completed_on"]) == ("planning", None)
+
+
+@BOTH_STORES
+def test_a_project_finished_on_another_day_is_dated_that_day(ctx, stores):
+    lopez = project(stores[0], "Lopez")
+    finished = {"id": lopez["id"], "status": "completed", "completed_on": "2026-11-20"}
+    execute(agent, "update_project", finished, ctx)
+    assert project(stores[0], "Lopez")["completed_on"] == "2026-11-20"
+    kim = project(stores[0], "Kim deck")
+    execute(agent, "update_project", {"id": kim["id"], "completed_on": "2026-10-03"}, ctx)
+    assert project(stores[0], "Kim deck")["completed_on"] == "2026-10-03"
+
+
+@pytest.mark.parametrize(
+    ("word", "args", "error"),
+    [
+        (
+            "Smith",
+            {"completed_on": "2026-11-20"},
+            "Only a completed project has a completion date; mark it completed too.",
+        ),
+        (
+            "Smith",
+            {"status": "completed", "completed_on": "2026-11-24"},
+            "The completion date must not be in the future.",
+        ),
+        (
+            "Kim deck",
+            {"status": "on_hold", "completed_on": "2026-10-02"},
+            "Only a completed project has a completion date; mark it completed too.",
+        ),
+    ],
+)
+def test_a_completion_date_is_refused_where_it_cannot_be(ctx, stores, word, args, error):
+    before = project(stores[0], word)
+    outcome = execute(agent, "update_project", {"id": before["id"], **args}, ctx)
+    assert refused(outcome) and outcome.result["error"] == error
+    assert project(stores[0], word) == before

@@ -3,6 +3,9 @@ through the proposals agent's tools on the real store, on both stores."""
 
 from __future__ import annotations
 
+import pytest
+
+from canvalo_app.agents.domains.contacts import matching_contacts
 from canvalo_app.agents.domains.proposals import agent
 from canvalo_app.agents.tools import execute
 from canvalo_app.agents.zone import shown
@@ -96,6 +99,44 @@ def test_given_terms_and_an_unknown_client_are_kept_as_given(ctx):
         None,
         [],
     )
+
+
+@BOTH_STORES
+@pytest.mark.parametrize("said", ["the Hendersons", "Mrs. Henderson", "Tom", "tom  henderson"])
+def test_a_client_is_linked_as_an_appointments_client_is(ctx, stores, said):
+    args = {"title": "Porch", "client_name": said, "line_items": ITEM}
+    created = execute(agent, "create_proposal", args, ctx).result["proposal"]
+    tom = contact(stores[0], "Tom")
+    assert (created["contact_id"], created["client_email"]) == (tom["id"], tom["email"])
+
+
+@BOTH_STORES
+def test_several_matching_contacts_are_asked_about(ctx, stores):
+    sara = stores[0].create_record("contacts", {"first_name": "Sara", "last_name": "Henderson"})
+    tom, before = contact(stores[0], "Tom"), stores[0].count_records("proposals")
+    args = {"title": "Porch", "client_name": "the Hendersons", "line_items": ITEM}
+    outcome = execute(agent, "create_proposal", args, ctx)
+    assert outcome.status == "error" and outcome.result["error"] == (
+        "Several contacts match “the Hendersons”: Tom Henderson, Sara Henderson. Nothing was "
+        f"created: ask which one, then create it with their contact_id (Tom Henderson: "
+        f"{tom['id']}; Sara Henderson: {sara['id']})."
+    )
+    assert stores[0].count_records("proposals") == before
+    chosen = execute(agent, "create_proposal", {**args, "contact_id": sara["id"]}, ctx)
+    assert chosen.result["proposal"]["contact_id"] == sara["id"]
+
+
+@BOTH_STORES
+@pytest.mark.parametrize("blank", [" ", "   ", "\t\n"])
+def test_a_blank_client_name_is_refused_and_names_no_one(ctx, stores, blank):
+    # Contacts with no company, whose company an empty name would otherwise equal.
+    stores[0].create_record("contacts", {"first_name": "Ann"})
+    before = stores[0].count_records("proposals")
+    args = {"title": "Porch", "client_name": blank, "line_items": ITEM}
+    outcome = execute(agent, "create_proposal", args, ctx)
+    assert outcome.result["fields"] == {"client_name": ["Must not be blank."]}
+    assert stores[0].count_records("proposals") == before
+    assert matching_contacts(ctx, blank) == [] and matching_contacts(ctx, "Mrs.") == []
 
 
 @BOTH_STORES

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from canvalo_app.agents.domains.invoices import agent as invoices_agent
 from canvalo_app.agents.domains.proposals import agent
 from canvalo_app.agents.tools import execute
 from canvalo_app.agents.zone import shown
-from tests.agent_helpers import proposal, refused, scripted_call
+from tests.agent_helpers import invoice, proposal, refused, scripted_call
 from tests.conftest import BOTH_STORES, USER_A, USER_B
 from tests.helpers import assert_error
 
@@ -302,3 +303,50 @@ def test_sent_is_set_only_by_send_proposal(ctx, stores):
     outcome = execute(agent, "update_proposal", {"id": draft["id"], "status": "sent"}, ctx)
     assert refused(outcome)
     assert "sent is set only by send_proposal" in outcome.result["fields"]["status"][0]
+
+
+@BOTH_STORES
+def test_acceptance_is_dated_and_kept_until_the_status_changes(ctx, stores):
+    store, kitchen = stores[0], proposal(stores[0], "PRO-201")
+    assert kitchen["accepted_at"] is None
+    before = datetime.now().astimezone()
+    execute(agent, "update_proposal", {"id": kitchen["id"], "status": "accepted"}, ctx)
+    accepted_at = proposal(store, "PRO-201")["accepted_at"]
+    assert before <= datetime.fromisoformat(accepted_at) <= datetime.now().astimezone()
+    for change in ({"notes": "Second coat on the doors."}, {"status": "accepted"}):
+        execute(agent, "update_proposal", {"id": kitchen["id"], **change}, ctx)
+        assert proposal(store, "PRO-201")["accepted_at"] == accepted_at, change
+    execute(agent, "update_proposal", {"id": kitchen["id"], "status": "rejected"}, ctx)
+    assert proposal(store, "PRO-201")["accepted_at"] is None
+
+
+@BOTH_STORES
+@pytest.mark.parametrize("status", ["viewed", "accepted", "rejected"])
+def test_only_send_proposal_takes_a_proposal_out_of_draft(ctx, stores, status):
+    draft = proposal(stores[0], "PRO-202")
+    refusal = f"A draft can't be {status} before it is sent: send it with send_proposal first."
+    outcome = execute(agent, "update_proposal", {"id": draft["id"], "status": status}, ctx)
+    assert refused(outcome) and outcome.result["error"] == refusal
+    assert proposal(stores[0], "PRO-202") == draft
+    new = {"title": "Fence", "client_name": "Grace Kim", "status": status}
+    outcome = execute(agent, "create_proposal", new, ctx)
+    assert refused(outcome) and outcome.result["error"] == refusal
+    assert stores[0].count_records("proposals") == 3
+
+
+@BOTH_STORES
+@pytest.mark.parametrize("status", ["viewed", "overdue"])
+def test_only_send_invoice_takes_an_invoice_out_of_draft(ctx, stores, status):
+    draft = invoice(stores[0], "INV-1005")
+    refusal = f"A draft can't be {status} before it is sent: send it with send_invoice first."
+    outcome = execute(invoices_agent, "update_invoice", {"id": draft["id"], "status": status}, ctx)
+    assert refused(outcome) and outcome.result["error"] == refusal
+    assert invoice(stores[0], "INV-1005") == draft
+    line = {"description": "Touch-up", "unit_price": 120}
+    new = {"client_name": "Grace Kim", "line_items": [line], "status": status}
+    outcome = execute(invoices_agent, "create_invoice", new, ctx)
+    assert refused(outcome) and outcome.result["error"] == refusal
+    assert stores[0].count_records("invoices") == 7
+    sent = invoice(stores[0], "INV-1004")
+    outcome = execute(invoices_agent, "update_invoice", {"id": sent["id"], "status": status}, ctx)
+    assert outcome.status == "ok" and invoice(stores[0], "INV-1004")["status"] == status

@@ -4,15 +4,18 @@ here from the stored rows."""
 
 from __future__ import annotations
 
+import pytest
+
 from canvalo_app.agents.domains.invoices import agent
 from canvalo_app.agents.tools import execute
 from tests.agent_helpers import invoice, project
 
 
 def unbilled(store, project: dict) -> float:
-    """The budget less the subtotals of the project's own invoices that are not cancelled."""
+    """The budget less what the project's own invoices that are not cancelled billed before
+    tax: their subtotals less their discounts."""
     billed = [
-        i["subtotal"]
+        i["subtotal"] - i["discount_amount"]
         for i in store.list_records("invoices")
         if i["project_id"] == project["id"] and i["status"] != "cancelled"
     ]
@@ -40,7 +43,10 @@ def test_invoice_project_drafts_the_unbilled_budget(ctx, stores):
         == "Smith Dental office interior is already invoiced in full ($8,500.00)."
     )
     extra = execute(agent, "invoice_project", {"project": "smith", "amount": 400}, ctx)
-    assert extra.result["invoice"]["subtotal"] == 400.0
+    assert extra.result["error"] == (
+        "$400.00 is more than is left to invoice on Smith Dental office interior: $0.00 of its "
+        "$8,500.00 budget ($8,500.00 invoiced already)."
+    )
     for words, error in [("Zed", "No project matches “Zed”."), ("e", "Several projects match")]:
         assert (
             execute(agent, "invoice_project", {"project": words}, ctx)
@@ -69,3 +75,31 @@ def test_invoice_project_counts_the_clients_earlier_invoices(ctx, stores):
     outcome = execute(agent, "invoice_project", {"project": "exterior repaint"}, ctx)
     assert outcome.result["invoice"]["subtotal"] == 12000.0
     assert outcome.result["unassigned_invoices"] == ["INV-1002"]
+
+
+def test_invoice_project_bills_no_more_than_is_left_after_discounts(ctx, stores):
+    """INV-1003's $2,500 deposit with $500 off billed $2,000 of the $8,500 budget."""
+    deposit = invoice(stores[0], "INV-1003")
+    stores[0].update_record("invoices", deposit["id"], {"discount_amount": 500.0})
+    too_much = execute(agent, "invoice_project", {"project": "Smith", "amount": 6500.01}, ctx)
+    assert too_much.result["error"] == (
+        "$6,500.01 is more than is left to invoice on Smith Dental office interior: $6,500.00 "
+        "of its $8,500.00 budget ($2,000.00 invoiced already)."
+    )
+    assert stores[0].count_records("invoices") == 7
+    part = execute(agent, "invoice_project", {"project": "Smith", "amount": 6000}, ctx).result
+    assert (part["invoice"]["subtotal"], part["already_invoiced"]) == (6000.0, 2000.0)
+    rest = execute(agent, "invoice_project", {"project": "Smith"}, ctx).result
+    assert (rest["invoice"]["subtotal"], rest["already_invoiced"]) == (500.0, 8000.0)
+
+
+@pytest.mark.parametrize("budget", [{"budget": 0}, {}])  # set to nothing, or never set
+def test_a_project_without_a_budget_needs_an_amount(ctx, stores, budget):
+    stores[0].create_record("projects", {"name": "Garage doors", **budget})
+    asked = execute(agent, "invoice_project", {"project": "Garage"}, ctx)
+    assert asked.result["error"] == (
+        "Garage doors has no budget, so what is left to invoice is unknown: ask the user for "
+        "the amount to bill (before tax)."
+    )
+    given = execute(agent, "invoice_project", {"project": "Garage", "amount": 900}, ctx)
+    assert given.result["invoice"]["subtotal"] == 900.0

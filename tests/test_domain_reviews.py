@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from canvalo_app.agents.context import today_for
+from canvalo_app.agents.domains.projects import agent as projects_agent
 from canvalo_app.agents.domains.reviews import agent
 from canvalo_app.agents.tools import ToolContext, execute
 from tests.agent_helpers import TODAY, project, refused, review_of, user_store
@@ -138,7 +139,7 @@ def expected_requests(store, today: date, days: int) -> list[tuple[str, str, str
     reviews = store.list_records("reviews", limit=100)
     out = []
     for p in store.list_records("projects", limit=100):
-        ended = p["end_date"]
+        ended = p["completed_on"]
         if p["status"] != "completed" or not ended:
             continue
         if not (today - timedelta(days=days)).isoformat() <= ended <= today.isoformat():
@@ -172,12 +173,31 @@ def test_clients_to_ask_for_review(ctx, stores):
     earlier = {"reviewer_name": "Grace Kim", "rating": 4, "review_date": "2026-09-01"}
     execute(agent, "create_review", earlier, ctx)  # before the deck job started: not about it
     assert asked(execute(agent, "clients_to_ask_for_review", {}, ctx).result) == [
-        ("Grace Kim", "Kim deck staining", deck["end_date"])
+        ("Grace Kim", "Kim deck staining", deck["completed_on"])
     ]
     about = {"reviewer_name": "G. Kim", "rating": 5, "review_date": "2026-11-20"}
     execute(agent, "create_review", {**about, "project_id": deck["id"]}, ctx)
     assert execute(agent, "clients_to_ask_for_review", {}, ctx).result["clients"] == []
     assert expected_requests(stores[0], TODAY, 60) == []
+
+
+@BOTH_STORES
+def test_clients_to_ask_are_of_projects_completed_lately_whatever_their_planned_end(ctx, stores):
+    store, earlier = stores[0], ToolContext(stores[0], TODAY - timedelta(days=2))
+    for word, planned, when in (("Henderson", "2026-08-01", earlier), ("Lopez", None, ctx)):
+        row = project(store, word)
+        store.update_record("projects", row["id"], {"start_date": None, "end_date": planned})
+        execute(projects_agent, "update_project", {"id": row["id"], "status": "completed"}, when)
+    result = execute(agent, "clients_to_ask_for_review", {"days": 30}, ctx).result
+    assert [(c["project_name"], c["completed_on"], c["days_since"]) for c in result["clients"]] == [
+        ("Lopez kitchen cabinets", "2026-11-23", 0),
+        ("Henderson exterior repaint", "2026-11-21", 2),
+    ]
+    # Without a start date, a review by the client since the job was completed is of it.
+    review = {"reviewer_name": "Maria Lopez", "rating": 5, "review_date": "2026-11-23"}
+    execute(agent, "create_review", review, ctx)
+    left = execute(agent, "clients_to_ask_for_review", {"days": 30}, ctx).result["clients"]
+    assert [c["client_name"] for c in left] == ["Tom Henderson"]
 
 
 def test_a_draft_is_kept_and_saved_when_no_text_is_given(ctx, stores):

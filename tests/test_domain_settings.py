@@ -91,9 +91,8 @@ def test_goal_progress_of_jobs_proposals_and_a_period_without_reviews(ctx, store
     keys = ("title", "metric", "period_start", "period_end")
     goals = [dict(zip(keys, goal, strict=True), current_value=4.8) for goal in goals]
     ids = [store.create_record("goals", {"target_value": 5, **goal})["id"] for goal in goals]
-    jobs, wins, rated = (
-        execute(agent, "goal_progress", {"id": i}, ctx).result["goals"][0] for i in ids
-    )
+    results = [execute(agent, "goal_progress", {"id": i}, ctx).result for i in ids]
+    jobs, wins, rated = (result["goals"][0] for result in results)
     completed = [
         p
         for p in store.list_records("projects")
@@ -106,7 +105,14 @@ def test_goal_progress_of_jobs_proposals_and_a_period_without_reviews(ctx, store
         if p["status"] == "accepted" and "2026-01-01" <= local_day(p["updated_at"]) <= "2027-12-31"
     ]
     assert wins["current_value"] == len(won)
-    assert (rated["current_value"], rated["source"]) == (4.8, "typed")
+    # No reviews in 2020: no current value, rather than the 4.8 once typed for it.
+    assert {key: rated[key] for key in ("current_value", "source", "note")} == {
+        "current_value": None,
+        "source": "records",
+        "note": "No reviews in the period yet.",
+    }
+    assert (rated["percent"], rated["remaining"], rated["on_track"]) == (None, None, None)
+    assert results[2]["stat_data"] == [] and results[2]["summary"] == "0 of 1 goals on track"
 
 
 def test_goal_progress_counts_only_active_goals_and_clamps_the_period(ctx, stores):

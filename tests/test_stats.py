@@ -50,16 +50,20 @@ def test_named_periods(name, today, start, end, label):
 
 def test_all_time_is_unbounded_and_every_name_resolves():
     forever = named_period("all_time", D("2026-01-01"))
-    assert (forever.start, forever.end) == (None, None) and forever.contains("1999-01-01")
+    assert (forever.start, forever.end) == (None, None) and forever.contains(D("1999-01-01"))
     for name in PERIODS:
         named_period(name, D("2026-01-01"))
 
 
-def test_contains_takes_dates_and_instants():
+def test_contains_takes_the_businesss_days_only():
     march = named_period("this_month", D("2026-03-10"))
-    assert march.contains("2026-03-01") and march.contains("2026-03-31T23:59:59+00:00")
-    assert not march.contains("2026-04-01") and not march.contains(None)
+    assert march.contains(D("2026-03-01")) and march.contains(D("2026-03-31"))
+    assert not march.contains(D("2026-04-01")) and not march.contains(None)
     assert march.as_dict() == {"label": "March 2026", "start": "2026-03-01", "end": "2026-03-31"}
+    # 1 April 01:00 UTC is still 31 March in New York: an instant's UTC date is not the
+    # business's day, so contains takes no instants (figures.local_day makes the day).
+    with pytest.raises(TypeError):
+        march.contains("2026-04-01T01:00:00+00:00")
 
 
 def test_a_period_by_name_or_by_dates_not_both():
@@ -76,6 +80,22 @@ def test_a_period_by_name_or_by_dates_not_both():
         schema.load({"period": "next_century"})
     with pytest.raises(ValidationError):
         schema.load({"start": "2026-02-30"})  # no such day
+
+
+def test_a_start_alone_runs_to_today_and_may_not_be_after_it():
+    schema, today = PeriodInput(), D("2026-03-10")
+    one_day = period_of(schema.load({"start": "2026-03-10"}), today)
+    assert (one_day.start, one_day.end) == (today, today)
+    ahead = period_of(schema.load({"start": "2026-04-01", "end": "2026-04-30"}), today)
+    assert (ahead.start, ahead.end) == (D("2026-04-01"), D("2026-04-30"))
+    with pytest.raises(ValidationError) as refused:
+        period_of(schema.load({"start": "2026-03-11"}), today)
+    assert refused.value.messages == {
+        "start": [
+            "The start (2026-03-11) is after today (2026-03-10): give an end date as well, "
+            "or a start on or before today."
+        ]
+    }
 
 
 def test_figures_and_their_events():

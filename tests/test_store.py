@@ -31,7 +31,13 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$")
 #: A minimal valid row per business table.
 RECORDS: dict[str, dict] = {
     "contacts": {"first_name": "Ann", "contact_type": "client"},
-    "projects": {"name": "Kitchen repaint", "budget": 4200.5, "start_date": "2025-03-01"},
+    "projects": {
+        "name": "Kitchen repaint",
+        "budget": 4200.5,
+        "start_date": "2025-03-01",
+        "status": "completed",
+        "completed_on": "2025-03-20",
+    },
     "invoices": {
         "invoice_number": "INV-1",
         "client_name": "Ann Smith",
@@ -44,7 +50,13 @@ RECORDS: dict[str, dict] = {
         "start_time": "2025-02-01T09:00:00+00:00",
         "end_time": "2025-02-01T10:00:00.250000+00:00",
     },
-    "proposals": {"proposal_number": "P-1", "title": "Exterior", "client_name": "Ann"},
+    "proposals": {
+        "proposal_number": "P-1",
+        "title": "Exterior",
+        "client_name": "Ann",
+        "status": "accepted",
+        "accepted_at": "2025-02-03T15:00:00+00:00",
+    },
     "reviews": {"reviewer_name": "Ann", "rating": 5, "review_date": "2025-01-20"},
     "campaigns": {"name": "Spring promo"},
     "tasks": {"title": "Buy primer"},

@@ -7,16 +7,17 @@ Each figure says which rows it counts, by a date the rows carry:
 * revenue collected: payments received (`paid_on`) in the period;
 * new clients: contacts of type client added (`created_at`, in the business's time zone);
 * average rating: reviews dated (`review_date`) in the period;
-* jobs completed: completed projects that ended (`end_date`) in the period;
-* proposals won: accepted proposals whose last change (`updated_at`, when the acceptance was
-  recorded) falls in the period.
+* jobs completed: completed projects finished (`completed_on`, not the planned `end_date`)
+  in the period;
+* proposals won: accepted proposals whose acceptance (`accepted_at`, in the business's time
+  zone) falls in the period; a later edit does not move them.
 
 Outstanding and overdue money, and the value of open proposals, are as of today.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..store.base import Filter, UserStore
@@ -53,18 +54,45 @@ def local_day(value: str, zone: ZoneInfo) -> date:
     return (instant.astimezone(zone) if instant.tzinfo else instant).date()
 
 
-def dated(
-    store: UserStore, table: str, column: str, period: Period, filters: list[Filter] = ()
-) -> list[dict]:
-    """Rows of `table` whose date `column` lies in `period` (a date column, so the store
-    compares it)."""
-    bounds = [
-        Filter(column, op, day.isoformat())
-        for op, day in (("gte", period.start), ("lte", period.end))
+def bounds(column: str, period: Period) -> list[Filter]:
+    """Store filters keeping a date `column` within `period`."""
+    edges = (("gte", period.start), ("lte", period.end))
+    return [Filter(column, op, day.isoformat()) for op, day in edges if day is not None]
+
+
+def around(column: str, period: Period) -> list[Filter]:
+    """Store filters keeping an instant `column` within the UTC days of `period` and one
+    more day on each side, which hold the period's days in any time zone."""
+    edges = (("gte", period.start, -1), ("lt", period.end, 2))
+    return [
+        Filter(column, op, utc_midnight(day + timedelta(days=shift)))
+        for op, day, shift in edges
         if day is not None
     ]
+
+
+def utc_midnight(day: date) -> str:
+    """The instant `day` begins in UTC, as the store keeps instants."""
+    return datetime.combine(day, time(), UTC).isoformat()
+
+
+def dated(
+    store: UserStore,
+    table: str,
+    column: str,
+    period: Period,
+    filters: list[Filter] = (),
+    *,
+    descending: bool = False,
+) -> list[dict]:
+    """Rows of `table` whose date `column` lies in `period` (a date column, so the store
+    compares it), oldest first unless `descending`."""
     rows = store.list_records(
-        table, filters=[*filters, *bounds], order_by=column, descending=False, limit=ALL_ROWS
+        table,
+        filters=[*filters, *bounds(column, period)],
+        order_by=column,
+        descending=descending,
+        limit=ALL_ROWS,
     )
     return [row for row in rows if row[column] is not None]
 
@@ -72,8 +100,11 @@ def dated(
 def happened(
     store: UserStore, table: str, column: str, period: Period, zone: ZoneInfo, filters=()
 ) -> list[dict]:
-    """Rows of `table` whose instant `column` falls on a day of `period` in `zone`."""
-    rows = store.list_records(table, filters=list(filters), limit=ALL_ROWS)
+    """Rows of `table` whose instant `column` falls on a day of `period` in `zone`: the
+    store reads the UTC days around the period, and the business's days are told here."""
+    rows = store.list_records(
+        table, filters=[*filters, *around(column, period)], order_by=column, limit=ALL_ROWS
+    )
     return [row for row in rows if row[column] and period.contains(local_day(row[column], zone))]
 
 
@@ -111,12 +142,12 @@ def average_rating(store: UserStore, period: Period) -> tuple[float | None, int]
 
 def jobs_completed(store: UserStore, period: Period) -> list[dict]:
     done = [Filter("status", "eq", "completed")]
-    return dated(store, "projects", "end_date", period, done)
+    return dated(store, "projects", "completed_on", period, done)
 
 
 def proposals_won(store: UserStore, period: Period, zone: ZoneInfo) -> list[dict]:
     accepted = [Filter("status", "eq", "accepted")]
-    return happened(store, "proposals", "updated_at", period, zone, accepted)
+    return happened(store, "proposals", "accepted_at", period, zone, accepted)
 
 
 def open_proposals_value(store: UserStore) -> float:

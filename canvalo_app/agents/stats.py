@@ -11,7 +11,7 @@ is the tool input that takes either, and `period_of` turns it into a `Period`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
@@ -42,11 +42,11 @@ class Period:
     end: date | None
     label: str
 
-    def contains(self, day: date | str | None) -> bool:
+    def contains(self, day: date | None) -> bool:
+        """Whether `day` is one of the period's days. An instant must first be made the
+        business's day (figures.local_day): its UTC date may be another day."""
         if day is None:
             return False
-        if isinstance(day, str):
-            day = _day(day)
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
 
     def as_dict(self) -> dict:
@@ -55,11 +55,6 @@ class Period:
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
         }
-
-
-def _day(text: str) -> date:
-    """A date from a date or an ISO 8601 instant (its UTC date)."""
-    return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
 
 
 def _month(year: int, month: int) -> tuple[date, date]:
@@ -116,9 +111,19 @@ class PeriodInput(ToolInput):
 
 
 def period_of(args: dict, today: date, default: str = "this_month") -> Period:
-    """The period a `PeriodInput` asked for (`default` when it named none)."""
+    """The period a `PeriodInput` asked for (`default` when it named none).
+
+    A start without an end runs to `today`, the business's day, which the schema cannot
+    know: a start after it is refused here, as the schema refuses an end before the start.
+    """
     if "start" in args or "end" in args:
         start, end = args.get("start"), args.get("end") or today
+        if start and start > end:
+            message = (
+                f"The start ({start.isoformat()}) is after today ({today.isoformat()}): "
+                "give an end date as well, or a start on or before today."
+            )
+            raise ValidationError({"start": [message]})
         label = f"{start.isoformat() if start else 'the start'} to {end.isoformat()}"
         return Period(start, end, label)
     return named_period(args.get("period", default), today)

@@ -71,7 +71,9 @@ def proposals(cal: Calendar) -> list[dict]:
              ("Upper floor", line_items(("Rooms", 3, 650), ("Ceilings", 3, 180))),
              discount=300.0)},
         {"proposal_number": "PRO-198", "title": "Office interior", "client_name": "Dan Smith",
-         "status": "accepted", **totals(line_items(("Office suites", 5, 1700)), 7.0)},
+         "status": "accepted", "sent_at": cal.at(cal.day(-24), 10),
+         "accepted_at": cal.at(cal.day(-20), 16),
+         **totals(line_items(("Office suites", 5, 1700)), 7.0)},
     ]
     # fmt: on
 

@@ -45,8 +45,8 @@ def projects(cal: Calendar) -> list[dict]:
         {"name": "Lopez kitchen cabinets", "client_name": "Maria Lopez", "status": "planning",
          "start_date": cal.d(14), "budget": 4200},
         {"name": "Kim deck staining", "client_name": "Grace Kim", "status": "completed",
-         "start_date": cal.d(-60), "end_date": cal.d(-52), "budget": 2500, "actual_cost": 2350,
-         "progress": 100},
+         "start_date": cal.d(-60), "end_date": cal.d(-52), "completed_on": cal.d(-52),
+         "budget": 2500, "actual_cost": 2350, "progress": 100},
     ]
     # fmt: on
 

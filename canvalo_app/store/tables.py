@@ -11,7 +11,8 @@ BUSINESS_TABLES: dict[str, tuple[str, ...]] = {
         "notes"),
     "projects": (
         "name", "client_name", "contact_id", "address", "status", "start_date", "end_date",
-        "budget", "actual_cost", "progress", "description", "crew", "materials"),
+        "budget", "actual_cost", "progress", "description", "crew", "materials",
+        "completed_on"),
     "invoices": (
         "invoice_number", "client_name", "client_email", "contact_id", "project_id",
         "issue_date", "due_date", "line_items", "subtotal", "tax_rate", "tax_amount",
@@ -23,7 +24,7 @@ BUSINESS_TABLES: dict[str, tuple[str, ...]] = {
     "proposals": (
         "proposal_number", "title", "client_name", "client_email", "contact_id", "project_id",
         "line_items", "subtotal", "tax_rate", "tax_amount", "discount_amount", "total_amount",
-        "status", "valid_until", "notes", "sections", "terms", "sent_at"),
+        "status", "valid_until", "notes", "sections", "terms", "sent_at", "accepted_at"),
     "reviews": (
         "reviewer_name", "rating", "comment", "platform", "review_date", "response",
         "responded_at", "project_id", "draft_response"),
@@ -61,6 +62,7 @@ TIMESTAMP_COLUMNS = frozenset(
         "scheduled_at",
         "sent_at",
         "completed_at",
+        "accepted_at",
     }
 )
 #: Columns every table has and that only the store writes.

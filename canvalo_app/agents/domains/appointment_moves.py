@@ -1,15 +1,18 @@
 """When an appointment can be: the times a tool takes, an appointment's span, what it clashes
-with, and moving it — refused on a clash, with the nearest free times offered instead.
+with, and moving it — refused on a clash, with the nearest free times offered instead, and
+refused into the past.
 
 Times are the business's: a time given without an offset is a wall-clock time in its time
-zone; the store keeps UTC (see `..zone`).
+zone; the store keeps UTC (see `..zone`). Its "now" is the clock's, kept within the turn's
+day, and no free time offered has already begun.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields, validate
@@ -23,10 +26,13 @@ from .crud import fetch
 from .free_time import Gap, gaps, nearest_starts, work_days, working_hours
 
 DEFAULT_MINUTES = 60
+#: Free time offered today starts at the next quarter hour or later.
+QUARTER = timedelta(minutes=15)
 #: Work days after the wanted one in which free times are looked for when a move clashes.
 ALTERNATIVE_DAYS = 3
 #: Statuses an appointment cannot be moved from.
 UNMOVABLE = ("cancelled", "completed")
+NOT_MOVED = "Nothing was moved"
 _ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
@@ -132,6 +138,34 @@ def span(values: dict, zone: ZoneInfo, existing: dict | None = None) -> tuple[da
     return start, end
 
 
+def business_now(ctx: ToolContext) -> datetime:
+    """The business's present moment (aware, UTC): the clock's, kept within the turn's day
+    (`ctx.today` in its zone), so that "now" and "today" never disagree."""
+    first = wall_clock(ctx.today, time(), ctx.zone)
+    following = wall_clock(ctx.today + timedelta(days=1), time(), ctx.zone)
+    return min(max(datetime.now(UTC), first), following)
+
+
+def not_past(ctx: ToolContext, start: datetime, undone: str) -> None:
+    """Refuse a start before the business's now; `undone` says what was left undone."""
+    if start < business_now(ctx):
+        local = start.astimezone(ctx.zone)
+        raise ToolError(
+            f"{day(local.date())} at {local:%H:%M} is in the past; which day did you mean? "
+            f"{undone}."
+        )
+
+
+def open_hours(ctx: ToolContext, on: date, hours: tuple[time, time]) -> Gap:
+    """When working `hours` open and close on day `on`; today they open at the next quarter
+    hour at the earliest, so that no free time has begun."""
+    opens, closes = (wall_clock(on, hour, ctx.zone) for hour in hours)
+    now = business_now(ctx)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    soonest = hour + QUARTER * math.ceil((now - hour) / QUARTER)
+    return min(max(opens, soonest), closes), closes
+
+
 def conflicts(ctx: ToolContext, start: datetime, end: datetime, skip=None) -> list[dict]:
     """The caller's appointments (not cancelled) overlapping start-end, except `skip`."""
     rows = ctx.store.list_records(
@@ -148,15 +182,14 @@ def conflicts(ctx: ToolContext, start: datetime, end: datetime, skip=None) -> li
 
 
 def free_on(ctx: ToolContext, on: date, skip=None) -> list[Gap]:
-    """The free stretches of day `on` within working hours, leaving appointment `skip` out."""
-    opens, closes = (
-        wall_clock(on, hour, ctx.zone) for hour in working_hours(business_profile(ctx.store))
-    )
+    """The free stretches of day `on` within working hours and not yet begun, leaving
+    appointment `skip` out."""
+    opens, closes = open_hours(ctx, on, working_hours(business_profile(ctx.store)))
     return gaps(opens, closes, conflicts(ctx, opens, closes, skip), ctx.zone)
 
 
 def alternatives(ctx: ToolContext, start: datetime, end: datetime, skip=None) -> list[dict]:
-    """The free times nearest to start-end, as long, in working hours, from today on: on its
+    """The free times nearest to start-end, as long, in working hours, from now on: on its
     day and the next few work days, leaving appointment `skip` out."""
     on = start.astimezone(ctx.zone).date()
     days = [d for d in [on, *work_days(on, ALTERNATIVE_DAYS)] if d >= ctx.today]
@@ -168,13 +201,14 @@ def alternatives(ctx: ToolContext, start: datetime, end: datetime, skip=None) ->
 
 
 def reschedule(ctx: ToolContext, args: dict) -> dict:
-    """Move an appointment, keeping its length unless a new one is given; on a clash, leave
-    it where it is and offer the nearest free times."""
+    """Move an appointment, keeping its length unless a new one is given; refused into the
+    past, and on a clash left where it is with the nearest free times offered."""
     existing = fetch(ctx, "appointments", args["id"], "appointment")
     was = shown(existing, ctx.zone)
     if existing["status"] in UNMOVABLE:
         raise ToolError(f"{label(was)} is {existing['status']}: book a new appointment instead.")
     start, end = span(args, ctx.zone, existing)
+    not_past(ctx, start, NOT_MOVED)
     clashes = [] if args.get("allow_overlap") else conflicts(ctx, start, end, existing["id"])
     if clashes:
         return _refused(ctx, was, start, end, clashes)
@@ -200,7 +234,7 @@ def _refused(ctx: ToolContext, was: dict, start: datetime, end: datetime, clashe
         "conflicts": clashes,
         "alternatives": offered,
         "note": (
-            "Nothing was moved. Offer the user the nearest free times in alternatives; move it "
+            f"{NOT_MOVED}. Offer the user the nearest free times in alternatives; move it "
             "anyway with allow_overlap only if they say so."
         ),
         "summary": f"Not moved: {day(local.date())} at {local:%H:%M} overlaps {taken}",

@@ -27,9 +27,12 @@ from .appointment_moves import (
     conflicts,
     duration_field,
     label,
+    not_past,
+    open_hours,
     reschedule,
     span,
 )
+from .contacts import not_blank
 from .crud import Paging, RecordId, add_cancel_tool, add_crud_tools, status_field
 from .free_time import free_windows, work_days, working_hours
 
@@ -61,7 +64,7 @@ agent = Agent(
 class AppointmentFields(Span):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     client_name = fields.String(
-        validate=validate.Length(1, 200),
+        validate=[validate.Length(1, 200), not_blank],
         metadata={"description": "Who it is with; linked to the one contact it names."},
     )
     contact_id = Reference(
@@ -136,12 +139,17 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
 
 
 def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
-    """Work out the end time, refuse end-before-start, and refuse overlaps unless allowed."""
+    """Work out the end time, refuse end-before-start, an upcoming appointment in the past,
+    and overlaps unless allowed."""
     values = dict(values)
     allow_overlap = values.pop("allow_overlap", False)
     if existing and not {"start_time", "end_time", "duration_minutes"} & set(values):
         return values
     start, end = span(values, ctx.zone, existing)
+    # A completed or missed appointment may be recorded after the fact; a booking may not.
+    status = values.get("status") or (existing or {}).get("status") or "scheduled"
+    if "start_time" in values and status in UPCOMING:
+        not_past(ctx, start, NOT_BOOKED if existing is None else "Nothing was changed")
     values.pop("duration_minutes", None)
     values.update(start_time=stored(start, ctx.zone), end_time=stored(end, ctx.zone))
     clashes = [] if allow_overlap else conflicts(ctx, start, end, existing and existing["id"])
@@ -217,8 +225,8 @@ def check_conflicts(ctx: ToolContext, args: dict) -> dict:
 @agent.tool(
     "suggest_free_slots",
     SlotRequest(),
-    "Free windows long enough for an appointment, within working hours, on one day or the next "
-    "work days (from tomorrow).",
+    "Free windows long enough for an appointment, within working hours and not yet begun, on "
+    "one day or the next work days (from tomorrow).",
 )
 def suggest_free_slots(ctx: ToolContext, args: dict) -> dict:
     days = [args["date"]] if "date" in args else work_days(ctx.today, args["days"])
@@ -226,7 +234,7 @@ def suggest_free_slots(ctx: ToolContext, args: dict) -> dict:
     hours = working_hours(business_profile(ctx.store))
     windows = []
     for on in days:
-        opens, closes = (wall_clock(on, hour, ctx.zone) for hour in hours)
+        opens, closes = open_hours(ctx, on, hours)
         busy = conflicts(ctx, opens, closes)
         windows += free_windows(on, opens, closes, busy, minutes, ctx.zone)
     return {

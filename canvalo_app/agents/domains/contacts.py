@@ -1,16 +1,24 @@
-"""The contacts agent: clients, leads, vendors and the rest of the address book."""
+"""The contacts agent: clients, leads, vendors and the rest of the address book; and the one
+contact a client's name names — "the Hendersons", "Mrs. Henderson", "Tom Henderson", a
+company — which appointments and proposals are linked to."""
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+import re
+
+from marshmallow import ValidationError, fields, validate
 
 from ...store.base import Filter, Search
-from ..tools import Agent, ToolContext, ToolInput
+from ..tools import Agent, ToolContext, ToolError, ToolInput
 from .crud import Paging, RecordId, add_crud_tools
 
 TYPES = ("lead", "client", "past_client", "vendor", "subcontractor", "partner")
 #: The columns free text is looked for in.
 SEARCHED = ("first_name", "last_name", "company", "email", "phone")
+#: How a refusal for a name that several contacts have begins.
+SEVERAL = "Several contacts match"
+#: Words and marks that are not part of the name itself: titles, "the", "family", possessives.
+_NOT_A_NAME = re.compile(r"\b(?:the|family|mr|mrs|ms|miss|mx|dr)\b\.?|['’]s\b|(?<=s)['’]", re.I)
 
 agent = Agent(
     name="contacts",
@@ -61,7 +69,7 @@ class ContactSearch(ToolInput):
 
 
 def full_name(contact: dict) -> str:
-    return " ".join(filter(None, (contact["first_name"], contact["last_name"])))
+    return " ".join(filter(None, (contact.get("first_name"), contact.get("last_name"))))
 
 
 def label(contact: dict) -> str:
@@ -129,3 +137,56 @@ def contact_counts_by_type(ctx: ToolContext, args: dict) -> dict:
     total = sum(counts.values())
     listed = ", ".join(f"{kind.replace('_', ' ')}: {n}" for kind, n in counts.items() if n)
     return {"counts": counts, "total": total, "summary": f"{total} contacts: {listed or 'none'}"}
+
+
+# The contact a client's name names ---------------------------------------------------------
+def not_blank(value: str) -> None:
+    """Refuse a name of only spaces: it names no one."""
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a client's name without titles, "the", "family" or possessives:
+    "Mrs. Henderson's" gives ["henderson"]."""
+    return re.findall(r"[\w'’-]+", _NOT_A_NAME.sub(" ", name.lower()))
+
+
+def spellings(word: str) -> set[str]:
+    """A word of a name, and what it is without a plural ending ("hendersons": "henderson")."""
+    return {word, word.removesuffix("s"), word.removesuffix("es")}
+
+
+def matching_contacts(ctx: ToolContext, name: str) -> list[dict]:
+    """The caller's contacts a client's name names: each of its words is their first or last
+    name ("the Hendersons", "Mrs. Henderson", "Tom Henderson"), or it is their company. A
+    name with no words of its own (blank, or only "Mrs.") names no one."""
+    words = name_words(name)
+    if not words:
+        return []
+    term = min(spellings(max(words, key=len)), key=len)  # the store finds a substring
+    rows = ctx.store.list_records(
+        "contacts", search=Search(("first_name", "last_name", "company"), term), limit=200
+    )
+
+    def named(contact: dict) -> bool:
+        own = {(contact[key] or "").lower() for key in ("first_name", "last_name")}
+        company = (contact["company"] or "").lower()
+        return all(spellings(word) & own for word in words) or " ".join(words) == company
+
+    return [contact for contact in rows if named(contact)]
+
+
+def named_contact(ctx: ToolContext, name: str, undone: str, redo: str) -> dict | None:
+    """The one contact a client's name names, or None when none does. When several do, the
+    tool is refused with their names and ids: `undone` says what was left undone ("Nothing
+    was booked") and `redo` what to do once the user has chosen ("book it")."""
+    found = matching_contacts(ctx, name)
+    if len(found) > 1:
+        listed = ", ".join(map(full_name, found[:5]))
+        ids = "; ".join(f"{full_name(contact)}: {contact['id']}" for contact in found[:5])
+        raise ToolError(
+            f"{SEVERAL} “{name}”: {listed}. {undone}: ask which one, then {redo} with their "
+            f"contact_id ({ids})."
+        )
+    return found[0] if found else None

@@ -5,7 +5,8 @@ A domain calls `add_crud_tools` with its table, its input schemas and how to tur
 arguments into store filters (and which updates need the user's confirmation, if any), and
 `add_cancel_tool` if its records can be cancelled; it then adds the tools only it has.
 `status_field` is the status its create and update tools may write: never one that only its
-own tool sets (a cancel or a send, which the user must confirm).
+own tool sets (a cancel or a send, which the user must confirm). `refuse_before_sending`
+refuses, on a draft, the statuses only a sent record can have.
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ def status_field(
         validate=Settable(statuses, own_tools),
         metadata={"description": f"{description} Set only by their own tools: {others}."},
     )
+
+
+def refuse_before_sending(
+    values: dict, existing: dict | None, after_sending: Sequence[str], send_tool: str
+) -> None:
+    """Refuse a status in `after_sending` on a draft (a new record is one): only `send_tool`
+    takes a record out of draft."""
+    status = values.get("status")
+    if status in after_sending and (existing is None or existing["status"] == "draft"):
+        raise ToolError(
+            f"A draft can't be {status} before it is sent: send it with {send_tool} first."
+        )
 
 
 def dumpable(values: dict) -> dict:

@@ -7,15 +7,33 @@ from datetime import date, timedelta
 from marshmallow import fields, validate
 
 from ...store.base import Filter, Search, now_iso
+from .. import figures
 from ..context import business_profile
 from ..formatting import money
-from ..stats import breakdown
+from ..stats import breakdown, named_period
 from ..tools import Agent, Amount, ToolContext, ToolError, ToolInput
-from .crud import ALL_ROWS, Paging, RecordId, add_cancel_tool, add_crud_tools, fetch, status_field
+from .crud import (
+    ALL_ROWS,
+    Paging,
+    RecordId,
+    add_cancel_tool,
+    add_crud_tools,
+    fetch,
+    refuse_before_sending,
+    status_field,
+)
 from .money import PricedDocument, next_number, priced
-from .payments import add_payment_tools
+from .payments import add_payment_tools, keep_payments
 from .projects import find_project
-from .receivables import OPEN, STATUSES, balance, overdue_report, project_billing, totals_report
+from .receivables import (
+    OPEN,
+    STATUSES,
+    amount_to_bill,
+    balance,
+    overdue_report,
+    project_billing,
+    totals_report,
+)
 
 #: Statuses that create_invoice and update_invoice leave to their own tools.
 OWN_TOOLS = {
@@ -83,7 +101,10 @@ class ProjectInvoice(ToolInput):
     amount = Amount(
         maximum=10_000_000,
         positive=True,
-        metadata={"description": "Dollars before tax; defaults to the budget not yet invoiced."},
+        metadata={
+            "description": "Dollars before tax, at most the budget not yet invoiced; defaults "
+            "to all of it. Needed when the project has no budget."
+        },
     )
     description = fields.String(validate=validate.Length(1, 300))
 
@@ -105,18 +126,23 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
     return filters, Search(columns, args["search"]) if "search" in args else None
 
 
+def due_after(ctx: ToolContext, issued: date) -> str:
+    """The due date of an invoice issued on `issued`: the business's payment terms later."""
+    terms = (business_profile(ctx.store) or {}).get("payment_terms_days") or 30
+    return (issued + timedelta(days=terms)).isoformat()
+
+
 def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
     """Number, dates and totals: defaults for a new invoice, checks for any write."""
     if existing and existing["status"] in ("paid", "cancelled") and "status" in values:
         raise ToolError(f"{existing['invoice_number']} is {existing['status']}; its status stays.")
+    refuse_before_sending(values, existing, ("viewed", "overdue"), "send_invoice")
     if existing is None:
         values = {"issue_date": ctx.today.isoformat(), **values}
         if "invoice_number" not in values:
             values["invoice_number"] = next_number(ctx, "invoices", "invoice_number", "INV", 1001)
         if "due_date" not in values:
-            terms = (business_profile(ctx.store) or {}).get("payment_terms_days") or 30
-            issued = date.fromisoformat(values["issue_date"])
-            values["due_date"] = (issued + timedelta(days=terms)).isoformat()
+            values["due_date"] = due_after(ctx, date.fromisoformat(values["issue_date"]))
     dated = {**(existing or {}), **values}
     if dated["due_date"] and dated["due_date"] < dated["issue_date"]:
         raise ToolError("The due date must not be before the issue date.")
@@ -162,10 +188,11 @@ def overdue_summary(ctx: ToolContext, args: dict) -> dict:
     "invoice_totals",
     ToolInput(),
     "Count and value of invoices by status, what is outstanding and overdue, and what has "
-    "been collected.",
+    "been collected (every payment received).",
 )
 def invoice_totals(ctx: ToolContext, args: dict) -> dict:
-    report = totals_report(ctx.store.list_records("invoices", limit=ALL_ROWS), ctx.today)
+    collected = figures.revenue_collected(ctx.store, named_period("all_time", ctx.today))
+    report = totals_report(ctx.store.list_records("invoices", limit=ALL_ROWS), collected, ctx.today)
     parts = [
         (status, entry["total"]) for status, entry in report["by_status"].items() if entry["count"]
     ]
@@ -184,6 +211,7 @@ add_cancel_tool(
     ),
     asking=lambda invoice: f"{label(invoice)} ({money(balance(invoice))} owed)",
 )
+keep_payments(agent, deleted="delete_invoice", cancelled="cancel_invoice")
 
 
 def describe_send(ctx: ToolContext, args: dict) -> str:
@@ -204,22 +232,30 @@ def sendable(ctx: ToolContext, args: dict) -> dict:
 @agent.tool(
     "send_invoice",
     RecordId(),
-    "Mark a draft invoice sent to its client, dated now (asks the user to confirm first).",
+    "Mark a draft invoice sent to its client, issued today and due after the payment terms "
+    "(asks the user to confirm first).",
     describe=describe_send,
 )
 def send_invoice(ctx: ToolContext, args: dict) -> dict:
     invoice = sendable(ctx, args)
-    invoice = ctx.store.update_record(
-        "invoices", invoice["id"], {"status": "sent", "sent_at": now_iso()}
-    )
-    return {"invoice": invoice, "summary": f"Sent {label(invoice)}"}
+    values = {
+        "status": "sent",
+        "sent_at": now_iso(),
+        "issue_date": ctx.today.isoformat(),
+        "due_date": due_after(ctx, ctx.today),
+    }
+    sent = ctx.store.update_record("invoices", invoice["id"], values)
+    if sent is None:
+        raise ToolError(f"{invoice['invoice_number']} was deleted meanwhile; nothing was sent.")
+    return {"invoice": sent, "summary": f"Sent {label(sent)}, due {sent['due_date']}"}
 
 
 @agent.tool(
     "invoice_project",
     ProjectInvoice(),
     "Draft an invoice to a project's client, by default for the project's budget not yet "
-    "invoiced: the budget less the subtotals of its earlier invoices, deposits included.",
+    "invoiced: the budget less what its earlier invoices billed before tax (discounts taken "
+    "off, deposits included). A project without a budget needs the amount.",
 )
 def invoice_project(ctx: ToolContext, args: dict) -> dict:
     project = find_project(ctx, args["project"])
@@ -228,10 +264,7 @@ def invoice_project(ctx: ToolContext, args: dict) -> dict:
         ctx.store.list_records("invoices", limit=ALL_ROWS),
         ctx.store.list_records("projects", limit=ALL_ROWS),
     )
-    already = billing["already_invoiced"]
-    amount = args.get("amount") or round(project["budget"] - already, 2)
-    if amount <= 0:
-        raise ToolError(f"{project['name']} is already invoiced in full ({money(already)}).")
+    amount = amount_to_bill(project, billing["already_invoiced"], args.get("amount"))
     line = {
         "description": args.get("description") or project["name"],
         "quantity": 1.0,

@@ -6,12 +6,15 @@ invoice's `amount_paid`, which settles the invoice's status.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from marshmallow import fields, validate
 
 from ...store.base import Filter
 from .. import figures
 from ..formatting import money, plural
-from ..stats import PeriodInput, breakdown, number, period_of, series
+from ..stats import Period, PeriodInput, breakdown, number, period_of, series
 from ..tools import Agent, Amount, Reference, ToolContext, ToolError, ToolInput
 from .crud import ALL_ROWS, Paging, fetch
 from .receivables import balance
@@ -50,8 +53,8 @@ class PaymentList(PeriodInput, Paging):
 
 
 def received(ctx: ToolContext, invoice: dict, amount: float, args: dict) -> dict:
-    """Write the payment row, then add it to the invoice; the row goes if the invoice
-    cannot be updated, so the two never disagree."""
+    """Write the payment row, then add it to the invoice; the row goes if the invoice did
+    not take it, so `amount_paid` and the payments never disagree."""
     paid_on = args.get("date") or ctx.today
     row = {"invoice_id": invoice["id"], "amount": amount, "method": args["method"]}
     payment = ctx.store.create_record(
@@ -66,9 +69,22 @@ def received(ctx: ToolContext, invoice: dict, amount: float, args: dict) -> dict
     try:
         updated = ctx.store.update_record("invoices", invoice["id"], values)
     except Exception:
+        # The update may have been written before it failed: read the invoice again.
+        updated = ctx.store.get_record("invoices", invoice["id"])
+        if not took(updated, values):
+            ctx.store.delete_record("payments", payment["id"])
+            raise
+    if updated is None:
         ctx.store.delete_record("payments", payment["id"])
-        raise
+        raise ToolError(
+            f"{invoice['invoice_number']} was deleted meanwhile; no payment was recorded."
+        )
     return {"invoice": updated, "payment": payment}
+
+
+def took(invoice: dict | None, values: dict) -> bool:
+    """Whether `invoice`, as stored, has the payment's `values` written."""
+    return invoice is not None and all(invoice[key] == value for key, value in values.items())
 
 
 def pay(ctx: ToolContext, args: dict, amount: float | None) -> dict:
@@ -99,12 +115,17 @@ def pay(ctx: ToolContext, args: dict, amount: float | None) -> dict:
 def list_payments(ctx: ToolContext, args: dict) -> dict:
     period = period_of(args, ctx.today, "all_time")
     only = [Filter(key, "eq", str(args[key])) for key in ("invoice_id", "method") if key in args]
-    rows = figures.dated(ctx.store, "payments", "paid_on", period, only)
+    rows = figures.dated(ctx.store, "payments", "paid_on", period, only, descending=True)
+    count = len(rows)
+    if count >= ALL_ROWS:  # only the newest were read: count them all
+        count = ctx.store.count_records(
+            "payments", filters=[*only, *figures.bounds("paid_on", period)]
+        )
     numbers = {
         invoice["id"]: invoice["invoice_number"]
         for invoice in ctx.store.list_records("invoices", limit=ALL_ROWS)
     }
-    shown = [{**row, "invoice_number": numbers.get(row["invoice_id"])} for row in rows[::-1]]
+    shown = [{**row, "invoice_number": numbers.get(row["invoice_id"])} for row in rows]
     total = figures.cents(row["amount"] for row in rows)
     by_method = [
         (method, figures.cents(row["amount"] for row in rows if row["method"] == method))
@@ -113,12 +134,23 @@ def list_payments(ctx: ToolContext, args: dict) -> dict:
     ]
     return {
         "payments": shown[: args.get("limit", 20)],
-        "count": len(rows),
+        "count": count,
         "total": total,
+        "cut": count > len(rows),
         "period": period.as_dict(),
         "stat_data": [breakdown("Payments by method", by_method, "usd", period)] if rows else [],
-        "summary": f"{plural(len(rows), 'payment')} totalling {money(total)} ({period.label})",
+        "summary": payments_summary(count, len(rows), total, period),
     }
+
+
+def payments_summary(count: int, read: int, total: float, period: Period) -> str:
+    """What list_payments found; when it read only the newest `read` of `count`, says so."""
+    if read < count:
+        return (
+            f"{plural(count, 'payment')} ({period.label}); the newest {read:,} total "
+            f"{money(total)}: ask for a shorter period for the rest"
+        )
+    return f"{plural(count, 'payment')} totalling {money(total)} ({period.label})"
 
 
 def revenue_report(ctx: ToolContext, args: dict) -> dict:
@@ -153,6 +185,38 @@ def revenue_report(ctx: ToolContext, args: dict) -> dict:
         "stat_data": stats,
         "summary": f"{period.label}: {money(invoiced)} invoiced, {money(collected)} collected",
     }
+
+
+def keep_payments(agent: Agent, **tools: str) -> None:
+    """Make the agent's tools named in `tools` (deleted="delete_invoice", …) refuse an
+    invoice with payments, when called and when confirmed: deleting or cancelling it would
+    take money already received out of past revenue."""
+    for verb, name in tools.items():
+        tool = agent.tools[name]
+        agent.tools[name] = replace(
+            tool, run=unpaid_only(tool.run, verb), describe=unpaid_only(tool.describe, verb)
+        )
+
+
+def unpaid_only(step: Callable, verb: str) -> Callable:
+    """`step` (a tool's run or describe on an invoice id) preceded by the payments check."""
+
+    def checked(ctx: ToolContext, args: dict):
+        invoice = fetch(ctx, "invoices", args["id"], "invoice")
+        on_it = [Filter("invoice_id", "eq", invoice["id"])]
+        if paid := figures.cents(
+            row["amount"]
+            for row in ctx.store.list_records("payments", filters=on_it, limit=ALL_ROWS)
+        ):
+            raise ToolError(
+                f"{invoice['invoice_number']} has {money(paid)} in payments recorded, so it "
+                f"can't be {verb}: that would rewrite revenue already collected, and refunds "
+                "and voids aren't supported. Keep the invoice as it is; if money was given "
+                "back, handle the refund outside the app."
+            )
+        return step(ctx, args)
+
+    return checked
 
 
 def add_payment_tools(agent: Agent) -> None:

@@ -37,13 +37,15 @@ agent = Agent(
         "differs from the percent entered. The crew and materials are on the project's record; "
         "change them with add_crew_member, remove_crew_member and add_material, and read "
         "materials and their cost with project_materials. Cancelling needs the user's "
-        "confirmation in the app; say so. Ask for missing values (a new project needs a "
-        "name) and never invent figures or dates."
+        "confirmation in the app; say so. A project marked completed is dated today unless "
+        "the user says which day it was finished (completed_on). Ask for missing values (a "
+        "new project needs a name) and never invent figures or dates."
     ),
 )
 
 
 SPENT = "Dollars spent so far, besides the materials listed on the project (added to it)."
+FINISHED_ON = "The day it was finished, YYYY-MM-DD; today when it is marked completed."
 PERCENT = "Percent complete (a project with tasks shows the share of them done instead)."
 
 
@@ -57,6 +59,7 @@ class ProjectFields(ToolInput):
     status = status_field(STATUSES, OWN_TOOLS)
     start_date = fields.Date(metadata={"description": "YYYY-MM-DD."})
     end_date = fields.Date(metadata={"description": "Planned finish, YYYY-MM-DD."})
+    completed_on = fields.Date(metadata={"description": FINISHED_ON})
     budget = Amount(maximum=100_000_000, metadata={"description": "Dollars."})
     actual_cost = Amount(maximum=100_000_000, metadata={"description": SPENT})
     progress = fields.Integer(validate=validate.Range(0, 100), metadata={"description": PERCENT})
@@ -105,6 +108,27 @@ def dates_in_order(values: dict, ctx: ToolContext, existing: dict | None) -> dic
     return values
 
 
+def stamp_completion(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
+    """Keep completed_on in step with the status: the business's today (unless another day
+    is given) when a project becomes completed, cleared when it is no longer."""
+    status = values.get("status") or (existing or {}).get("status")
+    if status != "completed":
+        if values.get("completed_on"):
+            raise ToolError(
+                "Only a completed project has a completion date; mark it completed too."
+            )
+        return {**values, "completed_on": None} if "status" in values else values
+    if values.get("completed_on", "") > ctx.today.isoformat():
+        raise ToolError("The completion date must not be in the future.")
+    if "status" in values and (existing or {}).get("status") != "completed":
+        return {"completed_on": ctx.today.isoformat(), **values}
+    return values
+
+
+def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
+    return stamp_completion(dates_in_order(values, ctx, existing), ctx, existing)
+
+
 add_crud_tools(
     agent,
     "projects",
@@ -115,7 +139,7 @@ add_crud_tools(
     list_schema=ProjectList(),
     list_filters=list_filters,
     label=label,
-    prepare=dates_in_order,
+    prepare=prepare,
 )
 
 

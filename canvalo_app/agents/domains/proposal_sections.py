@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ...store.base import Search
 from ..tools import ToolContext, ToolInput
-from .crud import ALL_ROWS
+from .contacts import named_contact
 from .money import LineItem
 
 MAX_SECTIONS = 20
+#: What a refusal says when nothing was created.
+NOT_CREATED = "Nothing was created"
 
 
 class Section(ToolInput):
@@ -67,35 +68,16 @@ def default_terms(profile: dict | None) -> str | None:
     return f"Payment is due within {days} days of the invoice date."
 
 
-def full_name(contact: dict) -> str:
-    return " ".join(filter(None, (contact.get("first_name"), contact.get("last_name"))))
-
-
 def with_contact(values: dict, ctx: ToolContext) -> dict:
-    """A new proposal linked to its client's contact: the contact given by id names the
-    client's e-mail when none was given; else the one contact whose full name or company is
-    the client's name is linked."""
+    """A new proposal linked to its client's contact: the one given by id, else the one its
+    client's name names (refused when several do; with none, the name alone). The contact's
+    e-mail is the client's when none was given."""
     if values.get("contact_id"):
         contact = ctx.store.get_record("contacts", values["contact_id"]) or {}
     else:
-        contact = named_contact(ctx, values["client_name"]) or {}
+        contact = named_contact(ctx, values["client_name"], NOT_CREATED, "create it") or {}
         if contact:
             values = {**values, "contact_id": contact["id"]}
     if contact.get("email") and not values.get("client_email"):
         values = {**values, "client_email": contact["email"]}
     return values
-
-
-def named_contact(ctx: ToolContext, name: str) -> dict | None:
-    """The caller's one contact called `name` (its full name or company), if exactly one."""
-    wanted = " ".join(name.split()).casefold()
-    last_word = wanted.rsplit(" ", 1)[-1]
-    candidates = ctx.store.list_records(
-        "contacts", search=Search(("first_name", "last_name", "company"), last_word), limit=ALL_ROWS
-    )
-    found = [
-        contact
-        for contact in candidates
-        if wanted in (full_name(contact).casefold(), (contact.get("company") or "").casefold())
-    ]
-    return found[0] if len(found) == 1 else None

@@ -12,7 +12,16 @@ from ..context import business_profile
 from ..formatting import day, money, percent_of
 from ..stats import breakdown, number
 from ..tools import MAX_AMOUNT, Agent, ToolContext, ToolError, ToolInput
-from .crud import ALL_ROWS, Paging, RecordId, add_crud_tools, fetch, status_field
+from .contacts import not_blank
+from .crud import (
+    ALL_ROWS,
+    Paging,
+    RecordId,
+    add_crud_tools,
+    fetch,
+    refuse_before_sending,
+    status_field,
+)
 from .money import LineItem, PricedDocument, next_number, priced, totals
 from .proposal_sections import (
     MAX_SECTIONS,
@@ -26,6 +35,8 @@ from .proposal_sections import (
 STATUSES = ("draft", "sent", "viewed", "accepted", "rejected", "expired")
 #: Proposals still waiting on the client's answer.
 OPEN = ("draft", "sent", "viewed")
+#: What a proposal can become only once send_proposal has sent it.
+AFTER_SENDING = ("viewed", "accepted", "rejected")
 VALID_DAYS = 30
 
 agent = Agent(
@@ -43,9 +54,9 @@ agent = Agent(
         "without lines, but cannot be sent until it has some. After create_proposal, say what "
         'it comes to and end your answer by asking: "Shall I send it to <client>, or keep '
         'it as a draft?" Send a draft only when the user asks, with send_proposal (the user '
-        "confirms in the app). Change other statuses (viewed, accepted, rejected...) with "
-        "update_proposal. Use proposal_pipeline for counts, value and win rate. Never invent "
-        "prices or clients."
+        "confirms in the app). Once it is sent, change its status (viewed, accepted, "
+        "rejected...) with update_proposal. Use proposal_pipeline for counts, value and win "
+        "rate. Never invent prices or clients."
     ),
 )
 
@@ -60,7 +71,7 @@ class ProposalFields(PricedDocument):
     )
     client_name = fields.String(
         required=True,
-        validate=validate.Length(1, 200),
+        validate=[validate.Length(1, 200), not_blank],
         metadata={"description": "The client; a contact of that name is linked."},
     )
     line_items = fields.List(
@@ -83,7 +94,9 @@ class ProposalFields(PricedDocument):
         validate=validate.Length(1, 2000),
         metadata={"description": "Terms for the client; defaults to the payment terms."},
     )
-    status = status_field(STATUSES, {"sent": "send_proposal"})
+    status = status_field(
+        STATUSES, {"sent": "send_proposal"}, "State; viewed, accepted or rejected once sent."
+    )
     valid_until = fields.Date(
         metadata={"description": f"YYYY-MM-DD; defaults to {VALID_DAYS} days from today."}
     )
@@ -126,7 +139,9 @@ def list_filters(args: dict, ctx: ToolContext) -> tuple[list[Filter], Search | N
 def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
     """Sections give the lines; plain lines replace a proposal's sections. A new proposal
     gets the next number, a validity date, the business's payment terms and its client's
-    contact; totals follow its lines."""
+    contact; totals follow its lines. Only a sent proposal can be viewed, accepted or
+    rejected."""
+    refuse_before_sending(values, existing, AFTER_SENDING, "send_proposal")
     if "sections" in values:
         values = {**values, **sectioned(values["sections"])}
     elif "line_items" in values and existing and existing.get("sections"):
@@ -140,7 +155,17 @@ def prepare(values: dict, ctx: ToolContext, existing: dict | None) -> dict:
         values = {**{k: v for k, v in defaults.items() if v}, **values}
         if "proposal_number" not in values:
             values["proposal_number"] = next_number(ctx, "proposals", "proposal_number", "PRO", 101)
-    return priced(values, ctx, existing)
+    return stamp_acceptance(priced(values, ctx, existing), existing)
+
+
+def stamp_acceptance(values: dict, existing: dict | None) -> dict:
+    """Keep accepted_at in step with the status: set when accepted, cleared when no longer."""
+    if "status" not in values:
+        return values
+    accepted = values["status"] == "accepted"
+    if accepted and (existing is None or existing["status"] != "accepted"):
+        return {**values, "accepted_at": now_iso()}
+    return values if accepted else {**values, "accepted_at": None}
 
 
 add_crud_tools(

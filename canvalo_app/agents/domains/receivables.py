@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..formatting import money
+from ..tools import ToolError
 
 STATUSES = ("draft", "sent", "viewed", "partial", "paid", "overdue", "cancelled")
 #: Billed and not settled: money clients owe.
@@ -47,8 +48,9 @@ def overdue_report(open_invoices: list[dict], today: date) -> dict:
     }
 
 
-def totals_report(invoices: list[dict], today: date) -> dict:
-    """Count and value by status; outstanding, overdue and collected money."""
+def totals_report(invoices: list[dict], collected: float, today: date) -> dict:
+    """Count and value by status; outstanding and overdue money, and `collected` (what the
+    payments received add up to)."""
     by_status = {status: {"count": 0, "total": 0.0} for status in STATUSES}
     for invoice in invoices:
         entry = by_status[invoice["status"]]
@@ -57,7 +59,6 @@ def totals_report(invoices: list[dict], today: date) -> dict:
     unsettled = [invoice for invoice in invoices if invoice["status"] in OPEN]
     outstanding = round(sum(balance(invoice) for invoice in unsettled), 2)
     overdue = round(sum(balance(i) for i in unsettled if is_overdue(i, today)), 2)
-    collected = round(sum(i["amount_paid"] for i in invoices if i["status"] != "cancelled"), 2)
     return {
         "by_status": by_status,
         "outstanding": outstanding,
@@ -83,11 +84,16 @@ def same_client(record: dict, project: dict) -> bool:
     return bool(their_name) and name == their_name
 
 
+def billed(invoice: dict) -> float:
+    """What an invoice bills before tax: its subtotal less its discount."""
+    return round(invoice["subtotal"] - (invoice["discount_amount"] or 0), 2)
+
+
 def project_billing(project: dict, invoices: list[dict], projects: list[dict]) -> dict:
-    """What `project` has been invoiced so far (subtotals before tax, cancelled invoices
-    left out): its own invoices, and the client's invoices that name no project when the
-    client has no other project they could bill. With other projects, those are listed as
-    unassigned and not counted."""
+    """What `project` has been invoiced so far (before tax, discounts taken off, cancelled
+    invoices left out): its own invoices, and the client's invoices that name no project
+    when the client has no other project they could bill. With other projects, those are
+    listed as unassigned and not counted."""
     live = [invoice for invoice in invoices if invoice["status"] != "cancelled"]
     linked = [invoice for invoice in live if invoice["project_id"] == project["id"]]
     unlinked = [i for i in live if not i["project_id"] and same_client(i, project)]
@@ -100,9 +106,32 @@ def project_billing(project: dict, invoices: list[dict], projects: list[dict]) -
     ]
     counted = linked + ([] if others else unlinked)
     return {
-        "already_invoiced": round(sum(invoice["subtotal"] for invoice in counted), 2),
+        "already_invoiced": round(sum(billed(invoice) for invoice in counted), 2),
         "counted_invoices": [invoice["invoice_number"] for invoice in counted],
         "unassigned_invoices": [invoice["invoice_number"] for invoice in unlinked]
         if others
         else [],
     }
+
+
+def amount_to_bill(project: dict, already: float, asked: float | None) -> float:
+    """What a project's next invoice bills before tax: `asked`, or else its budget not yet
+    invoiced. Refused when `asked` is more than that, when nothing is left, or when there is
+    no budget to work it out from and no amount was given."""
+    name, budget = project["name"], project["budget"] or 0
+    left = round(budget - already, 2)
+    if not budget:
+        if asked is None:
+            raise ToolError(
+                f"{name} has no budget, so what is left to invoice is unknown: "
+                "ask the user for the amount to bill (before tax)."
+            )
+        return asked
+    if asked is not None and asked > left:
+        raise ToolError(
+            f"{money(asked)} is more than is left to invoice on {name}: {money(max(left, 0))} "
+            f"of its {money(budget)} budget ({money(already)} invoiced already)."
+        )
+    if left <= 0:
+        raise ToolError(f"{name} is already invoiced in full ({money(already)}).")
+    return left if asked is None else asked

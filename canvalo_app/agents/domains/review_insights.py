@@ -4,8 +4,8 @@ review's rating calls for.
 
 Sentiment is read from the stars alone: 4 or 5 is positive, 3 neutral, 1 or 2 negative.
 A finished project counts as reviewed when a review names it (its project_id), or when its
-client wrote a review (same name, any case) on or after the project's start date (its end
-date when it has no start), so a review of an earlier job does not count.
+client wrote a review (same name, any case) on or after the project's start date (the day
+it was completed when it has no start), so a review of an earlier job does not count.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from ...store.base import Filter
 from ..stats import Period
+from .contacts import full_name
 
 SENTIMENTS = ("positive", "neutral", "negative")
 #: The most months a trend covers: ten years, one point a month.
@@ -86,17 +87,13 @@ def completed_since(today: date, days: int) -> list[Filter]:
     """Store filters for projects completed in the last `days` days, today included."""
     return [
         Filter("status", "eq", "completed"),
-        Filter("end_date", "gte", (today - timedelta(days=days)).isoformat()),
-        Filter("end_date", "lte", today.isoformat()),
+        Filter("completed_on", "gte", (today - timedelta(days=days)).isoformat()),
+        Filter("completed_on", "lte", today.isoformat()),
     ]
 
 
-def full_name(contact: dict) -> str:
-    return " ".join(filter(None, (contact.get("first_name"), contact.get("last_name"))))
-
-
 def reviewed(project: dict, client: str, reviews: list[dict]) -> bool:
-    since = project["start_date"] or project["end_date"]
+    since = project["start_date"] or project["completed_on"]
     return any(
         review["project_id"] == project["id"]
         or (
@@ -113,7 +110,7 @@ def to_ask(projects: list[dict], reviews: list[dict], contacts: list[dict], toda
     by_id = {contact["id"]: contact for contact in contacts}
     by_name = {full_name(contact).lower(): contact for contact in contacts if full_name(contact)}
     rows = []
-    for project in sorted(projects, key=lambda p: p["end_date"], reverse=True):
+    for project in sorted(projects, key=lambda p: p["completed_on"], reverse=True):
         contact = by_id.get(project["contact_id"]) or by_name.get(
             (project["client_name"] or "").strip().lower()
         )
@@ -125,8 +122,8 @@ def to_ask(projects: list[dict], reviews: list[dict], contacts: list[dict], toda
                 "client_name": client,
                 "project_id": project["id"],
                 "project_name": project["name"],
-                "completed_on": project["end_date"],
-                "days_since": (today - date.fromisoformat(project["end_date"][:10])).days,
+                "completed_on": project["completed_on"],
+                "days_since": (today - date.fromisoformat(project["completed_on"][:10])).days,
                 "email": contact.get("email") if contact else None,
                 "phone": contact.get("phone") if contact else None,
             }

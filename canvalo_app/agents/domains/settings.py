@@ -181,6 +181,8 @@ def elapsed_percent(start: date | None, end: date | None, today: date) -> float 
 
 
 UNITS = {"revenue": "usd", "average_rating": "rating"}
+#: What a rating goal says when its period has no reviews, and so no current value.
+NO_REVIEWS = "No reviews in the period yet."
 
 
 def goal_period(goal: dict) -> Period:
@@ -191,22 +193,23 @@ def goal_period(goal: dict) -> Period:
 
 def measured(goal: dict, ctx: ToolContext) -> dict:
     """`goal` with its current value counted from the records over its period, when its
-    metric is one that can be (a custom goal, or a rating with no reviews yet, keeps the
-    value typed for it)."""
+    metric is one that can be: a rating with no reviews in the period has none (None), and a
+    custom goal keeps the value typed for it."""
     if goal["metric"] not in figures.METRICS:
         return {**goal, "source": "typed"}
     value = figures.metric_value(goal["metric"], ctx.store, goal_period(goal), ctx.zone)
-    if value is None:
-        return {**goal, "source": "typed"}
     return {**goal, "current_value": value, "source": "records"}
 
 
 def progress(goal: dict, today: date) -> dict:
-    """Where one goal stands: done vs target, and whether it keeps pace with its period."""
+    """Where one goal stands: done vs target, and whether it keeps pace with its period. A
+    goal with no current value (a rating with no reviews yet) has no percent, remaining or
+    on_track either."""
     target, current = goal["target_value"], goal["current_value"]
+    counted = current is not None
     period = goal_period(goal)
     start, end = period.start, period.end
-    percent = percent_of(current, target)
+    percent = percent_of(current, target) if counted else None
     elapsed = elapsed_percent(start, end, today)
     # A rating is kept, not built up: pace through the period says nothing about it.
     keeps_pace = goal["metric"] != "average_rating" and None not in (percent, elapsed)
@@ -219,14 +222,16 @@ def progress(goal: dict, today: date) -> dict:
         "current_value": current,
         "target_value": target,
         "percent": percent,
-        "remaining": round(max(target - current, 0), 2),
+        "remaining": round(max(target - current, 0), 2) if counted else None,
         "period_end": goal["period_end"],
         "days_left": max((end - today).days, 0) if end else None,
         "period_elapsed_percent": elapsed,
-        "on_track": current >= target or keeps_pace,
+        "on_track": (current >= target or keeps_pace) if counted else None,
         "source": goal.get("source", "typed"),
     }
-    if percent is None:
+    if not counted:
+        row["note"] = NO_REVIEWS
+    elif percent is None:
         row["percent_note"] = "No percent: the target is zero or tiny next to the current value."
     return row
 
@@ -238,7 +243,8 @@ def progress(goal: dict, today: date) -> dict:
     "days left, and on_track (percent done at least the percent of the period elapsed; a "
     "rating goal: at or above its target). The current value is counted from the records "
     "over the goal's period (revenue collected, new clients, jobs completed, average rating, "
-    "proposals won); a custom goal keeps the value typed for it.",
+    "proposals won); a custom goal keeps the value typed for it, and a rating goal with no "
+    "reviews in its period has none (current_value null).",
 )
 def goal_progress(ctx: ToolContext, args: dict) -> dict:
     if "id" in args:
@@ -254,7 +260,11 @@ def goal_progress(ctx: ToolContext, args: dict) -> dict:
         "goals": rows,
         "count": len(rows),
         "on_track": on_track,
-        "stat_data": [goal_stat(row, goal) for row, goal in zip(rows, goals, strict=True)],
+        "stat_data": [
+            goal_stat(row, goal)
+            for row, goal in zip(rows, goals, strict=True)
+            if row["current_value"] is not None
+        ],
         "summary": summary,
     }
 

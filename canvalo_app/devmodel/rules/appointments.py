@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from ...agents.domains.appointment_clients import SEVERAL
 from ...agents.domains.appointments import NOT_BOOKED, OVERLAPS
+from ...agents.domains.contacts import SEVERAL
 from ...agents.formatting import day, plural
 from ..dates import find_date, find_duration_minutes, find_time, impossible_date
 from ..parse import names

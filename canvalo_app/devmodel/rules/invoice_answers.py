@@ -47,9 +47,9 @@ def created_answer(result: dict, text: str) -> str:
 def project_answer(result: dict, text: str) -> str:
     invoice, project = result["invoice"], result["project"]
     earlier = ", ".join(result["counted_invoices"])
+    budget = f"The {money(project['budget'])} budget" if project["budget"] else "The project"
     already = (
-        f" The {money(project['budget'])} budget had {money(result['already_invoiced'])} "
-        f"invoiced already ({earlier})."
+        f" {budget} had {money(result['already_invoiced'])} invoiced already ({earlier})."
         if earlier
         else ""
     )

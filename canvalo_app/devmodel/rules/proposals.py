@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ...agents.domains.contacts import SEVERAL
+from ...agents.domains.proposal_sections import NOT_CREATED
 from ...agents.domains.proposals import OPEN, STATUSES
 from ...agents.formatting import day, money, plural
 from ..parse import amounts, names, proposal_number, status_in, work
@@ -248,6 +250,8 @@ def answer(text: str, steps: list[Step], today: date) -> str:
     if kind == "list" and records.DETAILS.search(text):
         return records.record_answer(steps, "proposal", who(text) or "", describe)
     last = steps[-1]
+    if last.name == "create_proposal" and last.result.get("error", "").startswith(SEVERAL):
+        return f"I didn't create it: {last.result['error'].split(NOT_CREATED)[0]}Which one?"
     if last.status != "ok":
         return failed(last)
     if kind in ACTIONS and len(steps) == 1:

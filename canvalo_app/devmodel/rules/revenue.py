@@ -109,4 +109,6 @@ def payments_answer(result: dict, text: str) -> str:
         f"You received {plural(result['count'], 'payment')} totalling "
         f"{money(result['total'])} ({period}):"
     )
+    if result["cut"]:
+        head = f"{result['summary']}. The newest:"
     return "\n".join([head, *lines])

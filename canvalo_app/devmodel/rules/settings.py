@@ -188,6 +188,9 @@ def pace(goal: dict) -> str:
 
 def goal_line(goal: dict) -> str:
     left = f", {goal['days_left']} days left" if goal["days_left"] is not None else ""
+    if goal["current_value"] is None:  # a rating goal with no reviews in its period
+        target = amount(goal, goal["target_value"])
+        return f"- {goal['title']}: no reviews in the period yet (target {target}){left}."
     return (
         f"- {goal['title']}: {amount(goal, goal['current_value'])} of "
         f"{amount(goal, goal['target_value'])} ({goal['percent']}%), "
