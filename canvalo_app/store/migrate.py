@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,20 @@ POSTGRES_MIGRATIONS = ROOT / "migrations"
 FILE_NAME = re.compile(r"(?P<version>[0-9]+)_[A-Za-z0-9_]+\.sql")
 #: How long SQLite waits for another process's write lock (a worker migrating at startup).
 SQLITE_LOCK_WAIT_SECONDS = 30.0
+
+
+def _write_ahead_log(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. Two processes opening a new file at once can find it busy
+    without SQLite's busy wait being asked (its deadlock rule), so wait here instead."""
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class MigrationError(RuntimeError):
@@ -83,7 +98,7 @@ class SQLiteDatabase:
                 path, timeout=SQLITE_LOCK_WAIT_SECONDS, isolation_level=None
             )
             self.conn.execute("PRAGMA foreign_keys = OFF")  # not changeable in a transaction
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _write_ahead_log(self.conn)
 
     def create_table(self) -> None:
         self.conn.execute(
