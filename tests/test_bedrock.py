@@ -752,10 +752,10 @@ def test_a_long_conversation_is_folded_into_a_summary_the_model_writes(
         messages = client.get(f"/api/conversations/{conversation_id}", headers=users.a).json
         return messages["messages"][-1]["metadata"].get("summary") or {}
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15  # written after the turn; a loaded machine is slow
     while not stored() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert stored()["text"] == "SUMMARY: turns 1-2."
+    assert stored().get("text") == "SUMMARY: turns 1-2.", stored()
     folding = emulator.requests[6]
     assert folding["body"]["toolConfig"]["toolChoice"] == {"any": {}}
     assert "question 1" in folding["body"]["messages"][0]["content"][0]["text"]
