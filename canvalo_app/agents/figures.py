@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from ..store.base import Filter, UserStore
 from .domains.crud import ALL_ROWS
 from .domains.receivables import OPEN, balance, is_overdue
-from .stats import Period, breakdown, number
+from .stats import Period, average, breakdown, month_span, number
 
 #: Invoices that bill nobody yet, or nobody any more.
 NOT_BILLED = ("draft", "cancelled")
@@ -137,7 +137,7 @@ def new_clients(store: UserStore, period: Period, zone: ZoneInfo) -> list[dict]:
 def average_rating(store: UserStore, period: Period) -> tuple[float | None, int]:
     """The mean rating of the period's reviews (to two decimals) and how many there were."""
     ratings = [review["rating"] for review in dated(store, "reviews", "review_date", period)]
-    return (round(sum(ratings) / len(ratings), 2) if ratings else None), len(ratings)
+    return average(ratings), len(ratings)
 
 
 def jobs_completed(store: UserStore, period: Period) -> list[dict]:
@@ -190,9 +190,9 @@ def months(period: Period) -> list[tuple[date, date]]:
         return []
     spans, first = [], period.start.replace(day=1)
     while first <= period.end:
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        spans.append((max(first, period.start), min(following - timedelta(days=1), period.end)))
-        first = following
+        _, last = month_span(first.year, first.month)
+        spans.append((max(first, period.start), min(last, period.end)))
+        first = last + timedelta(days=1)
     return spans
 
 

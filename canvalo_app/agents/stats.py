@@ -57,15 +57,21 @@ class Period:
         }
 
 
-def _month(year: int, month: int) -> tuple[date, date]:
+def average(values: list[float]) -> float | None:
+    """The mean to two decimals; None for no values (an average rating of no reviews)."""
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def month_span(year: int, month: int) -> tuple[date, date]:
+    """The first and last day of a calendar month."""
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
     return first, following - timedelta(days=1)
 
 
 def _quarter(year: int, quarter: int) -> tuple[date, date]:
-    first, _ = _month(year, 3 * quarter - 2)
-    _, last = _month(year, 3 * quarter)
+    first, _ = month_span(year, 3 * quarter - 2)
+    _, last = month_span(year, 3 * quarter)
     return first, last
 
 
@@ -74,9 +80,9 @@ def named_period(name: str, today: date) -> Period:
     label = name.replace("_", " ")
     year, quarter = today.year, (today.month - 1) // 3 + 1
     if name == "this_month":
-        return Period(*_month(year, today.month), today.strftime("%B %Y"))
+        return Period(*month_span(year, today.month), today.strftime("%B %Y"))
     if name == "last_month":
-        start, end = _month(year - (today.month == 1), (today.month - 2) % 12 + 1)
+        start, end = month_span(year - (today.month == 1), (today.month - 2) % 12 + 1)
         return Period(start, end, start.strftime("%B %Y"))
     if name in ("this_quarter", "last_quarter"):
         if name == "last_quarter":

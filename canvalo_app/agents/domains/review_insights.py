@@ -14,16 +14,12 @@ from collections import Counter
 from datetime import date, timedelta
 
 from ...store.base import Filter
-from ..stats import Period
+from ..stats import Period, average
 from .contacts import full_name
 
 SENTIMENTS = ("positive", "neutral", "negative")
 #: The most months a trend covers: ten years, one point a month.
 MAX_MONTHS = 120
-
-
-def average(ratings: list[int]) -> float | None:
-    return round(sum(ratings) / len(ratings), 2) if ratings else None
 
 
 def rating_summary(ratings: list[int]) -> dict:
