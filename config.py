@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
 
@@ -59,6 +60,7 @@ class Config:
     MODEL_PROVIDER = "offline"
     DEV_JWT_SECRET: str | None = DEV_SECRET_DEFAULT
     OFFLINE_TOKEN_DELAY = 0.03
+    MODEL_TITLES = True
     SWEEP_INTERVAL_SECONDS = 300.0
     LOG_FORMAT = "text"
 
@@ -72,6 +74,9 @@ class TestingConfig(Config):
 
     TESTING = True
     OFFLINE_TOKEN_DELAY = 0.0
+    #: A title call beside each first answer would take the scripted replies meant for the
+    #: answer; the tests of titles turn it on.
+    MODEL_TITLES = False
     SWEEP_INTERVAL_SECONDS = 0.0
 
 
@@ -129,11 +134,17 @@ def load_config(env: str | None = None) -> dict:
         "MODEL_PROVIDER": _env("MODEL_PROVIDER", defaults.MODEL_PROVIDER),
         "ALLOW_OFFLINE_MODEL_IN_PRODUCTION": _bool("ALLOW_OFFLINE_MODEL_IN_PRODUCTION", False),
         "OFFLINE_TOKEN_DELAY": _float("OFFLINE_TOKEN_DELAY", defaults.OFFLINE_TOKEN_DELAY),
+        "MODEL_TITLES": _bool("MODEL_TITLES", defaults.MODEL_TITLES),
         "AWS_REGION": _env("AWS_REGION", "us-east-1"),
         "AWS_PROFILE": _env("AWS_PROFILE"),
         "BEDROCK_MODEL_ID": _env("BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0"),
         "BEDROCK_ENDPOINT_URL": _env("BEDROCK_ENDPOINT_URL"),
         "BEDROCK_READ_TIMEOUT": _float("BEDROCK_READ_TIMEOUT", 60.0),
+        "OPENAI_BASE_URL": _env("OPENAI_BASE_URL"),
+        "OPENAI_MODEL": _env("OPENAI_MODEL"),
+        "OPENAI_API_KEY": _env("OPENAI_API_KEY"),
+        "OPENAI_CONNECT_TIMEOUT": _float("OPENAI_CONNECT_TIMEOUT", 5.0),
+        "OPENAI_READ_TIMEOUT": _float("OPENAI_READ_TIMEOUT", 60.0),
         "RETRY_ATTEMPTS": _int("RETRY_ATTEMPTS", 3),
         "RETRY_BASE_DELAY": _float("RETRY_BASE_DELAY", 1.0),
         "RETRY_MAX_DELAY": _float("RETRY_MAX_DELAY", 8.0),
@@ -173,12 +184,14 @@ POSITIVE = (
     "HEARTBEAT_SECONDS", "TURN_DEADLINE_SECONDS", "MAX_MESSAGE_CHARS", "MAX_TOOL_CALLS",
     "MAX_MODEL_CALLS", "MAX_OUTPUT_TOKENS", "HISTORY_TOKEN_BUDGET", "RETRY_ATTEMPTS",
     "BEDROCK_READ_TIMEOUT", "WORKER_RENEW_SECONDS", "WORKER_LEASE_SECONDS",
+    "OPENAI_CONNECT_TIMEOUT", "OPENAI_READ_TIMEOUT",
 )  # fmt: skip
 NOT_NEGATIVE = (
     "OFFLINE_TOKEN_DELAY", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY", "GENERATION_RETENTION_SECONDS",
     "CONTENT_FLUSH_SECONDS", "SWEEP_INTERVAL_SECONDS", "JWT_LEEWAY_SECONDS", "ACTION_TTL_SECONDS",
 )  # fmt: skip
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MODEL_PROVIDERS = ("bedrock", "openai", "offline")
 
 
 def check_config(config: dict) -> None:
@@ -191,6 +204,10 @@ def check_config(config: dict) -> None:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     if config["LOG_FORMAT"] not in ("json", "text"):
         problems.append("LOG_FORMAT must be json or text")
+    if config["MODEL_PROVIDER"] not in MODEL_PROVIDERS:
+        problems.append(f"MODEL_PROVIDER must be one of {', '.join(MODEL_PROVIDERS)}")
+    if config["MODEL_PROVIDER"] == "openai":
+        problems += _openai_problems(config)
     if config["METRICS_MULTIPROC_DIR"] and not Path(config["METRICS_MULTIPROC_DIR"]).is_dir():
         problems.append("METRICS_MULTIPROC_DIR must name an existing directory")
     inexact = [o for o in config["CORS_ORIGINS"] if o != "*" and not _ORIGIN.fullmatch(o)]
@@ -211,6 +228,26 @@ def check_config(config: dict) -> None:
         raise ConfigError("Refusing to start: " + "; ".join(problems))
 
 
+def _openai_problems(config: dict) -> list[str]:
+    """An OpenAI-compatible server needs its address and a model name; the key is optional
+    (local servers take none). The URL is not echoed: it may carry credentials."""
+    problems = []
+    try:
+        address = urlsplit(config.get("OPENAI_BASE_URL") or "")
+        usable = address.scheme in ("http", "https") and bool(address.hostname)
+        address.port  # noqa: B018  (raises on a port that is not a number up to 65535)
+    except ValueError:
+        usable = False
+    if not usable:
+        problems.append(
+            "OPENAI_BASE_URL must be the server's http(s) URL, e.g. http://localhost:11434/v1 "
+            "(required when MODEL_PROVIDER=openai)"
+        )
+    if not config.get("OPENAI_MODEL"):
+        problems.append("OPENAI_MODEL is required when MODEL_PROVIDER=openai")
+    return problems
+
+
 def _production_problems(config: dict) -> list[str]:
     problems = []
     if config.get("DEV_JWT_SECRET"):
@@ -221,8 +258,8 @@ def _production_problems(config: dict) -> list[str]:
         problems.append("CORS_ORIGINS must list exact origins in production, not '*'")
     if config["MODEL_PROVIDER"] == "offline" and not config["ALLOW_OFFLINE_MODEL_IN_PRODUCTION"]:
         problems.append(
-            "MODEL_PROVIDER=offline is a development model; set MODEL_PROVIDER=bedrock "
-            "(or ALLOW_OFFLINE_MODEL_IN_PRODUCTION=true to run it on purpose)"
+            "MODEL_PROVIDER=offline is a development model; set MODEL_PROVIDER=bedrock or "
+            "openai (or ALLOW_OFFLINE_MODEL_IN_PRODUCTION=true to run it on purpose)"
         )
     if config["STORE"] == "supabase":
         # The secret key runs the sweep: without it, rows of a killed worker stay streaming.

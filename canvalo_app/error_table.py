@@ -84,6 +84,14 @@ ERRORS: dict[str, ErrorKind] = {
         404, "Action not found.",
         "We couldn't find that request to confirm.",
         False, ()),
+    "MESSAGE_NOT_FOUND": ErrorKind(
+        404, "No such message in this conversation.",
+        "We couldn't find that message.",
+        False, ("Reload the conversation",)),
+    "CONFIRMATION_INVALID": ErrorKind(
+        404, "The confirmation token is unknown, expired, already used or another user's.",
+        "That confirmation is no longer valid. Please start again.",
+        False, ("Ask for a new confirmation",)),
     "METHOD_NOT_ALLOWED": ErrorKind(
         405, "Method not allowed on this route.",
         "Something went wrong. Please try again.",
@@ -92,6 +100,15 @@ ERRORS: dict[str, ErrorKind] = {
         409, "A reply is already being generated in this conversation.",
         "I'm still answering your last message.",
         True, ("Wait for the current answer", "Stop the current answer")),
+    "NOT_THE_LAST_ANSWER": ErrorKind(
+        409, "Only the last answer of the active branch can be regenerated.",
+        "Only the latest answer can be regenerated.",
+        False, ("Reload the conversation",)),
+    "WRONG_MESSAGE_ROLE": ErrorKind(
+        409, "This operation needs a message of the other role (edit: a user message; "
+        "feedback, regenerate: an answer).",
+        "That can't be done to this message.",
+        False, ()),
     "DUPLICATE_MESSAGE": ErrorKind(
         409, "This client_message_id was already answered.",
         "That message was already sent.",

@@ -90,6 +90,13 @@ STORE_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     registry=REGISTRY,
 )
+FEEDBACK = Counter(
+    "canvalo_feedback",
+    "Feedback on answers: the rating given (up, down; none: taken back) by the rating it "
+    "replaced (none: the answer had none).",
+    ["rating", "previous"],
+    registry=REGISTRY,
+)
 _TOKENS_IN, _TOKENS_OUT = TOKENS.labels("in"), TOKENS.labels("out")
 
 
@@ -166,6 +173,11 @@ def tool_called(tool: str, status: str) -> None:
 
 def error_answered(code: str) -> None:
     ERRORS.labels(code).inc()
+
+
+def feedback_given(rating: str | None, previous: str | None) -> None:
+    """A rating given, changed (`previous`) or taken back (`rating` None)."""
+    FEEDBACK.labels(rating or "none", previous or "none").inc()
 
 
 def rate_limited() -> None:

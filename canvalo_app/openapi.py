@@ -131,8 +131,8 @@ def _success(doc: dict, spec: APISpec) -> dict:
             }
         return {"200": answer, **stream.get("other", {})}
     content = {"application/json": {"schema": doc["response"]}} if "response" in doc else {}
-    if "media_type" in doc:  # text, not JSON (GET /metrics)
-        content = {doc["media_type"]: {"schema": {"type": "string"}}}
+    if "media_type" in doc:  # text, instead of JSON (GET /metrics) or beside it (exports)
+        content[doc["media_type"]] = {"schema": {"type": "string"}}
     answer = {"description": doc.get("description", "OK"), "content": content}
     return {str(doc.get("status", 200)): answer}
 

@@ -1,5 +1,6 @@
-"""The provider factory: which model answers. Amazon Bedrock in production; the offline
-development model (canvalo_app/devmodel) otherwise. The only module that may import the
+"""The provider factory: which model answers. Amazon Bedrock in production, or any
+OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp); the offline development model
+(canvalo_app/devmodel) otherwise. The only module that may import the
 development model (the layers contract in pyproject.toml checks it)."""
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ def make_provider(config: dict) -> ModelProvider:
         from .llm.bedrock import BedrockProvider
 
         return BedrockProvider(config)
+    if config["MODEL_PROVIDER"] == "openai":
+        from .llm.openai import OpenAIProvider
+
+        return OpenAIProvider(config)
     raise ConfigError(
-        f"MODEL_PROVIDER must be bedrock or offline, got {config['MODEL_PROVIDER']!r}"
+        f"MODEL_PROVIDER must be bedrock, openai or offline, got {config['MODEL_PROVIDER']!r}"
     )
 
 

@@ -69,7 +69,11 @@ def test_create_returns_conversation_object(client, users):
         "last_message_at",
         "message_count",
         "metadata",
+        "title_source",
+        "active_leaf_id",
     }
+    assert conversation["title_source"] == "user"  # given: no model title replaces it
+    assert conversation["active_leaf_id"] is None  # no message yet
     uuid.UUID(conversation["id"])
     assert conversation["message_count"] == 0
     assert conversation["created_at"].endswith("+00:00")
@@ -79,6 +83,7 @@ def test_create_without_body_uses_default_title(client, users):
     response = client.post("/api/conversations", headers=users.a)
     assert response.status_code == 201
     assert response.json["title"] == "New conversation"
+    assert response.json["title_source"] == "auto"  # the model may title it
 
 
 def test_list_is_newest_first_and_paged(client, users):
@@ -128,7 +133,14 @@ def test_get_includes_messages_page(app, client, users):
         "status",
         "metadata",
         "created_at",
+        "feedback",
+        "parent_id",
+        "sibling_ids",
     }
+    assert rest["messages"][0]["feedback"] is None
+    assert rest["messages"][0]["parent_id"] == body["messages"][1]["id"]
+    assert rest["messages"][0]["sibling_ids"] == [rest["messages"][0]["id"]]
+    assert rest["active_leaf_id"] == rest["messages"][0]["id"]
 
 
 def test_rename_and_delete(app, client, users):
@@ -137,6 +149,7 @@ def test_rename_and_delete(app, client, users):
         f"/api/conversations/{conversation['id']}", json={"title": "Renamed"}, headers=users.a
     )
     assert renamed.status_code == 200 and renamed.json["title"] == "Renamed"
+    assert renamed.json["title_source"] == "user"
     deleted = client.delete(f"/api/conversations/{conversation['id']}", headers=users.a)
     assert deleted.status_code == 200
     assert deleted.json == {"status": "deleted", "conversation_id": conversation["id"]}

@@ -95,10 +95,11 @@ def test_rules_business_overview(ctx, stores):
     store, in_q4 = stores[0], lambda day: "2026-10-01" <= (day or "")[:10] <= "2026-12-31"
     added = new_clients(store, "2026-10-01", "2026-12-31")
     jobs = sum(
-        p["status"] == "completed" and in_q4(p["end_date"]) for p in store.list_records("projects")
+        p["status"] == "completed" and in_q4(p["completed_on"])
+        for p in store.list_records("projects")
     )
     won = sum(
-        p["status"] == "accepted" and in_q4(p["updated_at"])
+        p["status"] == "accepted" and in_q4(p["accepted_at"])
         for p in store.list_records("proposals")
     )
     open_value = sum(

@@ -96,13 +96,13 @@ def test_goal_progress_of_jobs_proposals_and_a_period_without_reviews(ctx, store
     completed = [
         p
         for p in store.list_records("projects")
-        if p["status"] == "completed" and (p["end_date"] or "")[:7] == "2026-10"
+        if p["status"] == "completed" and (p["completed_on"] or "")[:7] == "2026-10"
     ]
     assert jobs["current_value"] == len(completed) == 1
     won = [
         p
         for p in store.list_records("proposals")
-        if p["status"] == "accepted" and "2026-01-01" <= local_day(p["updated_at"]) <= "2027-12-31"
+        if p["status"] == "accepted" and "2026-01-01" <= local_day(p["accepted_at"]) <= "2027-12-31"
     ]
     assert wins["current_value"] == len(won)
     # No reviews in 2020: no current value, rather than the 4.8 once typed for it.

@@ -6,15 +6,17 @@ document is compiled in tests/test_clients_js.py."""
 from __future__ import annotations
 
 import copy
+import json
 import re
+import threading
 
 import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
 from tests.conftest import BOTH_STORES
-from tests.helpers import assert_error, routed, send, stream_events
-from tests.scripted_model import call, install, route, say
+from tests.helpers import assert_error, read_until, routed, send, stream_events
+from tests.scripted_model import ScriptedModel, Wait, call, install, route, say
 
 
 @pytest.fixture
@@ -92,6 +94,43 @@ def test_json_answers_match_their_schemas(app, client, users, document):
     assert [m["status"] for m in detail["messages"]] == ["complete", "complete"]
     for name, answer in answers.items():
         json_schema(document, name).validate(answer)
+
+
+class TitlingModel(ScriptedModel):
+    """The scripted model, which also answers the conversation's title call at once."""
+
+    def stream(self, request):
+        if request.purpose == "title":
+            return iter(say("Overdue invoices"))
+        return super().stream(request)
+
+
+def test_the_title_event_and_its_ai_sdk_part_match_their_schemas(make_app, users, document):
+    app = make_app(MODEL_TITLES=True)
+    go_on = threading.Event()
+    app.extensions["model"] = TitlingModel(*routed([Wait(go_on), *say("Two.")]))
+    response = app.test_client().post(
+        "/api/chat/ui",
+        json={
+            "id": "chat-1",
+            "messages": [{"id": "m1", "role": "user", "parts": [{"type": "text", "text": "hi"}]}],
+        },
+        headers=users.a,
+        buffered=False,
+    )
+    reader = iter(response.response)
+    seen = read_until(reader, '"data-title"')
+    go_on.set()
+    seen += "".join(chunk.decode() for chunk in reader)
+    chunks = [json.loads(line[6:]) for line in seen.split("\n") if line.startswith("data: {")]
+    [title] = [chunk for chunk in chunks if chunk["type"] == "data-title"]
+    json_schema(document, "UIMessageChunk").validate(title)
+    generation = chunks[0]["messageMetadata"]["generation_id"]
+    replay = app.test_client().get(f"/api/chat/generations/{generation}/events", headers=users.a)
+    [event] = [e for e in stream_events(replay) if e["type"] == "title"]
+    event.pop("_id")
+    json_schema(document, "StreamEvent").validate(event)
+    assert not json_schema(document, "StreamEvent").is_valid({**event, "title": None})
 
 
 def test_enums_headers_and_optional_request_fields(document):

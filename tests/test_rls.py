@@ -252,6 +252,22 @@ def test_nobody_writes_into_another_users_conversation(alice, bob, table):
     assert alice.rows(table) == []
 
 
+def test_feedback_is_the_owners_to_give_and_only_on_an_answer(alice, bob):
+    question = alice.created("agent_messages", alice.new_row("agent_messages"))
+    in_same = {"conversation_id": question["conversation_id"], "parent_id": question["id"]}
+    answer = alice.created("agent_messages", {"role": "assistant", "content": "Yes", **in_same})
+    feedback = {"rating": "up", "comment": None, "updated_at": "2026-01-01T00:00:00+00:00"}
+
+    assert bob.update("agent_messages", answer["id"], {"feedback": feedback}).json() == []
+    assert alice.rows("agent_messages", id=answer["id"])[0]["feedback"] is None
+    [rated] = alice.update("agent_messages", answer["id"], {"feedback": feedback}).json()
+    assert rated["feedback"] == feedback
+    on_question = alice.update("agent_messages", question["id"], {"feedback": feedback})
+    assert on_question.status_code == 400, on_question.text  # the check: answers only
+    unknown = alice.update("agent_messages", answer["id"], {"feedback": {"rating": "meh"}})
+    assert unknown.status_code == 400, unknown.text
+
+
 @pytest.mark.parametrize("table", TABLES)
 def test_anon_and_missing_token_are_refused(pgstack, http, alice, anon, table):
     row = alice.created(table)

@@ -183,6 +183,10 @@ def test_a_store_that_already_holds_a_send_twice_keeps_the_first(app, users, req
                 '{LATER}', '{LATER}'),
                ('{first}', '{conversation_id}', '{USER_A}', 'user', '{client_id}',
                 '{EARLIER}', '{EARLIER}');
+        -- One branch, oldest first, as migration 0008 leaves the messages written before it.
+        UPDATE {prefix}agent_messages SET parent_id = '{first}' WHERE id = '{second}';
+        UPDATE {prefix}agent_conversations SET active_leaf_id = '{second}'
+         WHERE id = '{conversation_id}';
     """
     if on_postgres:
         stack = request.getfixturevalue("pgstack")

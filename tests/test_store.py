@@ -142,7 +142,10 @@ def test_conversation_lifecycle(alice):
         "last_message_at",
         "created_at",
         "updated_at",
+        "active_leaf_id",
+        "title_source",
     }
+    assert created["active_leaf_id"] is None  # no message yet
     assert (created["title"], created["metadata"], created["user_id"]) == (
         "Henderson job",
         {"source": "chat"},
@@ -245,8 +248,12 @@ def test_messages_are_oldest_first_paged_and_counted(alice):
         "client_message_id",
         "created_at",
         "updated_at",
+        "parent_id",
+        "feedback",
     }
     assert (sent[0]["status"], sent[0]["metadata"], sent[0]["agent_type"]) == ("complete", {}, None)
+    # One branch: each message follows the one before it, and the last one is the leaf.
+    assert [m["parent_id"] for m in sent] == [None, *(m["id"] for m in sent[:-1])]
 
     page, total = alice.list_messages(conversation["id"], 2, 1)
     assert ([m["content"] for m in page], total) == (["m1", "m2"], 5)
@@ -257,6 +264,7 @@ def test_messages_are_oldest_first_paged_and_counted(alice):
         "m4",
     ]
     after = alice.get_conversation(conversation["id"])
+    assert after["active_leaf_id"] == sent[-1]["id"]
     assert after["message_count"] == 5
     assert after["last_message_at"] == sent[-1]["created_at"]
     assert after["updated_at"] >= sent[-1]["created_at"]

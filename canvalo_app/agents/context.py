@@ -43,8 +43,11 @@ def history(
     store: UserStore, conversation_id: str, skip_id: str, budget: int
 ) -> tuple[list[dict], str]:
     """The newest messages that fit `budget` tokens, and a summary of the older ones: the
-    one the model wrote (agents/summary.py), then the turns it does not cover yet, cut short."""
-    rows = [r for r in store.recent_messages(conversation_id, 200) if r["id"] != skip_id]
+    one the model wrote (agents/summary.py), then the turns it does not cover yet, cut short.
+    The messages are those of the branch that ends at the turn's own answer `skip_id`, and
+    only those: other versions of a message never reach the model."""
+    branch = store.recent_messages(conversation_id, 200, through=skip_id)
+    rows = [r for r in branch if r["id"] != skip_id]
     kept, older = split_history(rows, budget)
     if not older:
         return _converse(kept), ""

@@ -7,6 +7,11 @@ does not cover yet. The summary is stored in the metadata of the answer that tri
 with the time of the last message it covers, and refreshed once at least `REFRESH_AFTER`
 more messages have fallen out. Until then, and whenever the model cannot write one, the
 turns it does not cover are shown cut short instead (agents/context.py).
+
+Branches keep it right: a summary is read only from the messages of the branch being
+answered (store/branches.py), and it covers only messages before its answer on that
+answer's branch, which every branch through that answer shares. A branch that leaves
+before that answer (an edit of an earlier message) never sees the summary.
 """
 
 from __future__ import annotations
@@ -60,8 +65,9 @@ def stored_summary(rows: list[dict]) -> tuple[str, str]:
 
 def refresh_summary(app: Flask, store: UserStore, conversation_id: str, message_id: str) -> bool:
     """After a turn: fold the messages that no longer fit the history into the summary,
-    stored with `message_id`; whether a new summary was saved."""
-    rows = store.recent_messages(conversation_id, 200)
+    stored with `message_id`; whether a new summary was saved. Only the branch that ends at
+    `message_id` is read, even if the user has switched branch since the turn ended."""
+    rows = store.recent_messages(conversation_id, 200, through=message_id)
     _, older = split_history(rows, app.config["HISTORY_TOKEN_BUDGET"])
     text, until = stored_summary(rows)
     uncovered = [row for row in older if row["created_at"] > until]
@@ -79,6 +85,7 @@ def refresh_summary(app: Flask, store: UserStore, conversation_id: str, message_
         [summary_spec()],
         max_tokens=400,
         tool_choice="any",
+        purpose="summary",
     )
     try:
         events = list(app.extensions["model"].stream(request))

@@ -19,9 +19,10 @@ from .usage import within_token_quota
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 EVENTS = (
     "Server-Sent Events: start, agent, token, tool_call, tool_result, stat_data, "
-    "confirmation_required, then complete or error. Each has `event:` (its type), one "
-    "`data:` line of JSON (StreamEvent) and `id:`; a `: ping` comment line keeps a silent "
-    "connection open."
+    "confirmation_required, then complete or error; on a conversation's first turn also "
+    "title, anywhere before the terminal event, when the model's title arrives in time. "
+    "Each has `event:` (its type), one `data:` line of JSON (StreamEvent) and `id:`; a "
+    "`: ping` comment line keeps a silent connection open."
 )
 #: A reconnection after the terminal event: nothing more will come (EventSource stops).
 NOTHING_MORE = {"204": {"description": "The generation ended and every event was sent."}}
@@ -55,8 +56,13 @@ def stream(body):
         str(body["conversation_id"]) if body["conversation_id"] else None,
         str(body["client_message_id"]) if body["client_message_id"] else None,
     )
-    # A retry of the same send (same client_message_id) that says what it has already seen
-    # gets only what came after, behind the `start` event.
+    return answer_stream(generation, attached, last_event_id)
+
+
+def answer_stream(generation, attached: bool, last_event_id: int | None):
+    """The SSE response of a generation just started (a send, a regenerated answer, an
+    edited message). A retry of the same request (same client_message_id) that says what it
+    has already seen gets only what came after, behind the `start` event."""
     after = last_event_id if attached and last_event_id is not None else 0
     return sse_response(generation, after, current_app.config["HEARTBEAT_SECONDS"], start=True)
 
@@ -98,4 +104,4 @@ def stop(generation_id):
     generation = owned_generation(generation_id)
     generation.request_stop("user")
     generation.wait_finished(timeout=STOP_WAIT_SECONDS)
-    return user_store().get_message(generation.message_id)
+    return user_store().message_with_siblings(generation.message_id)

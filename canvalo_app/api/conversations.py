@@ -51,8 +51,11 @@ def list_conversations(query):
 @body(ConversationCreateSchema())
 @response(ConversationSchema(), 201, "Created")
 def create_conversation(body):
-    """Start an empty conversation."""
-    return user_store().create_conversation(body["title"], body["metadata"])
+    """Start an empty conversation. A title given here is the user's: no model title
+    replaces it."""
+    return user_store().create_conversation(
+        body["title"], body["metadata"], title_source=body["title_source"]
+    )
 
 
 @bp.get("/<uuid:conversation_id>")
@@ -60,9 +63,14 @@ def create_conversation(body):
 @query(ConversationGetQuery())
 @response(ConversationDetailSchema())
 def get_conversation(conversation_id, query):
-    """One conversation with a page of its messages, oldest first."""
+    """One conversation with a page of its active branch, oldest first: each message with
+    its `parent_id` and `sibling_ids` (its versions, to switch between)."""
     conversation = owned_conversation(conversation_id)
-    limit, offset = query["message_limit"], query["message_offset"]
+    return with_messages(conversation, query["message_limit"], query["message_offset"])
+
+
+def with_messages(conversation: dict, limit: int, offset: int) -> dict:
+    """The conversation with a page of its active branch, as GET returns it."""
     messages, total = user_store().list_messages(conversation["id"], limit, offset)
     return {
         **conversation,
@@ -79,7 +87,8 @@ def get_conversation(conversation_id, query):
 @body(ConversationRenameSchema())
 @response(ConversationSchema())
 def rename_conversation(conversation_id, body):
-    """Rename a conversation."""
+    """Rename a conversation. The title is the user's from now on: no model title
+    replaces it."""
     renamed = user_store().rename_conversation(str(conversation_id), body["title"])
     if renamed is None:
         raise AppError("CONVERSATION_NOT_FOUND")

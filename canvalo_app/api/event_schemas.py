@@ -118,6 +118,16 @@ class StatDataEvent(ResponseSchema):
     period = fields.Nested(StatPeriod, allow_none=True)
 
 
+class TitleEvent(ResponseSchema):
+    """The model titled the conversation (its first turn only, and only while the title is
+    not the user's). Sent when the title arrives before the terminal event; a later one is
+    only stored. GET /api/conversations shows it either way."""
+
+    type = event_type("title")
+    conversation_id = fields.UUID()
+    title = fields.String()
+
+
 class Usage(ResponseSchema):
     input_tokens = fields.Integer()
     output_tokens = fields.Integer()
@@ -152,6 +162,7 @@ STREAM_EVENTS = {
     "tool_result": ToolResultEvent,
     "stat_data": StatDataEvent,
     "confirmation_required": ConfirmationRequiredEvent,
+    "title": TitleEvent,
     "complete": CompleteEvent,
     "error": ErrorEvent,
 }
@@ -181,9 +192,15 @@ class UIToolChunk(ResponseSchema):
 
 
 class UIDataChunk(ResponseSchema):
-    type = event_type("data-agent", "data-confirmation", "data-stat", "data-error")
+    type = event_type("data-agent", "data-confirmation", "data-stat", "data-title", "data-error")
     id = fields.String(metadata=OPTIONAL)
     data = fields.Dict()
+    transient = fields.Boolean(
+        metadata={
+            **OPTIONAL,
+            "description": "data-title only: not a part of the message (useChat's onData).",
+        }
+    )
 
 
 class UIFinishChunk(ResponseSchema):
@@ -208,6 +225,7 @@ UI_CHUNKS = {
     "data-agent": UIDataChunk,
     "data-confirmation": UIDataChunk,
     "data-stat": UIDataChunk,
+    "data-title": UIDataChunk,
     "data-error": UIDataChunk,
     "finish": UIFinishChunk,
     "error": UIErrorChunk,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate
 
 from ..openapi import ResponseSchema
+from .feedback_schemas import FeedbackSchema
 
 #: The largest offset or event id a client may ask for (far past any real data, well inside
 #: every store's integer range).
@@ -32,6 +33,7 @@ class StrictSchema(Schema):
 
 MESSAGE_ROLES = ("user", "assistant")
 MESSAGE_STATUSES = ("streaming", "complete", "interrupted", "error")
+TITLE_SOURCES = ("auto", "model", "user")
 ACTION_STATUSES = ("pending", "executing", "confirmed", "cancelled", "expired", "failed")
 
 
@@ -67,8 +69,23 @@ class Title(fields.String):
 
 
 class ConversationCreateSchema(StrictSchema):
-    title = Title(load_default="New conversation")
+    """A title given here is the user's (`title_source` "user": no model title replaces
+    it); without one the conversation is "New conversation" until the model titles it
+    after the first message."""
+
+    DEFAULT_TITLE = "New conversation"
+
+    title = Title(load_default=None)
     metadata = fields.Dict(keys=fields.String(), load_default=dict)
+
+    @post_load
+    def with_title_source(self, data: dict, **kwargs) -> dict:
+        given = data["title"] is not None
+        return {
+            **data,
+            "title": data["title"] if given else self.DEFAULT_TITLE,
+            "title_source": "user" if given else "auto",
+        }
 
 
 class ConversationRenameSchema(StrictSchema):
@@ -94,6 +111,20 @@ class ConversationSchema(ResponseSchema):
     last_message_at = fields.String(allow_none=True)
     message_count = fields.Integer()
     metadata = fields.Dict()
+    active_leaf_id = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The last message of the active branch (null before the first message)."
+        },
+    )
+    title_source = fields.String(
+        metadata={
+            **one_of(TITLE_SOURCES),
+            "description": "Where the title came from: `auto`, the default title or the "
+            "first message's words; `model`, written by the model after the first message; "
+            "`user`, given or renamed by the user (no model title replaces it).",
+        }
+    )
 
 
 class MessageSchema(ResponseSchema):
@@ -105,6 +136,17 @@ class MessageSchema(ResponseSchema):
     status = fields.String(metadata=one_of(MESSAGE_STATUSES))
     metadata = fields.Dict()
     created_at = fields.String()
+    parent_id = fields.String(
+        allow_none=True, metadata={"description": "The message this one follows (its branch)."}
+    )
+    sibling_ids = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Every version of this message (regenerated answers, edited "
+            "messages), oldest first, this one included; switch with POST .../branch."
+        },
+    )
+    feedback = fields.Nested(FeedbackSchema, allow_none=True)
 
 
 class ConversationPageSchema(ResponseSchema):
@@ -136,16 +178,37 @@ def message_text(value: str) -> None:
     _not_blank(value)
 
 
-class ChatStreamSchema(StrictSchema):
-    message = fields.String(
+def user_message() -> fields.String:
+    """The text of a message the user sends (or edits)."""
+    return fields.String(
         required=True,
         validate=[validate.Length(min=1), message_text],
         metadata={**NOT_BLANK, "description": "Not blank; at most MAX_MESSAGE_CHARS (10,000)."},
     )
+
+
+class ChatStreamSchema(StrictSchema):
+    message = user_message()
     conversation_id = fields.UUID(load_default=None, allow_none=True)
     client_message_id = fields.UUID(load_default=None, allow_none=True)
     # Sent by older front ends and ignored: the stored history is the only history.
     history = fields.Raw(load_default=None, allow_none=True)
+
+
+class MessageEditSchema(StrictSchema):
+    message = user_message()
+    client_message_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Makes the edit idempotent, as for POST /api/chat/stream."},
+    )
+
+
+class BranchSwitchSchema(StrictSchema):
+    message_id = fields.UUID(
+        required=True,
+        metadata={"description": "A message of the conversation: its branch becomes active."},
+    )
 
 
 class EventsQuery(QuerySchema):

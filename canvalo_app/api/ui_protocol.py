@@ -3,8 +3,11 @@
 One generation is one assistant message: `start`, its text in `text-start` / `text-delta` /
 `text-end` blocks, each tool call as `tool-input-available` then `tool-output-available` (or
 `tool-output-error`), routing, figures and confirmations as `data-agent`, `data-stat` and
-`data-confirmation` parts, then `finish` (or `error`), and `data: [DONE]`. Every chunk is
-one `data:` line of JSON; the heartbeat is the same comment line as on the native stream.
+`data-confirmation` parts, then `finish` (or `error`), and `data: [DONE]`. The conversation's
+title, when the model writes one during the answer, is a transient `data-title` part: it is
+not part of the message (useChat hands it to `onData`), so it leaves an open text block open.
+Every chunk is one `data:` line of JSON; the heartbeat is the same comment line as on the
+native stream.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class UIMessageChunks:
                 chunks.append({"type": "text-start", "id": self.text_id})
             chunks.append({"type": "text-delta", "id": self.text_id, "delta": data["content"]})
             return chunks
+        if event.type == "title":  # beside the message, not in it
+            return _title(data)
         chunks = [{"type": "text-end", "id": self.text_id}] if self.text_id else []
         self.text_id = None
         return chunks + _PARTS[event.type](data)
@@ -77,6 +82,11 @@ def _confirmation(data: dict) -> list[dict]:
 
 def _stat(data: dict) -> list[dict]:
     return [{"type": "data-stat", "data": {k: v for k, v in data.items() if k != "type"}}]
+
+
+def _title(data: dict) -> list[dict]:
+    title = {key: data[key] for key in ("conversation_id", "title")}
+    return [{"type": "data-title", "data": title, "transient": True}]
 
 
 def _complete(data: dict) -> list[dict]:

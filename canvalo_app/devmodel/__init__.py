@@ -33,6 +33,7 @@ from ..llm.base import (
 from .followups import resolve
 from .routing import CLARIFYING_QUESTION, route
 from .rules import Step, agent_offered, rules_for
+from .titles import offline_title
 
 _WORD = re.compile(r"\S+\s*|\s+")
 
@@ -111,6 +112,10 @@ class OfflineProvider(ModelProvider):
             call = (SUMMARY_TOOL, {"summary": " ".join(text.split())[:600]})
             yield from self._tool_uses([call])
             output = json.dumps(call)
+        elif request.purpose == "title":  # naming the conversation from its first message
+            output = offline_title(latest_user_text(request.messages))
+            yield from self.stream_text(output)
+            yield Stop("end_turn")
         elif not tool_names:  # the supervisor's reply
             output = CLARIFYING_QUESTION
             yield from self.stream_text(output)

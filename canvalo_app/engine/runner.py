@@ -5,6 +5,12 @@ client has gone. The assistant row's text is written while streaming by the engi
 ticker, in one batch for all generations (see engine/ticker.py), and the row always ends
 `complete`, `interrupted` or `error` with the text produced so far.
 
+On a conversation's first turn a second greenlet asks the model for the conversation's
+title beside the answer (agents/titles.py; `MODEL_TITLES`). Once saved, the title goes into
+the log as a `title` event if the generation has not ended yet — usually so, since the call
+is short and starts with the turn — and is otherwise only stored (GET and the list show it).
+Its failure is logged and never reaches the answer.
+
 A generation ends exactly once, by whoever gets there first: the turn when it finishes or
 fails, a stop (the user's, or the worker's shutdown) in the caller's own greenlet, or the
 ticker at the deadline. Stop and deadline end it at once, even while a model call or a tool
@@ -24,6 +30,7 @@ from flask import Flask
 
 from ..agents.runtime import TurnState, run_turn
 from ..agents.summary import refresh_summary
+from ..agents.titles import write_title
 from ..errors import AppError
 from ..logs import current_request_id, set_request_id
 from ..metrics import error_answered, timed_generation
@@ -152,6 +159,24 @@ class Generation:
             finally:
                 turn.close()
 
+    def title_conversation(self, request_id: str) -> None:
+        """Beside the turn, in a greenlet of its own: the model's title for a conversation on
+        its first turn, saved, then sent while the stream is still open."""
+        set_request_id(request_id)
+        conversation_id = self.log.conversation_id
+        with self.app.app_context():
+            try:
+                store = self.app.extensions["store"].for_user(self.identity)
+                title = write_title(self.app, store, conversation_id, self.log.user_message_id)
+            except AppError as error:
+                log.warning("could not title conversation %s: %s", conversation_id, error.code)
+                return
+            except Exception:
+                log.exception("could not title conversation %s", conversation_id)
+                return
+            if title:  # refused once the terminal event is out: then it is only stored
+                self.emit("title", {"conversation_id": conversation_id, "title": title})
+
     def fold_history(self, store) -> None:
         """After the stream has ended: fold turns that no longer fit the history into the
         conversation's summary (agents/summary.py). Never fails the finished turn."""
@@ -199,8 +224,12 @@ class Generation:
 
 
 def start_generation(app: Flask, generation_log: GenerationLog, identity: Identity) -> None:
-    """Run the generation's turn in a greenlet of its own (a thread outside gevent)."""
+    """Run the generation's turn in a greenlet of its own (a thread outside gevent), and,
+    with MODEL_TITLES, its title call in another."""
     generation = Generation(app, generation_log, identity)
     generation_log.on_stop = generation.stop
     app.extensions["ticker"].watch(generation)
     spawn(generation.run_turn, current_request_id(), name=f"generation-{generation_log.id}")
+    if app.config["MODEL_TITLES"]:
+        name = f"generation-{generation_log.id}-title"
+        spawn(generation.title_conversation, current_request_id(), name=name)

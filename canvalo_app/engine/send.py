@@ -9,12 +9,15 @@ copy of the user message).
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import NamedTuple
 
 from flask import Flask
 
 from ..errors import AppError
 from ..store.base import Identity, NewMessage, UserStore, new_id
+from ..store.values import ACTIVE_LEAF, Follow
 from ..tickets import resume_url
 from .log import GenerationLog, GenerationRegistry
 from .runner import start_generation
@@ -28,6 +31,19 @@ def conversation_title(text: str, limit: int = 60) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
+class Turn(NamedTuple):
+    """What a new turn wrote: its conversation, the user message it answers and the
+    `streaming` assistant row."""
+
+    conversation_id: str
+    user_message_id: str
+    message_id: str
+
+
+#: Writes a turn's rows for `start_turn`, with the conversation reserved for it.
+WriteTurn = Callable[[GenerationRegistry, UserStore], Turn]
+
+
 def send_message(
     app: Flask,
     identity: Identity,
@@ -39,6 +55,19 @@ def send_message(
     """Start the answer to a message; the generation, and whether it is one an earlier copy
     of this send (the same `client_message_id`) had already started. With `create_missing`,
     a `conversation_id` the user has no conversation of is created with that id."""
+
+    def write(registry: GenerationRegistry, store: UserStore) -> Turn:
+        return write_turn(registry, store, text, conversation_id, client_message_id, create_missing)
+
+    return start_turn(app, identity, client_message_id, write)
+
+
+def start_turn(
+    app: Flask, identity: Identity, client_message_id: str | None, write: WriteTurn
+) -> tuple[GenerationLog, bool]:
+    """Write a turn's rows and start its generation (a send, a regenerated answer, an
+    edited message); the generation, and whether an earlier copy of this request (the same
+    `client_message_id`) had already started it."""
     registry = app.extensions["generations"]
     store = app.extensions["store"].for_user(identity)
     if client_message_id:
@@ -47,9 +76,7 @@ def send_message(
         if attached is not None:
             return attached, True
     try:
-        conversation, user_message, assistant = write_turn(
-            registry, store, text, conversation_id, client_message_id, create_missing
-        )
+        turn = write(registry, store)
     except BaseException:
         if client_message_id:
             registry.unclaim(identity.user_id, client_message_id)
@@ -57,16 +84,16 @@ def send_message(
     generation = GenerationLog(
         id=new_id(),
         user_id=identity.user_id,
-        conversation_id=conversation["id"],
-        user_message_id=user_message["id"],
-        message_id=assistant["id"],
+        conversation_id=turn.conversation_id,
+        user_message_id=turn.user_message_id,
+        message_id=turn.message_id,
         client_message_id=client_message_id,
     )
     start = {
-        "conversation_id": conversation["id"],
+        "conversation_id": turn.conversation_id,
         "generation_id": generation.id,
-        "user_message_id": user_message["id"],
-        "message_id": assistant["id"],
+        "user_message_id": turn.user_message_id,
+        "message_id": turn.message_id,
     }
     if url := resume_url(app.config, generation.id, identity.user_id):
         start["resume_url"] = url  # opens the events endpoint with no header (EventSource)
@@ -100,36 +127,59 @@ def write_turn(
     conversation_id: str | None,
     client_message_id: str | None,
     create_missing: bool = False,
-) -> tuple[dict, dict, dict]:
-    """Store the user message and the `streaming` assistant row; return them with their
-    conversation, which is reserved for the new generation (and created if need be)."""
+) -> Turn:
+    """Store the user message, after the last message of the active branch, and the
+    `streaming` assistant row; their conversation is reserved for the new generation (and
+    created if need be)."""
+    not_sent_before(store, client_message_id)
+    conversation, created = _conversation(store, conversation_id, text, create_missing)
+    try:
+        with reserved(registry, conversation["id"]):
+            return add_turn(store, conversation["id"], text, client_message_id)
+    except BaseException:
+        _forget_new(store, conversation["id"], created)
+        raise
+
+
+def not_sent_before(store: UserStore, client_message_id: str | None) -> None:
     if client_message_id and store.find_message_by_client_id(client_message_id):
         # Sent before, by a generation this worker no longer holds (or never held).
         raise AppError("DUPLICATE_MESSAGE")
-    conversation, created = _conversation(store, conversation_id, text, create_missing)
+
+
+@contextmanager
+def reserved(registry: GenerationRegistry, conversation_id: str) -> Iterator[None]:
+    """Reserve the conversation for a new generation (409 while one runs), given back if
+    the block fails; on success the generation takes the reservation over."""
+    registry.reserve(conversation_id)
     try:
-        registry.reserve(conversation["id"])
-    except AppError:
-        _forget_new(store, conversation["id"], created)
-        raise
-    try:
-        # Both rows in one write, with ids chosen here, so a store retry after a lost answer
-        # cannot write a message twice.
-        rows = store.add_messages(
-            conversation["id"],
-            [
-                NewMessage("user", text, client_message_id=client_message_id, message_id=new_id()),
-                NewMessage("assistant", "", status="streaming", message_id=new_id()),
-            ],
-        )
-        if rows is None:  # deleted while we were sending
-            raise AppError("CONVERSATION_NOT_FOUND")
-        user_message, assistant = rows
+        yield
     except BaseException:
-        registry.release(conversation["id"])
-        _forget_new(store, conversation["id"], created)
+        registry.release(conversation_id)
         raise
-    return conversation, user_message, assistant
+
+
+def add_turn(
+    store: UserStore,
+    conversation_id: str,
+    text: str,
+    client_message_id: str | None,
+    after: str | Follow | None = ACTIVE_LEAF,
+) -> Turn:
+    """The user message (after `after`, by default the active leaf) and its `streaming`
+    answer, in one write: a store retry after a lost answer cannot write a message twice."""
+    rows = store.add_messages(
+        conversation_id,
+        [
+            NewMessage("user", text, client_message_id=client_message_id),
+            NewMessage("assistant", "", status="streaming"),
+        ],
+        after,
+    )
+    if rows is None:  # deleted while we were sending
+        raise AppError("CONVERSATION_NOT_FOUND")
+    user_message, assistant = rows
+    return Turn(conversation_id, user_message["id"], assistant["id"])
 
 
 def _conversation(

@@ -30,6 +30,10 @@ class ModelRequest:
     today: date | None = None
     #: "any": the model must call one of `tools` and write no text; None: it decides.
     tool_choice: str | None = None
+    #: What the call is for: "answer" (a turn's supervisor and agents), or a short call
+    #: beside the turn — "summary" (agents/summary.py) or "title" (agents/titles.py). A
+    #: provider may use it (to log, meter or route the call); none has to.
+    purpose: str = "answer"
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,8 @@ off: `retry_transient` owns retries and retries only before the first event was 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 import boto3
 import urllib3.exceptions
@@ -27,7 +25,8 @@ from botocore.exceptions import (
 
 from ..errors import AppError
 from ..resilience import RetryPolicy, retry_transient
-from .base import ModelEvent, ModelProvider, ModelRequest, Stop, TextDelta, ToolSpec, ToolUse, Usage
+from .base import ModelEvent, ModelProvider, ModelRequest, Stop, TextDelta, ToolSpec, Usage
+from .tool_calls import ToolCallParts
 
 log = logging.getLogger(__name__)
 
@@ -104,34 +103,16 @@ def tool_config(tools: list[ToolSpec]) -> dict:
     return {"tools": specs}
 
 
-@dataclass
-class _ToolUseParts:
-    """A tool-use content block being received: its id and name, and its input JSON so far."""
-
-    id: str
-    name: str
-    pieces: list[str] = field(default_factory=list)
-
-    def complete(self) -> ToolUse:
-        try:
-            tool_input = json.loads("".join(self.pieces) or "{}")
-        except ValueError:
-            tool_input = None
-        if not isinstance(tool_input, dict):
-            raise AppError("MODEL_ERROR", "The model sent a tool input that is not a JSON object.")
-        return ToolUse(self.id, self.name, tool_input)
-
-
 def converse_events(stream: Iterable[dict]) -> Iterator[ModelEvent]:
     """Translate ConverseStream events: text at once, tool uses when complete, stop, usage."""
-    tool_uses: dict[int, _ToolUseParts] = {}
+    tool_uses: dict[int, ToolCallParts] = {}
     stopped = False
     for event in stream:
         kind, body = next(iter(event.items()))
         index = body.get("contentBlockIndex")
         if kind == "contentBlockStart" and "toolUse" in body["start"]:
             start = body["start"]["toolUse"]
-            tool_uses[index] = _ToolUseParts(start["toolUseId"], start["name"])
+            tool_uses[index] = ToolCallParts(start["toolUseId"], start["name"])
         elif kind == "contentBlockDelta":
             yield from _delta(body["delta"], tool_uses.get(index))
         elif kind == "contentBlockStop" and index in tool_uses:
@@ -146,7 +127,7 @@ def converse_events(stream: Iterable[dict]) -> Iterator[ModelEvent]:
         raise AppError("MODEL_STREAM_INCOMPLETE")
 
 
-def _delta(delta: dict, tool_use: _ToolUseParts | None) -> Iterator[TextDelta]:
+def _delta(delta: dict, tool_use: ToolCallParts | None) -> Iterator[TextDelta]:
     if delta.get("text"):
         yield TextDelta(delta["text"])
     elif "toolUse" in delta:

@@ -13,6 +13,9 @@ from abc import ABC, abstractmethod
 from typing import Any, NamedTuple
 
 from ..errors import AppError
+from .account import AccountData
+from .annotations import Annotations
+from .branches import MessageTree
 from .tables import check_columns
 from .values import (  # noqa: F401 - the interface's values, importable from here too
     FILTER_OPS,
@@ -34,7 +37,7 @@ def _columns(filters, search: Search | None) -> list[str]:
     return [f.column for f in filters] + list(search.columns if search else ())
 
 
-class UserStore(ABC):
+class UserStore(MessageTree, Annotations, AccountData, ABC):
     """Every operation of one user. Rows of other users are invisible: get returns None.
 
     A backend implements four one-row primitives (`_insert`, `_get`, `_update`, `_delete`,
@@ -73,51 +76,13 @@ class UserStore(ABC):
     ) -> tuple[list[dict], int]:
         """The user's conversations, newest activity first, and the total that match."""
 
-    def create_conversation(
-        self, title: str, metadata: dict | None = None, conversation_id: str | None = None
-    ) -> dict:
-        """A new conversation; with an id another user's conversation has, a 404."""
-        row = {"id": conversation_id or new_id(), "title": title, "metadata": metadata or {}}
-        try:
-            return self._insert("agent_conversations", row)
-        except AppError as error:
-            if error.code == "NOT_FOUND":
-                raise AppError("CONVERSATION_NOT_FOUND") from error
-            raise
-
     def get_conversation(self, conversation_id: str) -> dict | None:
         return self._get("agent_conversations", conversation_id)
-
-    def rename_conversation(self, conversation_id: str, title: str) -> dict | None:
-        return self._update("agent_conversations", conversation_id, {"title": title})
 
     def delete_conversation(self, conversation_id: str) -> bool:
         return self._delete("agent_conversations", conversation_id)
 
-    # Messages -------------------------------------------------------------------------
-    @abstractmethod
-    def list_messages(
-        self, conversation_id: str, limit: int, offset: int
-    ) -> tuple[list[dict], int]:
-        """A page of the conversation's messages, oldest first, and their total."""
-
-    @abstractmethod
-    def recent_messages(self, conversation_id: str, limit: int) -> list[dict]:
-        """The newest `limit` messages, returned oldest first."""
-
-    def add_message(self, conversation_id: str, role: str, content: str, **fields) -> dict | None:
-        """Add one message (see `add_messages`); None if the conversation is not theirs."""
-        rows = self.add_messages(conversation_id, [NewMessage(role, content, **fields)])
-        return rows[0] if rows else None
-
-    @abstractmethod
-    def add_messages(self, conversation_id: str, messages: list[NewMessage]) -> list[dict] | None:
-        """Add messages to the user's conversation, all or none, in one write; None if the
-        conversation is not theirs.
-
-        A `client_message_id` the user has already sent: AppError DUPLICATE_MESSAGE.
-        """
-
+    # Messages (the tree and its branches: store/branches.py) -------------------------
     @abstractmethod
     def find_message_by_client_id(self, client_message_id: str) -> dict | None: ...
 

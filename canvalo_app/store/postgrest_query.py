@@ -41,9 +41,9 @@ PAST_THE_END = "PGRST103"  # an offset beyond the last row, when counting
 UNIQUE_VIOLATION = "23505"
 
 
-def violates(exc: APIError, constraint: str) -> bool:
-    """Whether PostgreSQL refused the write for a duplicate key in `constraint`."""
-    return exc.code == UNIQUE_VIOLATION and f'"{constraint}"' in (exc.message or "")
+def violates(exc: APIError, constraint: str, code: str = UNIQUE_VIOLATION) -> bool:
+    """Whether PostgreSQL refused the write for `constraint` (by default: a duplicate key)."""
+    return exc.code == code and f'"{constraint}"' in (exc.message or "")
 
 
 def quote(value: str) -> str:
@@ -113,9 +113,16 @@ class UserTables:
         self.rest = rest
         self.user_id = user_id
 
-    def select(self, table: str, filters=(), search=None, count: CountMethod | None = None):
+    def select(
+        self,
+        table: str,
+        filters=(),
+        search=None,
+        count: CountMethod | None = None,
+        columns: str = "*",
+    ):
         """A query for the user's rows of `table` that match, or None when none can."""
-        query = self.rest.table(table).select("*", count=count).eq("user_id", self.user_id)
+        query = self.rest.table(table).select(columns, count=count).eq("user_id", self.user_id)
         return narrow(query, filters, search)
 
     def one(self, table: str, filters: list[Filter]) -> dict | None:

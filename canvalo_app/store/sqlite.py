@@ -17,12 +17,18 @@ from .base import (
     now_iso,
     times_in_order,
 )
+from .branches import Link
 from .migrate import upgrade_sqlite
+from .sqlite_account import SQLiteAccount
 from .sqlite_db import LOCK_WAIT_SECONDS, SQLiteConnections
 from .sqlite_query import decode, encode, where_clause
 
 #: How SQLite names the unique index on (user_id, client_message_id) when it refuses a row.
 CLIENT_MESSAGE_TAKEN = "agent_messages.user_id, agent_messages.client_message_id"
+#: How the trigger of migrations/sqlite/0008 refuses a parent from another conversation.
+PARENT_ELSEWHERE = "parent_id is not a message of this conversation"
+#: Ids bound in one IN list (SQLite's limit on parameters is far above this).
+IDS_PER_QUERY = 500
 
 
 def classify(exc: Exception) -> Exception:
@@ -79,7 +85,7 @@ class SQLiteStore(SQLiteConnections, Store):
         return SQLiteUserStore(self, user_id)
 
 
-class SQLiteUserStore(UserStore):
+class SQLiteUserStore(SQLiteAccount, UserStore):
     def __init__(self, store: SQLiteStore, user_id: str):
         self.store = store
         self.retry_policy = store.retry_policy
@@ -152,28 +158,30 @@ class SQLiteUserStore(UserStore):
         )
         return rows, total
 
-    # Messages -------------------------------------------------------------------------
+    # Messages (the tree itself: store/branches.py) ------------------------------------
     @retry_transient(classify)
-    def list_messages(self, conversation_id, limit, offset):
-        base = "FROM agent_messages WHERE conversation_id = ? AND user_id = ?"
-        params = [conversation_id, self.user_id]
-        total = self._count(f"SELECT COUNT(*) {base}", params)
-        rows = self._all(
-            f"SELECT * {base} ORDER BY created_at, rowid LIMIT ? OFFSET ?", [*params, limit, offset]
-        )
-        return rows, total
+    def _message_links(self, conversation_id):
+        rows = self.store.run(
+            "SELECT id, parent_id, role FROM agent_messages "
+            "WHERE conversation_id = ? AND user_id = ? ORDER BY created_at, rowid",
+            (conversation_id, self.user_id),
+        )[0]
+        return [Link(row["id"], row["parent_id"], row["role"]) for row in rows]
 
     @retry_transient(classify)
-    def recent_messages(self, conversation_id, limit):
-        rows = self._all(
-            "SELECT * FROM agent_messages WHERE conversation_id = ? AND user_id = ? "
-            "ORDER BY created_at DESC, rowid DESC LIMIT ?",
-            (conversation_id, self.user_id, limit),
-        )
-        return rows[::-1]
+    def _messages_by_id(self, conversation_id, ids):
+        rows = []
+        for start in range(0, len(ids), IDS_PER_QUERY):
+            chunk = ids[start : start + IDS_PER_QUERY]
+            rows += self._all(
+                "SELECT * FROM agent_messages WHERE conversation_id = ? AND user_id = ? "
+                f"AND id IN ({', '.join('?' * len(chunk))})",
+                [conversation_id, self.user_id, *chunk],
+            )
+        return rows
 
     @retry_transient(classify)
-    def add_messages(self, conversation_id, messages):
+    def _add_messages(self, conversation_id, messages):
         times = times_in_order(len(messages))
 
         def insert(conn: sqlite3.Connection) -> list[dict] | None:
@@ -181,17 +189,18 @@ class SQLiteUserStore(UserStore):
             for message, now in zip(messages, times, strict=True):
                 row = conn.execute(
                     "INSERT INTO agent_messages (id, conversation_id, user_id, role, content, "
-                    "agent_type, status, metadata, client_message_id, created_at, updated_at) "
-                    "SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ? FROM agent_conversations "
-                    "WHERE id = ? AND user_id = ? RETURNING *",
+                    "agent_type, status, metadata, client_message_id, parent_id, created_at, "
+                    "updated_at) SELECT ?, id, user_id, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                    "FROM agent_conversations WHERE id = ? AND user_id = ? RETURNING *",
                     (
-                        message.message_id or new_id(),
+                        message.message_id,
                         message.role,
                         message.content,
                         message.agent_type,
                         message.status,
                         json.dumps(message.metadata or {}),
                         message.client_message_id,
+                        message.parent_id,
                         now,
                         now,
                         conversation_id,
@@ -208,6 +217,8 @@ class SQLiteUserStore(UserStore):
         except sqlite3.IntegrityError as exc:
             if CLIENT_MESSAGE_TAKEN in str(exc):  # another copy of this send was stored first
                 raise AppError("DUPLICATE_MESSAGE") from exc
+            if PARENT_ELSEWHERE in str(exc):  # migrations/sqlite/0008's trigger
+                raise AppError("MESSAGE_NOT_FOUND") from exc
             raise
 
     @retry_transient(classify)

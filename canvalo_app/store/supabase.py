@@ -19,8 +19,10 @@ from config import ConfigError
 
 from ..errors import AppError, StoreUnavailable
 from ..resilience import RetryPolicy, retry_transient
-from .base import Filter, Identity, Search, Store, UserStore, new_id, times_in_order
+from .base import Filter, Identity, Search, Store, UserStore, times_in_order
+from .branches import Link
 from .postgrest_query import UserTables, decode, is_uuid, violates
+from .supabase_account import SupabaseAccount
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepali
 PERMISSION_DENIED = "42501"  # PostgreSQL: no grant, or a row-level security check failed
 FOREIGN_KEY_VIOLATION = "23503"
 CLIENT_MESSAGE_INDEX = "agent_messages_user_client_message"  # migrations/0004
+PARENT_IN_CONVERSATION = "agent_messages_parent_in_conversation"  # migrations/0008
 JWT_REJECTED = {"PGRST301", "PGRST302", "PGRST303"}
 #: SQLSTATE classes of a database that is down, overloaded, restarting or cancelled a
 #: statement: connection (08), rollback (40), resources (53), operator (57), system (58),
@@ -41,6 +44,8 @@ TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58", "XX")
 
 #: The most rows one request asks for (Supabase answers at most 1000 by default).
 PAGE_ROWS = 1000
+#: Ids in one `in` filter: the request line stays a few kilobytes (proxies refuse long ones).
+IDS_PER_REQUEST = 100
 
 
 def _a_write(exc: httpx.HTTPError) -> bool:
@@ -144,7 +149,7 @@ class SupabaseStore(Store):
         self.http.close()
 
 
-class SupabaseUserStore(UserStore):
+class SupabaseUserStore(SupabaseAccount, UserStore):
     def __init__(self, store: SupabaseStore, identity: Identity, api_key: str | None = None):
         self.retry_policy = store.retry_policy
         self.user_id = identity.user_id
@@ -174,32 +179,45 @@ class SupabaseUserStore(UserStore):
         order = [("updated_at", True), ("id", True)]
         return self.tables.page("agent_conversations", (), search, order, limit, offset)
 
-    # Messages -------------------------------------------------------------------------
+    # Messages (the tree itself: store/branches.py) ------------------------------------
     @retry_transient(classify)
-    def list_messages(self, conversation_id, limit, offset):
-        if not is_uuid(conversation_id):
-            return [], 0
-        in_conversation = [Filter("conversation_id", "eq", conversation_id)]
-        order = [("created_at", False), ("id", False)]
-        return self.tables.page("agent_messages", in_conversation, None, order, limit, offset)
-
-    @retry_transient(classify)
-    def recent_messages(self, conversation_id, limit):
+    def _message_links(self, conversation_id):
         if not is_uuid(conversation_id):
             return []
-        query = self.tables.select(
-            "agent_messages", [Filter("conversation_id", "eq", conversation_id)]
-        )
-        newest = query.order("created_at", desc=True).order("id", desc=True).limit(limit)
-        return [decode(row) for row in reversed(newest.execute().data)]
+        links: list[Link] = []
+        while True:  # PostgREST caps one answer at PAGE_ROWS rows
+            query = self.tables.select(
+                "agent_messages",
+                [Filter("conversation_id", "eq", conversation_id)],
+                columns="id,parent_id,role",
+            )
+            query = query.order("created_at").order("id")
+            page = query.range(len(links), len(links) + PAGE_ROWS - 1).execute().data
+            links += [Link(row["id"], row["parent_id"], row["role"]) for row in page]
+            if len(page) < PAGE_ROWS:
+                return links
 
     @retry_transient(classify)
-    def add_messages(self, conversation_id, messages):
+    def _messages_by_id(self, conversation_id, ids):
+        if not is_uuid(conversation_id):
+            return []
+        rows: list[dict] = []
+        for start in range(0, len(ids), IDS_PER_REQUEST):
+            in_conversation = [
+                Filter("conversation_id", "eq", conversation_id),
+                Filter("id", "in", ids[start : start + IDS_PER_REQUEST]),
+            ]
+            query = self.tables.select("agent_messages", in_conversation)
+            rows += [decode(row) for row in query.execute().data]
+        return rows
+
+    @retry_transient(classify)
+    def _add_messages(self, conversation_id, messages):
         if not is_uuid(conversation_id):
             return None
         rows = [
             {
-                "id": message.message_id or new_id(),
+                "id": message.message_id,
                 "conversation_id": conversation_id,
                 "role": message.role,
                 "content": message.content,
@@ -207,6 +225,7 @@ class SupabaseUserStore(UserStore):
                 "status": message.status,
                 "metadata": message.metadata or {},
                 "client_message_id": message.client_message_id,
+                "parent_id": message.parent_id,
                 "created_at": created_at,
             }
             for message, created_at in zip(messages, times_in_order(len(messages)), strict=True)
@@ -214,6 +233,8 @@ class SupabaseUserStore(UserStore):
         try:
             return self.tables.insert_many("agent_messages", rows)
         except APIError as exc:
+            if violates(exc, PARENT_IN_CONVERSATION, FOREIGN_KEY_VIOLATION):
+                raise AppError("MESSAGE_NOT_FOUND") from exc
             # Row-level security refuses a message in someone else's conversation; a
             # conversation deleted meanwhile fails its foreign key. Either way: not the user's.
             if exc.code in (PERMISSION_DENIED, FOREIGN_KEY_VIOLATION):

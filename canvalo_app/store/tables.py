@@ -46,7 +46,7 @@ BUSINESS_TABLES: dict[str, tuple[str, ...]] = {
 # fmt: on
 #: Columns holding JSON documents (stored as TEXT in SQLite, jsonb in PostgreSQL).
 JSON_COLUMNS = frozenset(
-    {"line_items", "metadata", "input", "result", "sections", "crew", "materials"}
+    {"line_items", "metadata", "input", "result", "sections", "crew", "materials", "feedback"}
 )
 #: Columns holding instants (timestamptz in PostgreSQL), stored as UTC ISO 8601 text.
 TIMESTAMP_COLUMNS = frozenset(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any, NamedTuple
 
 #: ``is_null`` takes True (the column is NULL) or False (it is not).
@@ -53,9 +54,20 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+class Follow(Enum):
+    """Where `add_messages` puts a new message when no parent is named."""
+
+    ACTIVE_LEAF = "the last message of the active branch"
+
+
+#: The default place of a new message: after the last message of the active branch.
+ACTIVE_LEAF = Follow.ACTIVE_LEAF
+
+
 class NewMessage(NamedTuple):
     """A message to add. Its id may be chosen by the caller, so that a write retried after
-    its answer was lost cannot store it twice."""
+    its answer was lost cannot store it twice. `parent_id` (the message it follows; None
+    for the first message of a conversation) is set by `add_messages`."""
 
     role: str
     content: str
@@ -64,3 +76,4 @@ class NewMessage(NamedTuple):
     metadata: dict | None = None
     client_message_id: str | None = None
     message_id: str | None = None
+    parent_id: str | None = None

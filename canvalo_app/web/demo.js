@@ -82,6 +82,9 @@ function onEvent(type, data) {
     case "confirmation_required":
       confirmation(data);
       break;
+    case "title":  // the model titled the conversation (its first turn)
+      add("event", `✎ Titled “${data.title}”`);
+      break;
     case "complete":
     case "error":
       finish(type === "error" ? `Error: ${data.error}` : `Done (${data.finish_reason}).`);
@@ -161,7 +164,7 @@ function resume(url) {
   status("Resuming…");
   const source = new EventSource(url);
   const types = ["start", "agent", "token", "tool_call", "tool_result",
-                 "confirmation_required", "complete", "error"];
+                 "confirmation_required", "title", "complete", "error"];
   for (const type of types) {
     source.addEventListener(type, (event) => {
       onEvent(type, JSON.parse(event.data));

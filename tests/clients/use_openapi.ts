@@ -7,6 +7,7 @@ type Schemas = components["schemas"];
 type StreamEvent = Schemas["StreamEvent"];
 type SendBody = paths["/api/chat/stream"]["post"]["requestBody"]["content"]["application/json"];
 type Streamed = paths["/api/chat/stream"]["post"]["responses"][200]["content"]["text/event-stream"];
+type Regenerated = paths["/api/conversations/{conversation_id}/messages/{message_id}/regenerate"]["post"]["responses"][200]["content"]["text/event-stream"];
 type ResumeHeaders = paths["/api/chat/generations/{generation_id}/events"]["get"]["parameters"]["header"];
 
 // The union is discriminated on `type`: each branch sees its own fields, all required.
@@ -23,6 +24,8 @@ export function render(event: StreamEvent, text: string): string {
       const kind: "number" | "series" | "breakdown" = event.kind;
       return `${event.title} (${kind}, ${event.period?.label ?? "any time"}): ${figures}`;
     }
+    case "title":
+      return `${event.conversation_id}: ${event.title}`;
     case "confirmation_required":
       return `${event.summary} (until ${event.expires_at}) ${event.action_id}`;
     case "complete":
@@ -41,6 +44,7 @@ export function render(event: StreamEvent, text: string): string {
 
 // The stream's schema is the union itself.
 export const sameType = (event: Streamed): StreamEvent => event;
+export const regenerated = (event: Regenerated): StreamEvent => event;
 
 // Optional request fields are optional; `message` is not.
 export const body: SendBody = { message: "Which invoices are overdue?" };
@@ -56,7 +60,9 @@ export const noHeaders: ResumeHeaders = {};
 export function describe(message: Schemas["Message"]): string {
   const role: "user" | "assistant" = message.role;
   const status: "streaming" | "complete" | "interrupted" | "error" = message.status;
-  return `${role} ${status} ${message.content.length} ${message.created_at}`;
+  const rating: "up" | "down" | undefined = message.feedback?.rating;
+  const versions = `${message.sibling_ids.indexOf(message.id) + 1}/${message.sibling_ids.length}`;
+  return `${role} ${status} ${message.content.length} ${message.created_at} ${versions} ${rating}`;
 }
 // @ts-expect-error: there is no such role
 export const wrongRole: Schemas["Message"]["role"] = "system";
