@@ -89,7 +89,7 @@ ERRORS: dict[str, ErrorKind] = {
         "We couldn't find that message.",
         False, ("Reload the conversation",)),
     "CONFIRMATION_INVALID": ErrorKind(
-        404, "The confirmation token is unknown, expired, already used or another user's.",
+        404, "The confirmation token is unknown, altered, expired or another user's.",
         "That confirmation is no longer valid. Please start again.",
         False, ("Ask for a new confirmation",)),
     "METHOD_NOT_ALLOWED": ErrorKind(

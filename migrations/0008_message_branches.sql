@@ -5,7 +5,8 @@
 -- message as the answer it replaces; an edited user message follows the same message as the
 -- one it replaces: such messages are siblings, the versions of one message. A parent is a
 -- message of the same conversation (a foreign key on both columns), so it is also the same
--- user's, and deleting a message deletes the messages that follow it.
+-- user's. As in SQLite's 0008, the key has no cascade: a conversation's delete removes all
+-- its messages in one statement (checked when it ends), and no message is deleted alone.
 -- agent_conversations.active_leaf_id: the last message of the branch the user sees and the
 -- model is given. Every new message becomes the leaf in its own insert (the trigger below);
 -- switching branch moves it (the owner's update policy of 0003 covers it).
@@ -46,7 +47,7 @@ alter table api.agent_messages
 alter table api.agent_messages
     add constraint agent_messages_parent_in_conversation
     foreign key (conversation_id, parent_id)
-    references api.agent_messages (conversation_id, id) on delete cascade;
+    references api.agent_messages (conversation_id, id);
 -- The children of a message (its versions, and what follows it).
 create index if not exists agent_messages_children
     on api.agent_messages (conversation_id, parent_id);

@@ -1,7 +1,18 @@
 -- Full-text search over message text and conversation titles (GET /api/search). GIN indexes
 -- on the text's words ('simple' configuration: lower-cased words, no stemming, no stop words,
 -- as the SQLite store's FTS5 tables), and one function PostgREST offers as RPC.
--- An answer is searchable while it streams: each save of its text updates the index.
+--
+-- A word is a run of letters and digits, as the app splits a query (store/account.py): ASCII
+-- punctuation becomes a space before the parser sees the text, which would otherwise keep
+-- `2024-05-01`, `john@smith.com` or `INV-1001` whole. The index, the matching and the
+-- snippet use that one expression, written out the same in each place (the planner uses an
+-- index only for the expression it was built on). The class named is punctuation, not
+-- [^[:alnum:]]: under the C locale that class knows no accented letter. Accents are not
+-- folded here (`unaccent` is not immutable, nor installed everywhere); only SQLite folds them.
+--
+-- An answer is indexed once it is finished (complete, interrupted or error): the index is
+-- partial, and the matching repeats its predicate so the planner uses it. A streaming
+-- answer's saves, about one a second, never re-index its text.
 --
 -- Under row-level security PostgreSQL never uses an index for an operator that is not
 -- leakproof, and `@@` is not: a search with the caller's rights reads every row. So the
@@ -9,15 +20,17 @@
 -- itself and returns only ids and times; `api.search_conversations`, SECURITY INVOKER, reads
 -- the text of those rows under row-level security. Idempotent.
 
-create index if not exists agent_messages_search
-    on api.agent_messages using gin (to_tsvector('simple'::regconfig, content));
-create index if not exists agent_conversations_search
-    on api.agent_conversations using gin (to_tsvector('simple'::regconfig, title));
-
 -- Not exposed by PostgREST (only `api` is); the signed-in role may call what is granted here.
 create schema if not exists canvalo_search;
 revoke all on schema canvalo_search from public;
 grant usage on schema canvalo_search to authenticated;
+
+create index if not exists agent_messages_search on api.agent_messages using gin (
+    to_tsvector('simple'::regconfig, regexp_replace(content, '[[:punct:]]+', ' ', 'g'))
+) where status <> 'streaming';
+create index if not exists agent_conversations_search on api.agent_conversations using gin (
+    to_tsvector('simple'::regconfig, regexp_replace(title, '[[:punct:]]+', ' ', 'g'))
+);
 
 -- Every word of `query`, the last also as a prefix ("invo" finds "invoice"). Any text is
 -- safe: plainto_tsquery reads words only, and its output is valid query text, so the last
@@ -29,7 +42,8 @@ as $$
                 else rest && (last_word::text || ':*')::tsquery end
       from (select plainto_tsquery('simple', array_to_string(w[1:cardinality(w) - 1], ' ')) as rest,
                    plainto_tsquery('simple', w[cardinality(w)]) as last_word
-              from (select regexp_split_to_array(btrim(coalesce(query, '')), '\s+') as w) words
+              from (select regexp_split_to_array(btrim(regexp_replace(
+                               coalesce(query, ''), '[[:punct:]]+', ' ', 'g')), '\s+') as w) words
            ) parts
 $$;
 
@@ -44,12 +58,15 @@ as $$
         select m.conversation_id, m.id as message_id, m.created_at, 0 as title_hit
           from api.agent_messages m
          where m.user_id = (select auth.uid())
-           and to_tsvector('simple'::regconfig, m.content) @@ query
+           and m.status <> 'streaming'  -- the index's predicate: finished answers only
+           and to_tsvector('simple'::regconfig,
+                           regexp_replace(m.content, '[[:punct:]]+', ' ', 'g')) @@ query
         union all
         select c.id, null::uuid, c.updated_at, 1
           from api.agent_conversations c
          where c.user_id = (select auth.uid())
-           and to_tsvector('simple'::regconfig, c.title) @@ query
+           and to_tsvector('simple'::regconfig,
+                           regexp_replace(c.title, '[[:punct:]]+', ' ', 'g')) @@ query
     ),
     best as (
         select distinct on (h.conversation_id) h.*
@@ -82,7 +99,9 @@ language sql stable security invoker set search_path = ''
 as $$
     with q as (select canvalo_search.query_of(query) as tsq)
     select h.conversation_id, c.title, h.message_id, m.role,
-           ts_headline('simple', coalesce(m.content, c.title), q.tsq,
+           ts_headline('simple',
+                       regexp_replace(coalesce(m.content, c.title), '[[:punct:]]+', ' ', 'g'),
+                       q.tsq,
                        'StartSel=«, StopSel=», MaxWords=24, MinWords=8, MaxFragments=1, '
                        'FragmentDelimiter=" … "'),
            h.created_at, h.total

@@ -115,6 +115,7 @@ def make_app(tmp_path, store_backend, engine, request):
         finish_generations(app)
         app.extensions["generations"].close()
         app.extensions["store"].close()
+        app.extensions["model"].close()
 
 
 def finish_generations(app, timeout: float = 5.0) -> None:

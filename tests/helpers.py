@@ -9,7 +9,7 @@ import time
 
 from bench.server import ROOT
 from tests.conftest import USER_A, events, parse_sse
-from tests.scripted_model import route
+from tests.scripted_model import install, route, say
 
 ENVELOPE_KEYS = {
     "code",
@@ -87,3 +87,11 @@ def seed(env: dict, user: str = USER_A) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def talk(app, client, headers, message: str, answer: str, **body) -> dict:
+    """Send `message` and have it answered with `answer`, to the end; the `start` event."""
+    install(app, *routed(say(answer)))
+    evts = stream_events(send(client, headers, message, **body))
+    assert evts[-1]["type"] == "complete", evts[-1]
+    return evts[0]

@@ -17,12 +17,13 @@ before the stream are JSON ``{"error": {"message", "type", "param", "code"}}`` w
 status (and ``Retry-After`` on a 429); an error after the stream started is a
 ``data: {"error": {...}}`` event, after which the server ends the response.
 
-Usage::
+Usage (the responses it plays are scripts, built with tests/openai_scripts.py)::
 
     emu = OpenAIEmulator().start()
     emu.enqueue(text_reply("Hel", "lo"), http_error(429, "Slow down", retry_after="1"))
     ...  # each request consumes one scripted response; when none are left, emu.default
-    ...  # (text_reply("OK") unless reassigned) is played; emu.requests records each request
+    ...  # (text_reply("OK") unless reassigned) is played; emu.requests records each request,
+    ...  # emu.connections counts the connections open now
     emu.stop()
 """
 
@@ -33,142 +34,9 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# --- scripts -----------------------------------------------------------------------------------
-# A step is a chunk's `choices[0]` content (Delta), a usage chunk (UsageChunk), or an Action.
-
-
-@dataclass(frozen=True)
-class Delta:
-    delta: dict
-    finish_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class UsageChunk:
-    prompt_tokens: int
-    completion_tokens: int
-
-
-@dataclass(frozen=True)
-class Action:
-    kind: str  # "pause" | "error" | "drop" | "done" | "raw"
-    args: tuple = ()
-
-
-@dataclass
-class Script:
-    """A 200 event stream: steps played in order, then the response ends cleanly."""
-
-    steps: list = field(default_factory=list)
-
-
-@dataclass
-class HttpError:
-    """A JSON error answer sent instead of a stream."""
-
-    status: int
-    body: dict
-    headers: dict = field(default_factory=dict)
-
-
-def pause(seconds: float) -> Action:
-    return Action("pause", (seconds,))
-
-
-def drop() -> Action:
-    """Abruptly close the TCP connection: no further bytes, no terminating chunk."""
-    return Action("drop")
-
-
-def done() -> Action:
-    """The ``data: [DONE]`` event that ends a stream."""
-    return Action("done")
-
-
-def raw(text: str) -> Action:
-    """Bytes written as they are (comments, odd framing)."""
-    return Action("raw", (text,))
-
-
-def error_object(message: str, type_: str = "server_error", code=None) -> dict:
-    return {"error": {"message": message, "type": type_, "param": None, "code": code}}
-
-
-def stream_error(message: str, type_: str = "server_error", code=None) -> Action:
-    """A ``data: {"error": {...}}`` event; the server ends the response (cleanly) after it."""
-    return Action("error", (error_object(message, type_, code),))
-
-
-def role() -> Delta:
-    return Delta({"role": "assistant", "content": "", "refusal": None})
-
-
-def text(content: str) -> Delta:
-    return Delta({"content": content})
-
-
-def finish(reason: str = "stop") -> Delta:
-    return Delta({}, reason)
-
-
-def usage(prompt_tokens: int = 10, completion_tokens: int = 5) -> UsageChunk:
-    return UsageChunk(prompt_tokens, completion_tokens)
-
-
-def split(text_: str, pieces: int) -> list[str]:
-    """`text_` in `pieces` fragments of about equal length, cut wherever that falls."""
-    size = max(1, -(-len(text_) // pieces))
-    return [text_[i : i + size] for i in range(0, len(text_), size)] or [""]
-
-
-def tool_call_deltas(index: int, call_id: str, name: str, arguments: dict, pieces=3) -> list:
-    """One tool call as OpenAI streams it: id, type and name with empty arguments first, then
-    the arguments JSON in `pieces` fragments (cut mid-token)."""
-    start = {"index": index, "id": call_id, "type": "function"}
-    start["function"] = {"name": name, "arguments": ""}
-    fragments = [
-        Delta({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
-        for piece in split(json.dumps(arguments), pieces)
-    ]
-    return [Delta({"tool_calls": [start]}), *fragments]
-
-
-def stream(*steps) -> Script:
-    """A free-form script; lists (e.g. from tool_call_deltas) are flattened."""
-    flat: list = []
-    for step in steps:
-        flat.extend(step if isinstance(step, list) else [step])
-    return Script(flat)
-
-
-def text_reply(
-    *chunks: str, delay: float = 0.0, finish_reason: str = "stop", usage_=(10, 5)
-) -> Script:
-    steps: list = [role()]
-    for i, chunk in enumerate(chunks):
-        steps += [pause(delay)] if i and delay else []
-        steps.append(text(chunk))
-    return stream(*steps, finish(finish_reason), usage(*usage_), done())
-
-
-def tool_reply(*calls: tuple, text_before: str | None = None, usage_=(10, 5)) -> Script:
-    """Tool calls, each ``(call_id, name, arguments)``, maybe after some text."""
-    steps: list = [role()] + ([text(text_before)] if text_before is not None else [])
-    for index, (call_id, name, arguments) in enumerate(calls):
-        steps += tool_call_deltas(index, call_id, name, arguments)
-    return stream(*steps, finish("tool_calls"), usage(*usage_), done())
-
-
-def http_error(
-    status: int, message: str, type_: str = "invalid_request_error", code=None, retry_after=None
-) -> HttpError:
-    """E.g. ``http_error(429, "Rate limit reached", "requests", "rate_limit_exceeded", "1")``."""
-    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-    return HttpError(status, error_object(message, type_, code), headers)
-
+from tests.openai_scripts import Action, HttpError, Script, UsageChunk, error_object, text_reply
 
 # --- server ------------------------------------------------------------------------------------
 
@@ -178,6 +46,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # keep test output quiet
         pass
+
+    def handle(self):
+        """Serve one connection, counted in `connections` while it is open."""
+        emulator: OpenAIEmulator = self.server.emulator
+        emulator._connected(+1)
+        try:
+            super().handle()
+        finally:
+            emulator._connected(-1)
 
     def handle_one_request(self):
         try:
@@ -197,6 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
         self.end_headers()
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         if self._play(response.steps, body.get("model"), include_usage):
@@ -238,7 +117,7 @@ def _encode(step, chunk_id: str, model: str | None, include_usage: bool) -> byte
     """One step as the bytes of its server-sent event."""
     if isinstance(step, Action):
         if step.kind == "raw":
-            return step.args[0].encode()
+            return step.args[0]
         if step.kind == "done":
             return b"data: [DONE]\n\n"
         return b"data: " + json.dumps(step.args[0]).encode() + b"\n\n"  # an error object
@@ -268,6 +147,7 @@ class OpenAIEmulator:
 
     def __init__(self):
         self.requests: list[dict] = []
+        self.connections = 0  # TCP connections open now (a client's pool keeps them alive)
         self.default: Script | HttpError = text_reply("OK")  # played when the queue is empty
         self._queue: deque = deque()
         self._lock = threading.Lock()
@@ -292,6 +172,10 @@ class OpenAIEmulator:
     def enqueue(self, *responses: Script | HttpError) -> None:
         with self._lock:
             self._queue.extend(responses)
+
+    def _connected(self, change: int) -> None:
+        with self._lock:
+            self.connections += change
 
     def _record(self, request: dict) -> Script | HttpError:
         with self._lock:

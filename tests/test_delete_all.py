@@ -1,6 +1,8 @@
 """Deleting all of a user's data on the real app and a real store: a signed confirmation
-token first, then the deletion; business records only when the token says so; the token
-usage ledger kept; another user's, an expired or an altered token refused.
+token first, then the deletion; business records only when the token says so; only what was
+created before the token, so a token used again deletes nothing new; the token usage ledger
+kept; another user's, an expired or an altered token refused; a running or starting answer
+makes it 409, a row a dead worker left `streaming` does not.
 
 Every test runs twice: on a SQLite file and on Supabase (PostgreSQL + PostgREST, pgstack).
 """
@@ -17,18 +19,12 @@ import pytest
 from canvalo_app import confirmations
 from canvalo_app.demo import seed_demo
 from canvalo_app.store.tables import BUSINESS_TABLES
-from tests.conftest import BOTH_STORES, TODAY, USER_A, USER_B, user_store
-from tests.helpers import assert_error, routed, send, started, stream_events
+from canvalo_app.store.values import NewMessage
+from tests.conftest import BOTH_ENGINES, BOTH_STORES, TODAY, USER_A, USER_B, user_store
+from tests.helpers import assert_error, routed, started, talk
 from tests.scripted_model import Wait, install, say
 
 pytestmark = BOTH_STORES
-
-
-def talk(app, client, headers, message: str, answer: str) -> dict:
-    install(app, *routed(say(answer)))
-    evts = stream_events(send(client, headers, message))
-    assert evts[-1]["type"] == "complete", evts[-1]
-    return evts[0]
 
 
 def add_action(store) -> dict:
@@ -109,10 +105,32 @@ def test_two_steps_delete_the_chat_and_keep_business_records_and_the_ledger(
     assert client.get("/api/usage", headers=users.a).json["used_this_month"] == used > 0
     assert counts(app, users, USER_B)["conversations"] == 2
 
-    again = delete(client, users.a, asked["confirmation_token"])  # nothing left to delete
-    assert again.json["deleted"] == {
-        "conversations": 0, "messages": 0, "actions": 0, "business_records": {}
-    }  # fmt: skip
+
+NOTHING = {"conversations": 0, "messages": 0, "actions": 0, "business_records": {}}
+
+
+def test_a_token_used_again_deletes_nothing_created_after_it_was_issued(app, client, users, data):
+    asked = ask(client, users.a, include_business_records=True)
+    later = talk(app, client, users.a, "Stain the fence", "Booked.")  # after the token
+    first = delete(client, users.a, asked["confirmation_token"]).json["deleted"]
+    assert first == {**CHAT, "business_records": data}
+    assert conversation_ids(client, users.a) == [later["conversation_id"]]
+
+    again = talk(app, client, users.a, "Seal the deck", "Done.")["conversation_id"]
+    store = user_store(app, users)
+    add_action(store)
+    seed_demo(store, TODAY)
+    before = counts(app, users)
+    replay = delete(client, users.a, asked["confirmation_token"])
+    assert replay.status_code == 200, replay.json
+    assert replay.json["deleted"] == {**NOTHING, "business_records": dict.fromkeys(data, 0)}
+    assert counts(app, users) == before
+    assert set(conversation_ids(client, users.a)) == {later["conversation_id"], again}
+
+
+def conversation_ids(client, headers) -> list[str]:
+    page = client.get("/api/conversations", headers=headers).json
+    return [item["id"] for item in page["conversations"]]
 
 
 def test_with_business_records_every_business_table_is_emptied(app, client, users, data):
@@ -160,10 +178,10 @@ def test_an_altered_or_foreign_token_is_404(app, client, users, data):
     widened = _unb64(payload).replace(b":chat:", b":business:")
     assert widened != _unb64(payload)
     later = _unb64(payload).decode().split(":")
-    later[2] = str(int(later[2]) + 3600)
+    later[2] = str(int(later[2]) + 3600 * 1_000_000)
     for bad in (
         f"{_b64(widened)}.{signature}",  # a token without business records, widened
-        f"{_b64(':'.join(later).encode())}.{signature}",  # its expiry moved on
+        f"{_b64(':'.join(later).encode())}.{signature}",  # its issue (and expiry) moved on
         f"{payload}.{signature[:-2]}",
         payload,
         "not a token",
@@ -210,12 +228,17 @@ def test_malformed_json_and_no_token(client, users):
     assert_error(client.delete("/api/account/data", json={}), 401, "AUTH_REQUIRED")
 
 
+@BOTH_ENGINES
 def test_a_running_answer_makes_it_409_until_it_ends(app, client, users):
+    cid = talk(app, client, users.a, "Prime the shed", "Ok.")["conversation_id"]
+    token = ask(client, users.a)["confirmation_token"]
     release = threading.Event()
     install(app, *routed([*say("Working"), Wait(release), *say(" on it")]))
-    token = ask(client, users.a)["confirmation_token"]
     response = client.post(
-        "/api/chat/stream", json={"message": "go"}, headers=users.a, buffered=False
+        "/api/chat/stream",
+        json={"message": "go", "conversation_id": cid},
+        headers=users.a,
+        buffered=False,
     )
     reader = iter(response.response)
     started(reader)
@@ -227,4 +250,32 @@ def test_a_running_answer_makes_it_409_until_it_ends(app, client, users):
     response.close()
     deleted = delete(client, users.a, token)
     assert deleted.status_code == 200, deleted.json
-    assert deleted.json["deleted"]["messages"] == 2
+    assert deleted.json["deleted"]["messages"] == 4
+
+
+def test_an_answer_left_streaming_by_a_dead_worker_does_not_block_it(app, client, users):
+    cid = talk(app, client, users.a, "Prime the shed", "Ok.")["conversation_id"]
+    store = user_store(app, users)
+    # A `streaming` row no generation runs for (its worker died; the sweep has not run yet).
+    store.add_messages(
+        cid, [NewMessage("user", "More?"), NewMessage("assistant", "Pa", status="streaming")]
+    )
+    token = ask(client, users.a)["confirmation_token"]
+    deleted = delete(client, users.a, token)
+    assert deleted.status_code == 200, deleted.json
+    assert deleted.json["deleted"] == {**NOTHING, "conversations": 1, "messages": 4}
+    assert counts(app, users)["conversations"] == 0
+
+
+@BOTH_ENGINES
+def test_a_send_being_prepared_makes_it_409_and_cannot_start_while_it_deletes(app, client, users):
+    cid = talk(app, client, users.a, "Prime the shed", "Ok.")["conversation_id"]
+    token = ask(client, users.a)["confirmation_token"]
+    registry = app.extensions["generations"]
+    registry.reserve(cid)  # as a send does before it writes its rows (engine/send.py)
+    assert_error(delete(client, users.a, token), 409, "CONVERSATION_BUSY")
+    assert counts(app, users)["conversations"] == 1
+    registry.release(cid)
+    assert delete(client, users.a, token).json["deleted"]["conversations"] == 1
+    registry.reserve(cid)  # the deletion gave every conversation back
+    registry.release(cid)

@@ -14,18 +14,10 @@ import jsonschema
 import pytest
 
 from tests.conftest import BOTH_STORES
-from tests.helpers import assert_error, routed, send, stream_events
+from tests.helpers import assert_error, routed, stream_events, talk
 from tests.scripted_model import install, say
 
 pytestmark = BOTH_STORES
-
-
-def talk(app, client, headers, message: str, answer: str, **body) -> dict:
-    """Send `message`, have it answered with `answer`; the `start` event."""
-    install(app, *routed(say(answer)))
-    evts = stream_events(send(client, headers, message, **body))
-    assert evts[-1]["type"] == "complete", evts[-1]
-    return evts[0]
 
 
 def exported(client, headers, path: str, **params):

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 
 import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from tests.openai_emulator import (
-    OpenAIEmulator,
+from tests.openai_emulator import OpenAIEmulator
+from tests.openai_scripts import (
+    Script,
     drop,
     http_error,
     pause,
@@ -182,3 +184,23 @@ def test_an_unknown_path_is_a_json_404(http, emulator):
     assert response.status_code == 404
     assert response.json()["error"]["type"] == "not_found"
     assert emulator.requests == []
+
+
+def test_a_scripts_headers_are_sent_and_its_bytes_written_as_they_are(http, emulator):
+    data = b'data: {"choices": []}\n\ndata: [DONE]\n\n'
+    emulator.enqueue(Script([raw(zlib.compress(data, wbits=31))], {"Content-Encoding": "gzip"}))
+    response = http.post(f"{emulator.url}/chat/completions", json=BODY)
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.content == data  # decoded by httpx from the very bytes written
+
+
+def test_open_connections_are_counted_until_the_client_closes_them(emulator):
+    with httpx.Client(timeout=5.0) as client:
+        client.post(f"{emulator.url}/chat/completions", json=BODY).read()
+        client.post(f"{emulator.url}/chat/completions", json=BODY).read()
+        assert (len(emulator.requests), emulator.connections) == (2, 1)  # one, kept alive
+    deadline = time.monotonic() + 2.0
+    while emulator.connections and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert emulator.connections == 0

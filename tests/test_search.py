@@ -1,5 +1,6 @@
 """GET /api/search on the real app and a real store: words of user messages, of answers
-(also while they stream) and of titles; snippets; paging; another user's identical words
+(once they end, not while they stream) and of titles; words inside dates, e-mail addresses and
+invoice numbers alike on both stores; snippets; paging; another user's identical words
 never shown; query syntax characters are words apart, never an error.
 
 Every test runs twice: on a SQLite file (FTS5) and on Supabase (PostgreSQL full-text search
@@ -15,19 +16,13 @@ from contextlib import closing
 import httpx
 import pytest
 
-from tests.conftest import BOTH_STORES, USER_B
-from tests.helpers import assert_error, routed, send, started, stream_events, wait_for
+from canvalo_app.engine.sweep import sweep_abandoned
+from canvalo_app.store.values import NewMessage
+from tests.conftest import BOTH_STORES, USER_B, user_store
+from tests.helpers import assert_error, assistant_row, routed, started, talk, wait_for
 from tests.scripted_model import Wait, install, say
 
 pytestmark = BOTH_STORES
-
-
-def talk(app, client, headers, message: str, answer: str, **body) -> dict:
-    """Send `message`, have it answered with `answer`; the `start` event."""
-    install(app, *routed(say(answer)))
-    evts = stream_events(send(client, headers, message, **body))
-    assert evts[-1]["type"] == "complete", evts[-1]
-    return evts[0]
 
 
 def search(client, headers, q: str, **params) -> dict:
@@ -178,7 +173,7 @@ def test_a_deleted_conversation_is_no_longer_found(app, client, users):
     assert search(client, users.a, "saffron")["total"] == 0
 
 
-def test_an_answer_is_found_while_it_streams(make_app, users):
+def test_an_answer_is_found_once_it_ends_not_while_it_streams(make_app, users):
     app = make_app(CONTENT_FLUSH_SECONDS=0.05)
     client = app.test_client()
     release = threading.Event()
@@ -187,13 +182,43 @@ def test_an_answer_is_found_while_it_streams(make_app, users):
         "/api/chat/stream", json={"message": "colours?"}, headers=users.a, buffered=False
     )
     start = started(iter(response.response))
-    assert wait_for(lambda: found(client, users.a, "cerulean") == [start["conversation_id"]])
-    (hit,) = search(client, users.a, "cerulean")["results"]
-    assert hit["message_id"] == start["message_id"]
-    assert found(client, users.a, "vermilion") == []
+    cid = start["conversation_id"]
+    assert wait_for(lambda: "Cerulean" in assistant_row(client, users.a, cid)["content"])
+    assert found(client, users.a, "cerulean") == []  # saved, but not indexed while streaming
     release.set()
     response.close()
-    assert wait_for(lambda: found(client, users.a, "vermilion") == [start["conversation_id"]])
+    assert wait_for(lambda: found(client, users.a, "vermilion") == [cid])
+    (hit,) = search(client, users.a, "cerulean")["results"]
+    assert hit["message_id"] == start["message_id"] and hit["role"] == "assistant"
+
+
+def test_an_answer_left_streaming_is_found_once_the_sweep_interrupts_it(app, client, users):
+    cid = talk(app, client, users.a, "Umber porch", "Ok.")["conversation_id"]
+    store = user_store(app, users)
+    # What a worker that died mid-answer leaves: a `streaming` row no generation will end.
+    store.add_messages(
+        cid, [NewMessage("user", "Colours?"), NewMessage("assistant", "Ochre", status="streaming")]
+    )
+    assert found(client, users.a, "ochre") == []
+    assert sweep_abandoned(app, stale_seconds=0) == 1
+    (hit,) = search(client, users.a, "ochre")["results"]
+    assert hit["conversation_id"] == cid and hit["role"] == "assistant"
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["05", "2024-05-01", "2024 05", "smith", "john@smith.com", "smith.com", "1001", "inv 1001",
+     "INV-1001", "inv-10", "foo_bar", "bar"],
+)  # fmt: skip
+def test_words_inside_dates_emails_and_numbers_are_found_alike(app, client, users, q):
+    cid = talk(
+        app, client, users.a, "Send INV-1001 to john@smith.com on 2024-05-01, ref foo_bar", "Ok."
+    )["conversation_id"]
+    (hit,) = search(client, users.a, q)["results"]
+    assert hit["conversation_id"] == cid and hit["role"] == "user"
+    assert "«" in hit["snippet"]
+    for other in ("1002", "2024-06", "smithy", "inv 1001 x"):
+        assert found(client, users.a, other) == []
 
 
 def test_the_index_follows_every_write_and_serves_only_its_user(

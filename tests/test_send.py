@@ -148,6 +148,37 @@ def test_another_message_into_the_busy_conversation_is_still_409(app, client, us
     first.close()
 
 
+def test_a_running_sends_client_message_id_never_joins_it_from_another_conversation(
+    app, client, users
+):
+    """An edit or a send in one conversation with the client_message_id of a generation
+    running in another gets 409 DUPLICATE_MESSAGE, never that other generation's stream."""
+    release = threading.Event()
+    install(app, *routed(say("Other answer."), [Wait(release), *say("First.")]))
+    other = stream_events(send(client, users.a, "Another job"))[0]
+    client_message_id = str(uuid.uuid4())
+    body = {"message": "one", "client_message_id": client_message_id}
+    first = client.post("/api/chat/stream", json=body, headers=users.a, buffered=False)
+    reader = iter(first.response)
+    running = started(reader)["conversation_id"]
+    other_id, question = other["conversation_id"], other["user_message_id"]
+    edited = client.post(
+        f"/api/conversations/{other_id}/messages/{question}/edit",
+        json={"message": "Edited", "client_message_id": client_message_id},
+        headers=users.a,
+    )
+    assert_error(edited, 409, "DUPLICATE_MESSAGE")
+    sent = send(
+        client, users.a, "one", conversation_id=other_id, client_message_id=client_message_id
+    )
+    assert_error(sent, 409, "DUPLICATE_MESSAGE")
+    release.set()
+    read_until(reader, "event: complete")
+    first.close()
+    for conversation_id, count in ((other_id, 2), (running, 2)):
+        assert len(conversation(client, users.a, conversation_id)["messages"]) == count
+
+
 def test_the_same_client_message_id_is_free_for_another_user(app, client, users):
     install(app, *routed(say("For A."), say("For B.")))
     client_message_id = str(uuid.uuid4())

@@ -12,41 +12,16 @@ import pytest
 
 from canvalo_app.agents.titles import TITLE_CHARS, clean_title
 from canvalo_app.errors import AppError
-from canvalo_app.llm.base import ModelProvider, ModelRequest, TextDelta
+from canvalo_app.llm.base import TextDelta
 from tests.conftest import BOTH_ENGINES, BOTH_STORES, events, parse_sse
 from tests.helpers import answer_of, conversation, read_until, routed, send, stream_events, wait_for
-from tests.scripted_model import ScriptedModel, Wait, say
-
-QUESTION = "Which invoices are overdue this month?"
-
-
-class TitledModel(ModelProvider):
-    """The model at the provider edge: the turn's calls go to `answers`, the title call to
-    `titles`, each a scripted model of its own (the two run side by side)."""
-
-    name = "scripted"
-
-    def __init__(self, answers: list[list], titles: list[list]):
-        self.answers = ScriptedModel(*answers)
-        self.titles = ScriptedModel(*titles, default=[AppError("MODEL_ERROR")])
-
-    def describe(self) -> dict:
-        return {"provider": "scripted", "model_id": "test"}
-
-    def stream(self, request: ModelRequest):
-        model = self.titles if request.purpose == "title" else self.answers
-        return model.stream(request)
+from tests.scripted_model import Wait, say
+from tests.title_helpers import QUESTION, install, titled
 
 
 @pytest.fixture
 def app(make_app):
     return make_app(MODEL_TITLES=True)
-
-
-def install(app, answers: list[list], titles: list[list]) -> TitledModel:
-    model = TitledModel(answers, titles)
-    app.extensions["model"] = model
-    return model
 
 
 def live(client, headers, message=QUESTION, **body):
@@ -58,10 +33,6 @@ def live(client, headers, message=QUESTION, **body):
 
 def rest_of(reader, text: str = "") -> list[dict]:
     return events(parse_sse(text + "".join(chunk.decode() for chunk in reader)))
-
-
-def titled(client, headers, conversation_id, title: str) -> bool:
-    return wait_for(lambda: conversation(client, headers, conversation_id)["title"] == title)
 
 
 def titles_done() -> bool:

@@ -4,7 +4,9 @@ Two steps, so that no single request (a stray click, a replayed call) deletes ev
 `POST /api/account/deletion` says what would go and returns a signed token valid for five
 minutes (canvalo_app/confirmations.py); `DELETE /api/account/data` with that token deletes.
 Conversations go with their messages, and the actions waiting for confirmation; business
-records only when the token was asked for with `include_business_records`. The token_usage
+records only when the token was asked for with `include_business_records`; only what was
+created up to the token's issue, so a token used again deletes nothing new. While it deletes,
+no answer can start in a conversation that goes (canvalo_app/engine/erase.py). The token_usage
 ledger stays: it backs the monthly token quota, which deleting data must not reset.
 """
 
@@ -14,7 +16,7 @@ from flask import Blueprint, current_app, g
 
 from .. import confirmations
 from ..auth import require_auth
-from ..errors import AppError
+from ..engine.erase import delete_all_data
 from ..extensions import user_store
 from .account_schemas import (
     DataDeletedSchema,
@@ -52,12 +54,12 @@ def request_deletion(body):
 def delete_data(body):
     """Step two of deleting all the caller's data: delete it, with the confirmation token.
     Conversations with their messages and the assistant's actions go, and business records
-    if the token covers them; the token usage ledger stays. 404 CONFIRMATION_INVALID for a
-    token that is expired, altered or someone else's; 409 CONVERSATION_BUSY while an answer
-    is being written (stop it or let it finish, then try again)."""
-    config, user_id = current_app.config, g.identity.user_id
-    include = confirmations.include_business(config, body["confirmation_token"], user_id)
-    store = user_store()
-    if store.answers_streaming():
-        raise AppError("CONVERSATION_BUSY")
-    return {"deleted": store.delete_all_data(include), "include_business_records": include}
+    if the token covers them: those created up to the moment the token was issued (using the
+    token again deletes nothing new). The token usage ledger stays. 404 CONFIRMATION_INVALID
+    for a token that is expired, altered or someone else's; 409 CONVERSATION_BUSY while an
+    answer is being written (stop it or let it finish, then try again)."""
+    grant = confirmations.accepted(
+        current_app.config, body["confirmation_token"], g.identity.user_id
+    )
+    deleted = delete_all_data(current_app, user_store(), grant.include_business, grant.issued_at)
+    return {"deleted": deleted, "include_business_records": grant.include_business}

@@ -60,7 +60,7 @@ def edit_message(
                 store, conversation_id, text, client_message_id, tree.parent(message_id)
             )
 
-    return start_turn(app, identity, client_message_id, write)
+    return start_turn(app, identity, client_message_id, write, conversation_id)
 
 
 def switch_branch(app: Flask, identity: Identity, conversation_id: str, message_id: str) -> dict:

@@ -223,13 +223,16 @@ class Generation:
         self.app.extensions["ticker"].forget(self)
 
 
-def start_generation(app: Flask, generation_log: GenerationLog, identity: Identity) -> None:
+def start_generation(
+    app: Flask, generation_log: GenerationLog, identity: Identity, first_turn: bool = False
+) -> None:
     """Run the generation's turn in a greenlet of its own (a thread outside gevent), and,
-    with MODEL_TITLES, its title call in another."""
+    on the conversation's first turn with MODEL_TITLES, its title call in another (no
+    later turn costs a greenlet or a store read for it)."""
     generation = Generation(app, generation_log, identity)
     generation_log.on_stop = generation.stop
     app.extensions["ticker"].watch(generation)
     spawn(generation.run_turn, current_request_id(), name=f"generation-{generation_log.id}")
-    if app.config["MODEL_TITLES"]:
+    if first_turn and app.config["MODEL_TITLES"]:
         name = f"generation-{generation_log.id}-title"
         spawn(generation.title_conversation, current_request_id(), name=name)

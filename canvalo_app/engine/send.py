@@ -33,11 +33,13 @@ def conversation_title(text: str, limit: int = 60) -> str:
 
 class Turn(NamedTuple):
     """What a new turn wrote: its conversation, the user message it answers and the
-    `streaming` assistant row."""
+    `streaming` assistant row; `first` when it is the conversation's first turn (a send
+    that opened it), the only one the model titles."""
 
     conversation_id: str
     user_message_id: str
     message_id: str
+    first: bool = False
 
 
 #: Writes a turn's rows for `start_turn`, with the conversation reserved for it.
@@ -59,21 +61,29 @@ def send_message(
     def write(registry: GenerationRegistry, store: UserStore) -> Turn:
         return write_turn(registry, store, text, conversation_id, client_message_id, create_missing)
 
-    return start_turn(app, identity, client_message_id, write)
+    return start_turn(app, identity, client_message_id, write, conversation_id)
 
 
 def start_turn(
-    app: Flask, identity: Identity, client_message_id: str | None, write: WriteTurn
+    app: Flask,
+    identity: Identity,
+    client_message_id: str | None,
+    write: WriteTurn,
+    conversation_id: str | None = None,
 ) -> tuple[GenerationLog, bool]:
     """Write a turn's rows and start its generation (a send, a regenerated answer, an
     edited message); the generation, and whether an earlier copy of this request (the same
-    `client_message_id`) had already started it."""
+    `client_message_id`) had already started it. A request that names its conversation
+    joins only a generation of that conversation: the same `client_message_id` used in
+    another one is a 409 DUPLICATE_MESSAGE."""
     registry = app.extensions["generations"]
     store = app.extensions["store"].for_user(identity)
     if client_message_id:
         # Before any write: a copy of this send still in flight is waited for, then joined.
         attached = registry.claim(identity.user_id, client_message_id, SAME_SEND_WAIT_SECONDS)
         if attached is not None:
+            if conversation_id and attached.conversation_id != conversation_id:
+                raise AppError("DUPLICATE_MESSAGE")
             return attached, True
     try:
         turn = write(registry, store)
@@ -99,7 +109,7 @@ def start_turn(
         start["resume_url"] = url  # opens the events endpoint with no header (EventSource)
     generation.append("start", start)
     register(registry, store, generation)
-    start_generation(app, generation, identity)
+    start_generation(app, generation, identity, first_turn=turn.first)
     return generation, False
 
 
@@ -167,7 +177,9 @@ def add_turn(
     after: str | Follow | None = ACTIVE_LEAF,
 ) -> Turn:
     """The user message (after `after`, by default the active leaf) and its `streaming`
-    answer, in one write: a store retry after a lost answer cannot write a message twice."""
+    answer, in one write: a store retry after a lost answer cannot write a message twice.
+    The turn is the conversation's first when the message follows the active leaf and
+    there is none: an edited first message (after None) starts no first turn."""
     rows = store.add_messages(
         conversation_id,
         [
@@ -179,7 +191,8 @@ def add_turn(
     if rows is None:  # deleted while we were sending
         raise AppError("CONVERSATION_NOT_FOUND")
     user_message, assistant = rows
-    return Turn(conversation_id, user_message["id"], assistant["id"])
+    first = after is ACTIVE_LEAF and user_message["parent_id"] is None
+    return Turn(conversation_id, user_message["id"], assistant["id"], first)
 
 
 def _conversation(

@@ -74,6 +74,9 @@ class ModelProvider(ABC):
     def describe(self) -> dict:
         """What /health/ready reports: provider and model, never credentials."""
 
+    def close(self) -> None:
+        """Release connections (a provider that keeps none has nothing to do)."""
+
 
 def text_of(message: dict) -> str:
     """The plain text of a Converse-shaped message."""

@@ -86,11 +86,26 @@ def classify(exc: Exception) -> Exception:
         return _answered_with_error(exc)
     if isinstance(exc, StreamErrorObject):
         return _error_in_stream(exc.error)
+    if isinstance(exc, httpx.HTTPError):
+        return _transport_failure(exc)
+    return exc
+
+
+def _transport_failure(exc: httpx.HTTPError) -> AppError:
+    """What a failure of httpx means: a timeout; a connection (or a proxy) that failed or was
+    lost; a body it could not decode (a compressed stream cut or corrupted) is a broken stream.
+    A request we could not even write (a header h11 refuses) no retry cures."""
     if isinstance(exc, httpx.TimeoutException):
         return AppError("MODEL_TIMEOUT")
-    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+    if isinstance(exc, httpx.DecodingError):
+        return AppError("MODEL_STREAM_INCOMPLETE")
+    if isinstance(exc, httpx.LocalProtocolError):
+        # Its message quotes the refused header, which may be the API key: name only the kind.
+        log.warning("the request to the model server could not be sent (%s)", type(exc).__name__)
+        return AppError("MODEL_ERROR")
+    if isinstance(exc, httpx.TransportError):  # network, proxy, remote protocol, scheme
         return AppError("MODEL_CONNECTION_LOST")
-    return exc
+    return AppError("MODEL_ERROR")  # e.g. too many redirects: the server's answer is wrong
 
 
 def _names(error: dict) -> list[str]:
@@ -191,6 +206,10 @@ class OpenAIProvider(ModelProvider):
         address = urlsplit(self.url)
         host = f"{address.hostname}:{address.port}" if address.port else address.hostname
         return {"provider": self.name, "model_id": self.model, "host": host}
+
+    def close(self) -> None:
+        """Close the pool's connections to the server (when the app closes)."""
+        self.http.close()
 
     def stream(self, request: ModelRequest) -> Iterator[ModelEvent]:
         body = request_body(self.model, request)

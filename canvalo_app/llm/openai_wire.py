@@ -5,7 +5,8 @@ become an assistant's `tool_calls` with JSON-string arguments; `toolResult` bloc
 `role: tool` messages), tool specs become `function` tools. In: the server-sent events of a
 streamed completion (`data: {chunk}` … `data: [DONE]`) become model events — text at once,
 tool calls (assembled by `index` from their deltas) and the stop when `finish_reason` arrives,
-usage from the last chunk (`stream_options.include_usage`).
+usage from the last chunk (`stream_options.include_usage`). A chunk of any other shape is the
+server's error (MODEL_ERROR), as a malformed Bedrock event is.
 """
 
 from __future__ import annotations
@@ -117,26 +118,34 @@ class _Completion:
         self.stopped = False
         self.output_chars = 0
 
-    def choice(self, choice: dict) -> Iterator[ModelEvent]:
-        delta = choice.get("delta") or {}
+    def choice(self, choice) -> Iterator[ModelEvent]:
+        """The events of one choice; only the first choice counts, and a completion that has
+        stopped says nothing more (some servers send the finish_reason on two chunks)."""
+        choice = _shaped(choice, dict, "a choice that is not an object") or {}
+        if self.stopped or choice.get("index", 0) != 0:
+            return
+        delta = _shaped(choice.get("delta"), dict, "a delta that is not an object") or {}
         if isinstance(delta.get("content"), str) and delta["content"]:
             self.output_chars += len(delta["content"])
             yield TextDelta(delta["content"])
-        for call in delta.get("tool_calls") or []:
-            self._tool_call_delta(call)
-        if choice.get("finish_reason"):
-            yield from self._stop(choice["finish_reason"])
+        for call in _shaped(delta.get("tool_calls"), list, "tool_calls that are not a list") or []:
+            self._tool_call_delta(_shaped(call, dict, "a tool call that is not an object") or {})
+        finish_reason = _shaped(choice.get("finish_reason"), str, "a non-text finish_reason")
+        if finish_reason:
+            yield from self._stop(finish_reason)
 
     def _tool_call_delta(self, call: dict) -> None:
-        index = call.get("index")
+        index = _shaped(call.get("index"), int, "a tool call index that is not a number")
+        call_id = _shaped(call.get("id"), str, "a tool call id that is not a text")
+        function = _shaped(call.get("function"), dict, "a function that is not an object") or {}
+        name = _shaped(function.get("name"), str, "a function name that is not a text") or ""
         if index is None:  # servers that send calls without an index
-            index = self._index_of(call.get("id"))
-        function = call.get("function") or {}
+            index = self._index_of(call_id)
         parts = self.calls.get(index)
         if parts is None:
-            call_id = call.get("id") or f"call_{uuid.uuid4().hex[:24]}"
+            call_id = call_id or f"call_{uuid.uuid4().hex[:24]}"
             parts = self.calls[index] = ToolCallParts(call_id, "")
-        parts.name = parts.name or function.get("name") or ""
+        parts.name = parts.name or name
         arguments = function.get("arguments")
         if arguments:
             piece = arguments if isinstance(arguments, str) else json.dumps(arguments)
@@ -175,17 +184,31 @@ def chat_events(data: Iterable[str], input_tokens: int) -> Iterator[ModelEvent]:
         if text.strip() == "[DONE]":
             break
         chunk = _chunk(text)
-        for choice in chunk.get("choices") or []:
-            if choice.get("index", 0) == 0:
-                yield from completion.choice(choice)
-        if isinstance(chunk.get("usage"), dict):
-            usage = chunk["usage"]
+        for choice in _shaped(chunk.get("choices"), list, "choices that are not a list") or []:
+            yield from completion.choice(choice)
+        usage = _usage(chunk.get("usage")) or usage
     if not completion.stopped:
         raise AppError("MODEL_STREAM_INCOMPLETE")
-    if usage:
-        yield Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
-    else:
-        yield Usage(input_tokens, estimate_tokens(completion.output_chars))
+    yield usage or Usage(input_tokens, estimate_tokens(completion.output_chars))
+
+
+def _shaped(value, kind: type, what: str):
+    """`value` when it is absent (null) or a `kind`. Any other shape makes the chunk malformed:
+    the model server's error, as a broken event is, never a defect of ours."""
+    wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+    if value is not None and wrong:
+        raise AppError("MODEL_ERROR", f"The model server sent {what}.")
+    return value
+
+
+def _usage(usage) -> Usage | None:
+    """A chunk's usage; None when it carries none, or counts that are not whole numbers."""
+    if not isinstance(usage, dict) or not usage:
+        return None
+    counts = [usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0]
+    if not all(isinstance(count, int) and count >= 0 for count in counts):
+        return None
+    return Usage(*counts)
 
 
 def _chunk(text: str) -> dict:

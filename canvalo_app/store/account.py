@@ -63,10 +63,13 @@ class AccountData:
         return found
 
     # Deleting everything ------------------------------------------------------------------
-    def answers_streaming(self) -> bool:
-        """Whether one of the user's answers is being written now."""
-        streaming = [Filter("status", "eq", "streaming")]
-        return self._count_records("agent_messages", streaming, None) > 0
+    def conversation_ids_until(self, issued_at: str) -> list[str]:
+        """The ids of the conversations `delete_all_data(…, issued_at)` would delete."""
+        until = [Filter("created_at", "lte", issued_at)]
+        rows = self._select_records(
+            "agent_conversations", until, None, "created_at", False, ALL_ROWS, 0
+        )
+        return [row["id"] for row in rows]
 
     def data_counts(self, include_business: bool) -> dict:
         """How many rows of each kind `delete_all_data` would delete now."""
@@ -80,25 +83,33 @@ class AccountData:
             },
         }
 
-    def delete_all_data(self, include_business: bool) -> dict:
-        """Delete the user's conversations with their messages, their actions and (only if
-        asked) their business records; how many rows of each kind went.
+    def delete_all_data(self, include_business: bool, issued_at: str) -> dict:
+        """Delete what the user had created at or before `issued_at` (a confirmation's issue):
+        their conversations with all their messages, their actions and (only if asked) their
+        business records; how many rows of each kind went. What came later stays, so using
+        the same confirmation again deletes nothing new.
 
         The token_usage ledger stays: it backs the monthly quota, which deleting data must
         not reset.
         """
-        messages = self._count_records("agent_messages", [], None)  # they go with their
-        actions = self._delete_all("agent_actions")  # conversations (a foreign key cascade)
+        messages = self._count_messages_until(issued_at)  # they go with their conversations
+        actions = self._delete_all("agent_actions", issued_at)  # (a foreign key cascade)
         return {
-            "conversations": self._delete_all("agent_conversations"),
+            "conversations": self._delete_all("agent_conversations", issued_at),
             "messages": messages,
             "actions": actions,
             "business_records": {
-                table: self._delete_all(table)
+                table: self._delete_all(table, issued_at)
                 for table in (BUSINESS_DELETE_ORDER if include_business else ())
             },
         }
 
-    def _delete_all(self, table: str) -> int:
-        """Delete every row of the user's in `table`; how many went."""
+    def _count_messages_until(self, issued_at: str) -> int:
+        """How many messages the user's conversations created at or before `issued_at` hold
+        (the later messages of those too)."""
+        raise NotImplementedError
+
+    def _delete_all(self, table: str, issued_at: str) -> int:
+        """Delete every row of the user's in `table` created at or before `issued_at`; how
+        many went."""
         raise NotImplementedError

@@ -89,5 +89,17 @@ class SQLiteAccount:
         return snippets
 
     @retry_transient(classify)
-    def _delete_all(self, table):
-        return self._change(f"DELETE FROM {table} WHERE user_id = ?", (self.user_id,))
+    def _count_messages_until(self, issued_at):
+        return self._count(
+            "SELECT COUNT(*) FROM agent_messages AS m "
+            "JOIN agent_conversations AS c ON c.id = m.conversation_id "
+            "WHERE m.user_id = ? AND c.user_id = ? AND c.created_at <= ?",
+            (self.user_id, self.user_id, issued_at),
+        )
+
+    @retry_transient(classify)
+    def _delete_all(self, table, issued_at):
+        return self._change(
+            f"DELETE FROM {table} WHERE user_id = ? AND created_at <= ?",
+            (self.user_id, issued_at),
+        )

@@ -43,8 +43,18 @@ class SupabaseAccount:
         return [decode(hit) for hit in hits], total
 
     @retry_transient(classify)
-    def _delete_all(self, table):
+    def _count_messages_until(self, issued_at):
+        # Counted through the conversation each message belongs to (an inner embed).
+        query = self.tables.rest.table("agent_messages").select(
+            "id, agent_conversations!inner(created_at)", count=CountMethod.exact, head=True
+        )
+        query = query.eq("user_id", self.user_id)
+        return query.lte("agent_conversations.created_at", issued_at).execute().count or 0
+
+    @retry_transient(classify)
+    def _delete_all(self, table, issued_at):
         query = self.tables.rest.table(table).delete(
             count=CountMethod.exact, returning=ReturnMethod.minimal
         )
-        return query.eq("user_id", self.user_id).execute().count or 0
+        query = query.eq("user_id", self.user_id).lte("created_at", issued_at)
+        return query.execute().count or 0

@@ -3,9 +3,13 @@
 -- the branch the user sees). Existing conversations are one branch: each message follows the
 -- one written before it, and the newest message is the leaf. SQLite cannot add a foreign key
 -- on two columns to a table, so a trigger keeps a parent in its message's conversation.
+-- The parent's key has no cascade: SQLite would follow it as nested triggers, one level per
+-- message of the chain, and fail past 1,000 ("too many levels of trigger recursion"). The
+-- conversation's own cascade deletes all its messages in one statement, and the key is
+-- checked when that statement ends, so deleting a conversation always succeeds; no single
+-- message is ever deleted on its own.
 
-ALTER TABLE agent_messages ADD COLUMN parent_id TEXT
-    REFERENCES agent_messages (id) ON DELETE CASCADE;
+ALTER TABLE agent_messages ADD COLUMN parent_id TEXT REFERENCES agent_messages (id);
 ALTER TABLE agent_conversations ADD COLUMN active_leaf_id TEXT;
 CREATE INDEX IF NOT EXISTS agent_messages_children ON agent_messages (conversation_id, parent_id);
 
