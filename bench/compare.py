@@ -163,9 +163,10 @@ def start_target(
     if target.kind in SERVICE_KINDS:
         redis_server = RedisProcess(db.parent, [cpu]) if target.kind == "service-redis" else None
         shared = {"REDIS_URL": redis_server.url, "WEB_CONCURRENCY": "1"} if redis_server else {}
+        # Titles on, as deployed (the testing configuration turns them off).
         env = server_env(
             port, db, DEFAULT_SECRET, OFFLINE_TOKEN_DELAY=f"{delay:.6f}",
-            RATE_LIMIT_CHAT="1000000000 per minute", **shared,
+            RATE_LIMIT_CHAT="1000000000 per minute", MODEL_TITLES="true", **shared,
         )  # fmt: skip
         proc = start_server_at(target.root, env, output=log, errors=subprocess.STDOUT, cpus=[cpu])
         _STARTED.append(proc)

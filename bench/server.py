@@ -21,11 +21,10 @@ def free_port() -> int:
 
 
 def server_env(port: int, db: Path, dev_secret: str, **settings: str) -> dict:
-    """The environment of a local server: testing config on `port`, SQLite file `db`, with
-    the model titles a deployed service writes (the testing config turns them off)."""
+    """The environment of a local server: testing config on `port`, SQLite file `db`."""
     env = {**os.environ, "CANVALO_ENV": "testing", "API_HOST": "127.0.0.1",
            "API_PORT": str(port), "SQLITE_PATH": str(db), "DEV_JWT_SECRET": dev_secret,
-           "LOG_LEVEL": "WARNING", "MODEL_TITLES": "true", **settings}  # fmt: skip
+           "LOG_LEVEL": "WARNING", **settings}  # fmt: skip
     env.pop("PORT", None)
     return env
 

@@ -3,9 +3,13 @@ stored answer, checking the error envelope, seeding a served app's demo business
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 from bench.server import ROOT
 from tests.conftest import USER_A, events, parse_sse
@@ -95,3 +99,29 @@ def talk(app, client, headers, message: str, answer: str, **body) -> dict:
     evts = stream_events(send(client, headers, message, **body))
     assert evts[-1]["type"] == "complete", evts[-1]
     return evts[0]
+
+
+@contextmanager
+def bare_endpoint(hang_up: bool = False, reply: bytes = b"") -> Iterator[tuple[str, list]]:
+    """A bare TCP endpoint (its URL, and the connections it took) that reads a request, then
+    writes `reply` (if any) and hangs up, or never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve():
+        with suppress(OSError):
+            while True:
+                connection, _ = listener.accept()
+                connection.recv(65536)
+                accepted.append(connection)
+                connection.sendall(reply)
+                if hang_up:
+                    connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()

@@ -7,11 +7,6 @@ A test module takes the fixtures by importing them (`emulator_fixture`, … give
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-
 import pytest
 
 from canvalo_app.errors import AppError
@@ -73,32 +68,6 @@ def app_fixture(openai_app):
 @pytest.fixture(name="provider")
 def provider_fixture(app):
     return app.extensions["model"]
-
-
-@contextmanager
-def bare_endpoint(hang_up: bool = False, reply: bytes = b"") -> Iterator[tuple[str, list]]:
-    """A bare TCP endpoint (its URL, and the connections it took) that reads a request, then
-    writes `reply` (if any) and hangs up, or never answers."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def serve():
-        with suppress(OSError):
-            while True:
-                connection, _ = listener.accept()
-                connection.recv(65536)
-                accepted.append(connection)
-                connection.sendall(reply)
-                if hang_up:
-                    connection.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1", accepted
-    finally:
-        listener.close()
-        for connection in accepted:
-            connection.close()
 
 
 def ask(tools=(), messages=USER, max_tokens=512, tool_choice=None) -> ModelRequest:

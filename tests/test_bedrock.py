@@ -8,10 +8,7 @@ only at the network edge (tests/bedrock_emulator.py).
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 
 import pytest
 from botocore.exceptions import ClientError
@@ -40,6 +37,7 @@ from tests.bedrock_emulator import (
     tool_use_start,
 )
 from tests.conftest import USER_A, events, parse_sse
+from tests.helpers import bare_endpoint
 
 BASE_DELAY = 0.05
 MODEL_ID = "amazon.nova-lite-v1:0"
@@ -315,35 +313,11 @@ def test_unknown_client_error_is_a_defect_not_retried(provider, emulator):
     assert len(emulator.requests) == 1
 
 
-@contextmanager
-def tcp_endpoint(hang_up: bool) -> Iterator[tuple[str, list]]:
-    """A bare TCP endpoint that reads a request, then hangs up or never answers."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def serve():
-        with suppress(OSError):
-            while True:
-                connection, _ = listener.accept()
-                connection.recv(65536)
-                accepted.append(connection)
-                if hang_up:
-                    connection.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
-    finally:
-        listener.close()
-        for connection in accepted:
-            connection.close()
-
-
 @pytest.mark.parametrize(
     "hang_up, code", [(True, "MODEL_CONNECTION_LOST"), (False, "MODEL_TIMEOUT")]
 )
 def test_no_response_at_all_is_retried_then_reported(bedrock_app, hang_up, code):
-    with tcp_endpoint(hang_up) as (url, requests):
+    with bare_endpoint(hang_up) as (url, requests):
         app = bedrock_app(BEDROCK_ENDPOINT_URL=url, BEDROCK_READ_TIMEOUT=0.3, RETRY_ATTEMPTS=1)
         received, error = run(app.extensions["model"])
         assert (received, error.code, error.retryable) == ([], code, True)

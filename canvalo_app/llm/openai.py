@@ -222,7 +222,10 @@ class OpenAIProvider(ModelProvider):
         with self.http.stream("POST", self.url, json=body) as response:
             if not response.is_success:
                 raise self._refused(response, pause)
-            yield from chat_events(sse_data(response.iter_lines()), input_tokens)
+            lines = response.iter_lines()
+            yield from chat_events(sse_data(lines), input_tokens)
+            for _ in lines:  # the end of the body after [DONE]: the connection is then reused
+                pass
 
     def _refused(self, response: httpx.Response, pause: _Pause) -> ModelHTTPError:
         """The error of an answer that is not a stream; a 429 sets the next try's wait."""
