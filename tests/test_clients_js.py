@@ -53,7 +53,20 @@ def test_the_ai_sdk_chat_transport_reads_the_ui_stream(live_server):
         },
     )
     message = seen["message"]
-    stored = messages_of(live_server.port, message["metadata"]["conversation_id"])
+    conversation_id = message["metadata"]["conversation_id"]
+    # regenerate(): a new answer on a new branch, the first kept as its sibling.
+    regenerated = seen["regenerated"]
+    again = messages_of(live_server.port, conversation_id)
+    assert [m["id"] for m in again[1:]] == [regenerated["id"]]
+    assert again[1]["sibling_ids"] == [message["id"], regenerated["id"]]
+    assert text_parts(regenerated) == again[1]["content"] and again[1]["status"] == "complete"
+    # The first answer, on the branch it is still on.
+    status, _ = json_of(
+        live_server.port, "POST", f"/api/conversations/{conversation_id}/branch",
+        {"message_id": message["id"]}, Users().headers(USER_A),
+    )  # fmt: skip
+    assert status == 200
+    stored = messages_of(live_server.port, conversation_id)
     assert [m["role"] for m in stored] == ["user", "assistant"]
     assert stored[1]["id"] == message["id"] and stored[1]["status"] == "complete"
     assert text_parts(message) == stored[1]["content"] and "INV-1002" in stored[1]["content"]

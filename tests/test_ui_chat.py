@@ -148,7 +148,7 @@ def test_a_failed_turn_ends_with_an_error_chunk(app, client, users):
         ({"id": "c", "messages": ["hi"]}, "messages"),
         ({"messages": [ui_message("hi")]}, "id"),
         ({"id": "no spaces", "messages": [ui_message("hi")]}, "id"),
-        ({"id": "c", "messages": [ui_message("hi")], "trigger": "regenerate-message"}, "trigger"),
+        ({"id": "c", "messages": [ui_message("hi")], "trigger": "resume-stream"}, "trigger"),
         ({"id": "c", "messages": [ui_message("hi")], "model": "x"}, "model"),
     ],
 )
@@ -166,6 +166,33 @@ def test_the_same_ui_message_again_joins_its_answer(app, client, users):
     assert text_of(again) == text_of(first) == "Only once."
     conversation_id = first[0]["messageMetadata"]["conversation_id"]
     assert len(conversation(client, users.a, conversation_id)["messages"]) == 2
+
+
+def test_regenerate_writes_the_last_answer_again_on_a_new_branch(app, client, users):
+    install(app, *routed(say("First try.")))
+    first = chunks_of(ui_send(client, users.a, "chat-r", "How is business?"))
+    answer_id = first[0]["messageId"]
+    conversation_id = first[0]["messageMetadata"]["conversation_id"]
+    install(app, *routed(say("Second try.")))
+    again = {"id": "chat-r", "messages": [ui_message("How is business?")],
+             "trigger": "regenerate-message", "messageId": answer_id}  # fmt: skip
+    second = chunks_of(client.post(UI, json=again, headers=users.a))
+    assert text_of(second) == "Second try." and second[-2]["type"] == "finish"
+    assert second[0]["messageId"] != answer_id
+    stored = conversation(client, users.a, conversation_id)
+    assert [m["content"] for m in stored["messages"]] == ["How is business?", "Second try."]
+    assert stored["messages"][1]["sibling_ids"] == [answer_id, second[0]["messageId"]]
+    # Without messageId: the chat's last answer; an older one, or another user's chat, not.
+    install(app, *routed(say("Third try.")))
+    third = chunks_of(client.post(UI, json={**again, "messageId": None}, headers=users.a))
+    assert text_of(third) == "Third try."
+    older = client.post(UI, json=again, headers=users.a)
+    assert_error(older, 409, "NOT_THE_LAST_ANSWER")
+    for chat in ("chat-r", conversation_id):  # B's chat of that name, or A's conversation id
+        theirs = {**again, "id": chat, "messageId": third[0]["messageId"]}
+        assert_error(client.post(UI, json=theirs, headers=users.b), 404, "CONVERSATION_NOT_FOUND")
+    bad = client.post(UI, json={**again, "messageId": "msg-1"}, headers=users.a)
+    assert_error(bad, 404, "MESSAGE_NOT_FOUND")
 
 
 def test_needs_a_token(client):

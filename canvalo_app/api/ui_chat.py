@@ -1,11 +1,12 @@
 """The Vercel AI SDK's chat endpoint: `useChat` (DefaultChatTransport) works against it as is.
 
 `POST /api/chat/ui` takes useChat's default body — `id` (the chat), `messages`, `trigger`,
-`messageId` — sends the last user message into the conversation the chat id names, and
-answers with the UI message stream (api/ui_protocol.py). The server's stored history stays
-the only history: the earlier messages of the body are not read. `GET
-/api/chat/ui/{id}/stream` is the AI SDK's reconnect: the running answer from its start, or
-204 when none is running.
+`messageId` — sends the last user message into the conversation the chat id names, or, for
+`regenerate()` (`trigger: regenerate-message`), writes the last answer again on a new branch
+(engine/branches.py), and answers with the UI message stream (api/ui_protocol.py). The
+server's stored history stays the only history: the earlier messages of the body are not
+read. `GET /api/chat/ui/{id}/stream` is the AI SDK's reconnect: the running answer from its
+start, or 204 when none is running.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flask import Blueprint, current_app, g
 from marshmallow import ValidationError, fields, post_load, validate
 
 from ..auth import require_auth
+from ..engine.branches import regenerate_answer
 from ..engine.send import send_message
 from ..errors import AppError
 from ..extensions import user_store
@@ -39,6 +41,7 @@ UI_STREAM = (
     "or tool-output-error, data-agent, data-stat, data-confirmation, then finish (or "
     "data-error and error), then `data: [DONE]`."
 )
+TRIGGERS = ("submit-message", "regenerate-message")
 NOT_RUNNING = {"204": {"description": "No answer is being written in this chat."}}
 
 
@@ -64,12 +67,17 @@ class UIChatSchema(StrictSchema):
     )
     trigger = fields.String(
         load_default="submit-message",
-        validate=validate.OneOf(
-            ["submit-message"],
-            error="Only submit-message: to have an answer written again, send the message again.",
-        ),
+        validate=validate.OneOf(TRIGGERS),
+        metadata={"enum": list(TRIGGERS)},
     )
-    messageId = fields.String(load_default=None, allow_none=True)
+    messageId = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "With regenerate-message: the answer to write again (the "
+            "chat's last answer when absent)."
+        },
+    )
 
     @post_load
     def last_users_message(self, data, **kwargs):
@@ -116,9 +124,14 @@ def conversation_of(chat_id: str, user_id: str, store) -> str:
 @body(UIChatSchema())
 @streams(UI_STREAM, UI_CHUNKS, name="UIMessageChunk", last_event_id=False, headers=HEADERS)
 def send(body):
-    """Send useChat's last user message; stream the answer as an AI SDK UI message stream.
-    The chat's conversation is created on its first message."""
+    """Send useChat's last user message, or write the last answer again (`regenerate()`);
+    stream the answer as an AI SDK UI message stream. The chat's conversation is created on
+    its first message."""
     user_id = g.identity.user_id
+    heartbeat = current_app.config["HEARTBEAT_SECONDS"]
+    if body["trigger"] == "regenerate-message":
+        generation = regenerate(conversation_of(body["id"], user_id, user_store()), body)
+        return stream_response(ui_message_stream(generation, heartbeat), HEADERS)
     same_send = None
     if body["message_id"]:  # the same UI message again (a retry) joins its answer
         same_send = str(uuid.uuid5(CHATS, f"{user_id}/{body['id']}/{body['message_id']}"))
@@ -130,8 +143,25 @@ def send(body):
         same_send,
         create_missing=True,
     )
-    heartbeat = current_app.config["HEARTBEAT_SECONDS"]
     return stream_response(ui_message_stream(generation, heartbeat), HEADERS)
+
+
+def regenerate(conversation_id: str, body: dict):
+    """A new version of the chat's last answer (`messageId`, our answer's id as the stream's
+    `start` gave it; the active branch's last message when absent): 404 for a chat with no
+    conversation, 409 NOT_THE_LAST_ANSWER for an older answer."""
+    answer_id = body["messageId"]
+    if answer_id is None:
+        tree = user_store().message_tree(conversation_id)
+        if tree is None:
+            raise AppError("CONVERSATION_NOT_FOUND")
+        answer_id = tree.leaf_id
+    try:
+        answer_id = str(uuid.UUID(answer_id or ""))
+    except ValueError:
+        raise AppError("MESSAGE_NOT_FOUND") from None
+    app = current_app._get_current_object()
+    return regenerate_answer(app, g.identity, conversation_id, answer_id)
 
 
 @bp.get("/<chat_id>/stream")

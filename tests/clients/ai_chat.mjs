@@ -3,10 +3,12 @@
 // (its UI message chunk schema), and `readUIMessageStream` assembles the UIMessage that
 // useChat would render. A second chat starts an answer, then reconnects to it
 // (`reconnectToStream`, the GET useChat's `resume: true` makes), and reconnects again once
-// it is over (no stream: null). A bad body must reject with the server's error.
+// it is over (no stream: null). The first chat's answer is then regenerated, as useChat's
+// `regenerate()` asks (trigger regenerate-message, the answer's id). A bad body must reject
+// with the server's error.
 //
 // Input (JSON on stdin): {origin, token, chatId, resumeChatId, question}.
-// Output (one JSON line): {message, resumed, afterEnd, rejected}.
+// Output (one JSON line): {message, resumed, afterEnd, regenerated, rejected}.
 import { readFileSync } from 'node:fs';
 import { DefaultChatTransport, readUIMessageStream } from 'ai';
 
@@ -51,6 +53,15 @@ const resumed = resumedStream ? await lastMessage(resumedStream) : null;
 await lastMessage(running);
 const afterEnd = await transport.reconnectToStream({ chatId: config.resumeChatId });
 
+// What useChat's regenerate() sends: the messages before the answer, and the answer's id.
+const regenerated = await lastMessage(await transport.sendMessages({
+  chatId: config.chatId,
+  messages: [userMessage(`u-${config.chatId}`, config.question)],
+  trigger: 'regenerate-message',
+  messageId: message.id,
+  abortSignal: undefined,
+}));
+
 let rejected = null;
 try {
   await send('not a chat id', config.question);
@@ -58,4 +69,4 @@ try {
   rejected = String(error.message);
 }
 
-console.log(JSON.stringify({ message, resumed, afterEnd, rejected }));
+console.log(JSON.stringify({ message, resumed, afterEnd, regenerated, rejected }));
