@@ -3,6 +3,7 @@ stored answer, checking the error envelope, seeding a served app's demo business
 
 from __future__ import annotations
 
+import copy
 import socket
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+
+import jsonschema
 
 from bench.server import ROOT
 from tests.conftest import USER_A, events, parse_sse
@@ -125,3 +128,25 @@ def bare_endpoint(hang_up: bool = False, reply: bytes = b"") -> Iterator[tuple[s
         listener.close()
         for connection in accepted:
             connection.close()
+
+
+def json_schema(document: dict, name: str) -> jsonschema.Validator:
+    """A validator for one component: OpenAPI 3.0's `nullable` in JSON Schema's words."""
+    components = copy.deepcopy(document["components"])
+
+    def convert(node):
+        if isinstance(node, dict):
+            if node.pop("nullable", False):
+                if "type" in node:
+                    node["type"] = [node["type"], "null"]
+                if "enum" in node:
+                    node["enum"] = [*node["enum"], None]
+            for value in node.values():
+                convert(value)
+        elif isinstance(node, list):
+            for value in node:
+                convert(value)
+
+    convert(components)
+    root = {"$ref": f"#/components/schemas/{name}", "components": components}
+    return jsonschema.Draft202012Validator(root)

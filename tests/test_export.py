@@ -7,14 +7,12 @@ Every test runs twice: on a SQLite file and on Supabase (PostgreSQL + PostgREST,
 
 from __future__ import annotations
 
-import copy
 import uuid
 
-import jsonschema
 import pytest
 
 from tests.conftest import BOTH_STORES
-from tests.helpers import assert_error, routed, stream_events, talk
+from tests.helpers import assert_error, json_schema, routed, stream_events, talk
 from tests.scripted_model import install, say
 
 pytestmark = BOTH_STORES
@@ -157,26 +155,6 @@ def test_bad_parameters_are_422(client, users, kitchen, path, params):
 
 
 # The OpenAPI document ------------------------------------------------------------------------
-def json_schema(document: dict, name: str) -> jsonschema.Validator:
-    """A validator for one component (OpenAPI 3.0's `nullable` in JSON Schema's words)."""
-    components = copy.deepcopy(document["components"])
-
-    def convert(node):
-        if isinstance(node, dict):
-            if node.pop("nullable", False):
-                node["type"] = [node["type"], "null"] if "type" in node else node.get("type")
-                if "enum" in node:
-                    node["enum"] = [*node["enum"], None]
-            for value in node.values():
-                convert(value)
-        elif isinstance(node, list):
-            for value in node:
-                convert(value)
-
-    convert(components)
-    return jsonschema.Draft202012Validator(
-        {"$ref": f"#/components/schemas/{name}", "components": components}
-    )
 
 
 def test_json_answers_match_the_document(client, users, kitchen):

@@ -5,45 +5,21 @@ document is compiled in tests/test_clients_js.py."""
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading
 
-import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
 from tests.conftest import BOTH_STORES
-from tests.helpers import assert_error, read_until, routed, send, stream_events
+from tests.helpers import assert_error, json_schema, read_until, routed, send, stream_events
 from tests.scripted_model import ScriptedModel, Wait, call, install, route, say
 
 
 @pytest.fixture
 def document(client) -> dict:
     return client.get("/openapi.json").json
-
-
-def json_schema(document: dict, name: str) -> jsonschema.Validator:
-    """A validator for one component: OpenAPI 3.0's `nullable` in JSON Schema's words."""
-    components = copy.deepcopy(document["components"])
-
-    def convert(node):
-        if isinstance(node, dict):
-            if node.pop("nullable", False):
-                if "type" in node:
-                    node["type"] = [node["type"], "null"]
-                if "enum" in node:
-                    node["enum"] = [*node["enum"], None]
-            for value in node.values():
-                convert(value)
-        elif isinstance(node, list):
-            for value in node:
-                convert(value)
-
-    convert(components)
-    root = {"$ref": f"#/components/schemas/{name}", "components": components}
-    return jsonschema.Draft202012Validator(root)
 
 
 def test_the_document_is_valid_openapi(document):
